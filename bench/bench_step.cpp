@@ -1,0 +1,54 @@
+// Microseconds per training step for the reference problem: [2,30,1] on 300
+// paraboloid samples (docs/performance.md).
+#include <benchmark/benchmark.h>
+
+#include "sheafsim/sgd_trainer.h"
+#include "sheafsim/sheaf_dynamics.h"
+#include "sheafsim/tasks.h"
+
+namespace {
+
+using namespace sheafsim;
+
+struct Problem {
+  Network net = Network::he_init({2, 30, 1}, OutputKind::Identity, 0);
+  Dataset data = make_task(Task::Paraboloid, 300, 42);
+};
+
+void BM_SheafJointStep(benchmark::State& state) {
+  Problem p;
+  Rng rng(42);
+  SheafState st = make_state(p.net, p.data.X, StalkInit::Random, rng, false);
+  SheafDynamics dyn(p.net, p.data.size());
+  StepParams sp;
+  sp.s = 0.005;
+  sp.eta = 0.005 / 300.0;
+  sp.phase = Phase::Training;
+  sp.track_change = false;
+  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(p.net, st, p.data.X, &p.data.Y, sp, true));
+}
+BENCHMARK(BM_SheafJointStep)->Unit(benchmark::kMicrosecond);
+
+void BM_SheafStalkOnlyStep(benchmark::State& state) {
+  Problem p;
+  Rng rng(42);
+  SheafState st = make_state(p.net, p.data.X, StalkInit::Random, rng, false);
+  SheafDynamics dyn(p.net, p.data.size());
+  StepParams sp;
+  sp.s = 0.005;
+  sp.phase = Phase::Training;
+  sp.track_change = false;
+  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(p.net, st, p.data.X, &p.data.Y, sp, false));
+}
+BENCHMARK(BM_SheafStalkOnlyStep)->Unit(benchmark::kMicrosecond);
+
+void BM_SgdStep(benchmark::State& state) {
+  Problem p;
+  SgdTrainer trainer(p.net, p.data.size());
+  for (auto _ : state) trainer.step(p.net, p.data, 0.005);
+}
+BENCHMARK(BM_SgdStep)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

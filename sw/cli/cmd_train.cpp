@@ -1,0 +1,203 @@
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "console.h"
+#include "sheafsim/dataset.h"
+#include "sheafsim/discord.h"
+#include "sheafsim/error.h"
+#include "sheafsim/network_io.h"
+#include "sheafsim/report_json.h"
+#include "sheafsim/settings.h"
+#include "sheafsim/sgd_trainer.h"
+#include "sheafsim/sheaf_trainer.h"
+#include "sheafsim/tasks.h"
+#include "toml_config.h"
+
+namespace sheafsim::cli {
+
+namespace {
+
+struct TrainOpts {
+  // network: a file, or a shape to He-initialise
+  std::string net, layers, output = "identity";
+  std::uint64_t init_seed = 0;
+  // data: files, or a synthetic task
+  std::string data, test, task;
+  long n_train = 300, n_test = 100;
+  std::uint64_t data_seed = 42;
+  // method and its settings
+  std::string method = "sheaf", stalk_init = "auto", reinit = "auto";
+  double alpha = 1.0, beta = kNaN, dt = 0.005, lr = 0.005;
+  long steps = -1, epoch_steps = 1000, log_every = 1000;
+  int inner = 1;
+  std::uint64_t seed = 42;
+  std::string out_net, report;
+};
+
+Network load_network(const TrainOpts& o, nlohmann::json& source) {
+  if (!o.net.empty() == !o.layers.empty()) throw InputError("give exactly one of --net FILE or --layers n0,...,nL");
+  if (!o.net.empty()) {
+    source = {{"file", o.net}};
+    return read_network(o.net);
+  }
+  source = {{"layers", o.layers}, {"output", o.output}, {"init", "he"}, {"init_seed", o.init_seed}};
+  return Network::he_init(parse_layers(o.layers), parse_output_kind(o.output), o.init_seed);
+}
+
+void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json& source) {
+  if (!o.data.empty() == !o.task.empty()) throw InputError("give exactly one of --data FILE or --task NAME");
+  if (!o.data.empty()) {
+    train = read_csv(o.data);
+    if (!o.test.empty()) test = read_csv(o.test);
+    source = {{"train_file", o.data}, {"test_file", o.test}};
+    return;
+  }
+  if (!o.test.empty()) throw InputError("--test goes with --data, not with --task (use --n-test)");
+  require_count(o.n_train, "--n-train", 1, 1L << 24);
+  require_count(o.n_test, "--n-test", 0, 1L << 24);
+  // One stream, split: the first n_train samples train, the next n_test test.
+  const Dataset all = make_task(parse_task(o.task), o.n_train + o.n_test, o.data_seed);
+  train = all.slice(0, o.n_train);
+  if (o.n_test > 0) test = all.slice(o.n_train, o.n_test);
+  source = {{"task", o.task}, {"n_train", o.n_train}, {"n_test", o.n_test}, {"data_seed", o.data_seed}};
+}
+
+void run_train(const TrainOpts& o) {
+  nlohmann::json net_source, data_source;
+  Network net = load_network(o, net_source);
+  Dataset train, test;
+  load_data(o, train, test, data_source);
+  check_compatible(net, train, true, o.data.empty() ? "--task data" : o.data);
+  const bool has_test = test.size() > 0;
+  if (has_test) check_compatible(net, test, true, o.test.empty() ? "--task test data" : o.test);
+  if (o.steps < 0) throw InputError("--steps is required");
+  require_count(o.steps, "--steps", 0, 1000000000);
+  require_count(o.log_every, "--log-every", 1, 1000000000);
+  if (o.method != "sheaf" && o.method != "sgd")
+    throw InputError(fmt::format("unknown --method '{}' (expected sheaf or sgd)", o.method));
+
+  nlohmann::json settings;
+  TrainResult r;
+  SheafState final_state;
+  const bool sheaf = o.method == "sheaf";
+  ProgressLine progress(fmt::format("train ({})", o.method), o.steps);
+  const TrainProgress on_point = [&](const TrainPoint& p, long) {
+    progress.update(p.step, fmt::format("train loss {:.4g}", p.train.loss));
+  };
+  if (sheaf) {
+    SheafTrainOptions opt;
+    opt.alpha = o.alpha;
+    opt.dt = o.dt;
+    opt.beta = o.beta;
+    if (!std::isnan(o.beta)) require_non_negative(o.beta, "--beta");
+    if (auto w = check_step_size(net, o.alpha, o.dt, net.output == OutputKind::Identity)) warn(*w);
+    require_count(o.inner, "--inner", 1, 1000000);
+    require_count(o.epoch_steps, "--epoch-steps", 1, 1000000000);
+    opt.steps = o.steps;
+    opt.inner = o.inner;
+    // The reference's choices (sheaf-math.md §7.2): regression starts from random
+    // stalks and keeps them; classification starts from the forward pass and
+    // resets to it every epoch.
+    const bool cls = is_classification(net.output);
+    opt.init = o.stalk_init == "auto" ? (cls ? StalkInit::Forward : StalkInit::Random) : parse_stalk_init(o.stalk_init);
+    if (o.reinit != "auto" && o.reinit != "never" && o.reinit != "epoch")
+      throw InputError(fmt::format("unknown --reinit '{}' (expected auto, never or epoch)", o.reinit));
+    opt.reinit_each_epoch = o.reinit == "epoch" || (o.reinit == "auto" && cls);
+    opt.epoch_steps = o.epoch_steps;
+    opt.seed = o.seed;
+    opt.log_every = o.log_every;
+    settings = {{"alpha", o.alpha},
+                {"beta", effective_beta(opt, train.size())},
+                {"dt", o.dt},
+                {"inner", o.inner},
+                {"stalk_init", to_string(opt.init)},
+                {"reinit_each_epoch", opt.reinit_each_epoch},
+                {"epoch_steps", o.epoch_steps},
+                {"seed", o.seed}};
+    r = train_sheaf(net, train, has_test ? &test : nullptr, opt, on_point, &final_state);
+  } else {
+    SgdOptions opt;
+    require_positive(o.lr, "--lr");
+    opt.lr = o.lr;
+    opt.steps = o.steps;
+    opt.log_every = o.log_every;
+    settings = {{"lr", o.lr}};
+    r = train_sgd(net, train, has_test ? &test : nullptr, opt, on_point);
+  }
+  progress.finish();
+  settings["steps"] = o.steps;
+  settings["log_every"] = o.log_every;
+
+  if (!o.out_net.empty()) write_network(o.out_net, net);
+  nlohmann::json j = {{"command", "train"},
+                      {"method", o.method},
+                      {"network", {{"source", net_source}, {"layers", net.layers}, {"output", to_string(net.output)}}},
+                      {"data", data_source},
+                      {"n_train", train.size()},
+                      {"n_test", test.size()},
+                      {"settings", settings}};
+  j.update(to_json(r));
+  if (sheaf) j["discord"] = to_json(discord(net, final_state, train.X, &train.Y, Phase::Training));
+  if (!o.report.empty()) write_json(o.report, j);
+
+  const TrainPoint& first = r.history.front();
+  const TrainPoint& last = r.history.back();
+  const std::string metric = is_classification(net.output) ? "cross_entropy" : "mse";
+  std::vector<StatRow> rows = {
+      {"method", o.method},
+      {"layers", fmt::format("{}", fmt::join(net.layers, ","))},
+      {"steps", fmt::format("{}", r.steps)},
+      {"param_updates", fmt::format("{}", r.param_updates)},
+      {fmt::format("train_{}_initial", metric), num(first.train.loss)},
+      {fmt::format("train_{}_final", metric), num(last.train.loss)},
+      {fmt::format("test_{}_final", metric), num(last.test.loss)}};
+  if (is_classification(net.output)) {
+    rows.push_back({"train_accuracy_final", num(last.train.accuracy)});
+    rows.push_back({"test_accuracy_final", num(last.test.accuracy)});
+  }
+  if (sheaf) rows.push_back({"discord_total_final", num(last.discord_total)});
+  rows.push_back({"wall_time_s", num(r.wall_s)});
+  rows.push_back({"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)});
+  if (!o.report.empty()) rows.push_back({"report", o.report});
+  if (!o.out_net.empty()) rows.push_back({"trained_net", o.out_net});
+  print_statistics("sheafsim train", rows);
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOpts>();
+  CLI::App* sub = app.add_subcommand("train", "Train by sheaf diffusion (two-sided pinning) or by backprop SGD");
+  add_config_option(*sub);
+  sub->add_option("--net", o->net, "Network JSON file (or --layers to initialise one)");
+  sub->add_option("--layers", o->layers, "He-initialise a network of these widths instead of --net");
+  sub->add_option("--output", o->output, "Output for --layers: identity, sigmoid or softmax")->capture_default_str();
+  sub->add_option("--init-seed", o->init_seed, "Weight seed for --layers")->capture_default_str();
+  sub->add_option("--data", o->data, "Training CSV (or --task to generate one)");
+  sub->add_option("--test", o->test, "Test CSV");
+  sub->add_option("--task", o->task, "Generate the data: paraboloid, saddle, circular or blobs");
+  sub->add_option("--n-train", o->n_train, "Training samples for --task")->capture_default_str();
+  sub->add_option("--n-test", o->n_test, "Test samples for --task")->capture_default_str();
+  sub->add_option("--data-seed", o->data_seed, "Data seed for --task")->capture_default_str();
+  sub->add_option("--method", o->method, "sheaf or sgd")->capture_default_str();
+  sub->add_option("--alpha", o->alpha, "Stalk rate alpha (sheaf)")->capture_default_str();
+  sub->add_option("--beta", o->beta, "Parameter rate beta (sheaf); default 1/n_train");
+  sub->add_option("--dt", o->dt, "Euler step dt (sheaf)")->capture_default_str();
+  sub->add_option("--lr", o->lr, "Learning rate (sgd)")->capture_default_str();
+  sub->add_option("--steps", o->steps, "Euler steps (sheaf) or full-batch gradient steps (sgd)");
+  sub->add_option("--inner", o->inner, "K: K-1 stalk-only steps before every joint step (sheaf)")->capture_default_str();
+  sub->add_option("--stalk-init", o->stalk_init, "auto, zeros, forward or random (auto: random for regression, forward for classification)")
+      ->capture_default_str();
+  sub->add_option("--reinit", o->reinit, "Reset stalks to the forward pass every epoch: auto, never or epoch")
+      ->capture_default_str();
+  sub->add_option("--epoch-steps", o->epoch_steps, "Steps per epoch (for --reinit)")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Stalk seed")->capture_default_str();
+  sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
+  sub->add_option("--out-net", o->out_net, "Write the trained network here");
+  sub->add_option("--report", o->report, "Write the JSON report here");
+  sub->callback([o] { run_train(*o); });
+}
+
+}  // namespace sheafsim::cli

@@ -1,0 +1,37 @@
+#pragma once
+// Inference by diffusion: pin the input, relax the free stalks by Euler steps
+// until max |change| < tol (or for a fixed number of steps). The relaxed
+// stalks converge to the forward pass (sheaf-math.md Prop. 3.4, Thm. 4.1).
+#include <cstdint>
+#include <functional>
+
+#include "sheafsim/sheaf_dynamics.h"
+
+namespace sheafsim {
+
+struct InferenceOptions {
+  double alpha = 1.0;
+  double dt = 0.01;
+  long fixed_steps = -1;    // >= 0: run exactly this many steps, ignore tol
+  double tol = 1e-9;        // stop when max |change| < tol
+  long max_steps = 200000;  // cap for the tolerance stop
+  StalkInit init = StalkInit::Zeros;
+  std::uint64_t seed = 42;  // stalk seed for StalkInit::Random
+  OutputMode output_mode = OutputMode::Exact;
+};
+
+struct InferenceResult {
+  SheafState state;
+  long steps = 0;
+  bool converged = false;    // the last step's max |change| fell below tol
+  double last_delta = 0.0;   // max |change| in the last step
+  double wall_s = 0.0;
+};
+
+// Called every `every` steps with (steps done, last max |change|).
+using InferenceProgress = std::function<void(long, double)>;
+
+InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
+                              const InferenceProgress& progress = {}, long every = 1000);
+
+}  // namespace sheafsim

@@ -1,0 +1,34 @@
+#pragma once
+// Backprop-free training by two-sided pinning (sheaf-math.md §7): every
+// training sample keeps a persistent cochain; one joint Euler step moves the
+// stalks (rate alpha) and the parameters (rate beta, batch-summed local
+// updates) from the same old state. With inner = K, K-1 stalk-only steps
+// precede every joint step (K = 1 is the joint flow).
+#include <cstdint>
+
+#include "sheafsim/sheaf_dynamics.h"
+#include "sheafsim/training.h"
+
+namespace sheafsim {
+
+struct SheafTrainOptions {
+  double alpha = 1.0;
+  double beta = kNaN;  // NaN: 1 / n_train (the reference default)
+  double dt = 0.005;
+  long steps = 1000;   // Euler steps (stalk-only and joint)
+  int inner = 1;       // K
+  StalkInit init = StalkInit::Random;
+  bool reinit_each_epoch = false;  // reset stalks to the forward pass every epoch
+  long epoch_steps = 1000;
+  std::uint64_t seed = 42;         // stalk seed
+  long log_every = 1000;
+};
+
+// Resolves the beta default for a training set of n samples.
+double effective_beta(const SheafTrainOptions& opt, Eigen::Index n_train);
+
+// Trains `net` in place. `final_state` (optional) receives the stalks.
+TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
+                        const TrainProgress& progress = {}, SheafState* final_state = nullptr);
+
+}  // namespace sheafsim

@@ -1,0 +1,74 @@
+#include "sheafsim/sgd_trainer.h"
+
+#include <chrono>
+
+#include "sheafsim/activation.h"
+
+namespace sheafsim {
+
+SgdTrainer::SgdTrainer(const Network& net, Eigen::Index batch) {
+  const int L = net.depth();
+  for (int k = 0; k < L; ++k) {
+    z_.emplace_back(net.layers[k + 1], batch);
+    if (k + 1 < L) a_.emplace_back(net.layers[k + 1], batch);
+    g_.W.emplace_back(net.layers[k + 1], net.layers[k]);
+    g_.b.emplace_back(net.layers[k + 1]);
+  }
+}
+
+const Gradients& SgdTrainer::compute_gradients(const Network& net, const Dataset& data) {
+  const int L = net.depth();
+  for (int k = 0; k < L; ++k) {
+    const size_t i = static_cast<size_t>(k);
+    const Matrix& prev = k == 0 ? data.X : a_[i - 1];
+    z_[i].noalias() = net.W[i] * prev;
+    z_[i].colwise() += net.b[i];
+    if (k + 1 < L) a_[i] = z_[i].cwiseMax(0.0);
+  }
+  delta_ = loss_gradient_logits(net.output, z_.back(), data.Y);  // d loss / d z_L
+  for (int k = L - 1; k >= 0; --k) {
+    const size_t i = static_cast<size_t>(k);
+    const Matrix& prev = k == 0 ? data.X : a_[i - 1];
+    g_.W[i].noalias() = delta_ * prev.transpose();
+    g_.b[i].noalias() = delta_.rowwise().sum();
+    if (k > 0) {
+      back_.noalias() = net.W[i].transpose() * delta_;
+      // ReLU derivative: 1 for z > 0, 0 otherwise (the convention of autograd frameworks).
+      delta_ = (z_[i - 1].array() > 0.0).select(back_, 0.0);
+    }
+  }
+  return g_;
+}
+
+void SgdTrainer::step(Network& net, const Dataset& data, double lr) {
+  compute_gradients(net, data);
+  for (size_t k = 0; k < net.W.size(); ++k) {
+    net.W[k].noalias() -= lr * g_.W[k];
+    net.b[k].noalias() -= lr * g_.b[k];
+  }
+}
+
+TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, const SgdOptions& opt,
+                      const TrainProgress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SgdTrainer trainer(net, train.size());
+  TrainResult r;
+  auto record = [&](long step) {
+    TrainPoint pt;
+    pt.step = step;
+    pt.train = evaluate(net, train);
+    if (test != nullptr) pt.test = evaluate(net, *test);
+    r.history.push_back(pt);
+    if (progress) progress(pt, opt.steps);
+  };
+  record(0);
+  for (long i = 0; i < opt.steps; ++i) {
+    trainer.step(net, train, opt.lr);
+    r.steps = r.param_updates = i + 1;
+    if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace sheafsim

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   tools/bootstrap.sh demo   install what is missing, build, run the default demo
+#   tools/bootstrap.sh test   install what is missing, build, run every test
+#   tools/bootstrap.sh build  install what is missing and build only
+# Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+what=${1:-demo}
+build_dir=${BUILD_DIR:-build}
+build_type=${BUILD_TYPE:-Release}
+jobs=${JOBS:-$(nproc)}
+
+install_missing() {
+  mapfile -t pkgs < <(grep -v '^\s*#' tools/apt-packages.txt | grep -v '^\s*$')
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "bootstrap: all ${#pkgs[@]} Debian packages present"
+    return
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=120 "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+install_missing
+case "$what" in
+  build) build ;;
+  demo)
+    build
+    "$build_dir/sw/sheafsim" demo --out-dir "$build_dir/demo"
+    ;;
+  test)
+    build
+    ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure
+    ;;
+  *) echo "usage: tools/bootstrap.sh demo|test|build" >&2; exit 2 ;;
+esac
