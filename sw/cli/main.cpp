@@ -1,11 +1,13 @@
 // sheafsim: command-line front end. Every subcommand is a thin layer over the
 // library in sw/lib; errors become one line on stderr and a non-zero exit:
 //   0 success, 2 bad input (options, files, settings), 3 internal error.
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "toml_config.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
 
@@ -20,6 +22,8 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 int main(int argc, char** argv) {
   CLI::App app{"sheafsim: sheaf-diffusion training of ReLU networks, float reference and hardware models"};
   app.require_subcommand(1, 1);
+  // A later occurrence of an option wins: config-file values come first (see toml_config.h).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", "sheafsim 0.1.0");
   sheafsim::cli::register_init(app);
   sheafsim::cli::register_data(app);
@@ -27,7 +31,16 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_train(app);
   sheafsim::cli::register_spectrum(app);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    const auto subs = app.get_subcommands({});
+    const bool known = !args.empty() && std::any_of(subs.begin(), subs.end(),
+                                                    [&](const CLI::App* s) { return s->get_name() == args[0]; });
+    if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
+      throw sheafsim::InputError(
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train or spectrum)", args[0]));
+    args = sheafsim::cli::expand_config(app, args);
+    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
+    app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {

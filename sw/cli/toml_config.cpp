@@ -1,77 +1,77 @@
 #include "toml_config.h"
 
-#include <iterator>
-#include <sstream>
-
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include "sheafsim/error.h"
+#include "sheafsim/file_io.h"
 
 namespace sheafsim::cli {
 
 namespace {
 
-std::string scalar_text(const toml::node& node, const std::string& key) {
+std::string scalar_text(const toml::node& node, const std::string& origin, const std::string& key) {
   if (auto v = node.as_string()) return v->get();
   if (auto v = node.as_integer()) return std::to_string(v->get());
   if (auto v = node.as_floating_point()) return fmt::format("{:.17g}", v->get());
   if (auto v = node.as_boolean()) return v->get() ? "true" : "false";
-  throw CLI::ConversionError(fmt::format("config key '{}' has an unsupported TOML type", key));
-}
-
-void flatten(const toml::table& table, std::vector<std::string>& parents, std::vector<CLI::ConfigItem>& out) {
-  for (const auto& [k, node] : table) {
-    const std::string key(k.str());
-    if (const auto* sub = node.as_table()) {
-      parents.push_back(key);
-      flatten(*sub, parents, out);
-      parents.pop_back();
-      continue;
-    }
-    CLI::ConfigItem item;
-    item.parents = parents;
-    item.name = key;
-    if (const auto* arr = node.as_array()) {
-      for (const auto& el : *arr) item.inputs.push_back(scalar_text(el, key));
-    } else {
-      item.inputs.push_back(scalar_text(node, key));
-    }
-    out.push_back(std::move(item));
-  }
+  throw InputError(fmt::format("{}: key '{}' must be a string, number or boolean", origin, key));
 }
 
 }  // namespace
 
-std::string TomlConfig::to_config(const CLI::App* app, bool default_also, bool, std::string) const {
-  std::string out;
-  for (const CLI::Option* opt : app->get_options()) {
-    if (opt->get_lnames().empty() || opt->get_lnames()[0] == "config" || opt->get_lnames()[0] == "help") continue;
-    std::string value = opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
-    if (value.empty()) continue;
-    out += fmt::format("{} = \"{}\"\n", opt->get_lnames()[0], value);
-  }
-  return out;
+void add_config_option(CLI::App& sub) {
+  static std::string unused;  // the value is consumed by expand_config before parsing
+  sub.add_option("--config", unused, "Read settings from a TOML file (keys are long option names; the command line wins)");
 }
 
-std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const {
-  const std::string text((std::istreambuf_iterator<char>(input)), std::istreambuf_iterator<char>());
+std::vector<std::string> expand_config(const CLI::App& app, const std::vector<std::string>& args) {
+  // The subcommand is the first argument naming one.
+  size_t sub_at = args.size();
+  const CLI::App* sub = nullptr;
+  for (size_t i = 0; i < args.size(); ++i) {
+    for (const CLI::App* s : app.get_subcommands({})) {
+      if (s->get_name() == args[i]) {
+        sub = s;
+        sub_at = i;
+        break;
+      }
+    }
+    if (sub != nullptr) break;
+  }
+  if (sub == nullptr) return args;
+  std::string path;
+  for (size_t i = sub_at + 1; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+  }
+  if (path.empty()) return args;
+
+  const std::string text = read_text_file(path);
   toml::table table;
   try {
-    table = toml::parse(text);
+    table = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    throw CLI::ParseError(fmt::format("config file: invalid TOML at line {}: {}", e.source().begin.line,
-                                      e.description()),
-                          CLI::ExitCodes::ConversionError);
+    throw InputError(fmt::format("{}: invalid TOML at line {}: {}", path, e.source().begin.line, e.description()));
   }
-  std::vector<CLI::ConfigItem> result;
-  std::vector<std::string> parents;
-  flatten(table, parents, result);
-  return result;
-}
-
-void add_config_option(CLI::App& sub) {
-  sub.config_formatter(std::make_shared<TomlConfig>());
-  sub.set_config("--config", "", "Read settings from a TOML file (keys are long option names)");
-  sub.allow_config_extras(CLI::config_extras_mode::error);
+  std::vector<std::string> injected;
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const CLI::Option* opt = key == "config" ? nullptr : sub->get_option_no_throw("--" + key);
+    if (opt == nullptr)
+      throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'", path, key, sub->get_name()));
+    if (node.is_table()) throw InputError(fmt::format("{}: key '{}' is a table; expected a value", path, key));
+    if (const auto* arr = node.as_array()) {
+      injected.push_back("--" + key);
+      for (const auto& el : *arr) injected.push_back(scalar_text(el, path, key));
+    } else {
+      injected.push_back("--" + key + "=" + scalar_text(node, path, key));
+    }
+  }
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(sub_at) + 1);
+  out.insert(out.end(), injected.begin(), injected.end());
+  out.insert(out.end(), args.begin() + static_cast<long>(sub_at) + 1, args.end());
+  return out;
 }
 
 }  // namespace sheafsim::cli

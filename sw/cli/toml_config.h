@@ -1,22 +1,23 @@
 #pragma once
-// `--config file.toml`: CLI11 reads the file through toml++, so a config file
-// is real TOML; its keys are the long option names without dashes
-// (`steps = 100000`, `stalk-init = "random"`), options given on the command
-// line win, and an unknown key is an error.
-#include <memory>
+// `--config file.toml` on a subcommand: the file is real TOML (read with
+// toml++), its keys are the subcommand's long option names without dashes
+// (`steps = 100000`, `stalk-init = "random"`), and options on the command line
+// win. The file's settings are spliced into the argument list ahead of the
+// user's own arguments, and every option takes its last value, so CLI11's
+// validation and required checks apply to config values as to typed ones.
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 namespace sheafsim::cli {
 
-class TomlConfig : public CLI::Config {
- public:
-  std::string to_config(const CLI::App* app, bool default_also, bool write_description,
-                        std::string prefix) const override;
-  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
-};
-
-// Adds --config to `sub`, read with TomlConfig.
+// Adds the --config option to `sub` (for --help and parsing).
 void add_config_option(CLI::App& sub);
+
+// args excludes the program name. Returns the arguments with the config file's
+// settings inserted after the subcommand name; throws InputError for a bad
+// file, a bad value or a key that names no option of the subcommand.
+std::vector<std::string> expand_config(const CLI::App& app, const std::vector<std::string>& args);
 
 }  // namespace sheafsim::cli

@@ -36,6 +36,11 @@ json parse_json_text(const std::string& text, const std::string& origin) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(fmt::format("{}: malformed JSON (byte {})", origin, e.byte));
+  } catch (const json::exception& e) {
+    // e.g. a number too large for a double: "number overflow parsing '1e999'"
+    const std::string what = e.what();
+    const auto cut = what.find("] ");
+    throw InputError(fmt::format("{}: {} (not finite)", origin, cut == std::string::npos ? what : what.substr(cut + 2)));
   }
 }
 
