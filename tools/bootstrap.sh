@@ -40,7 +40,14 @@ case "$what" in
   build) build ;;
   demo)
     build
-    "$build_dir/sw/sheafsim" demo --out-dir "$build_dir/demo"
+    # The default demo: the paraboloid reference task, shortened to 20k steps,
+    # trained by sheaf diffusion and by the backprop baseline.
+    mkdir -p "$build_dir/demo"
+    "$build_dir/sw/sheafsim" train --config configs/paraboloid-demo.toml --method sheaf \
+      --report "$build_dir/demo/sheaf-report.json" --out-net "$build_dir/demo/sheaf-net.json"
+    "$build_dir/sw/sheafsim" train --config configs/paraboloid-demo.toml --method sgd \
+      --report "$build_dir/demo/sgd-report.json" --out-net "$build_dir/demo/sgd-net.json"
+    echo "demo: reports in $build_dir/demo/"
     ;;
   test)
     build

@@ -61,6 +61,24 @@ SheafState make_state(const Network& net, const Matrix& X, StalkInit init, Rng& 
   return st;
 }
 
+namespace {
+
+// dst += alpha * A * B. With a tiny inner or outer dimension (the input layer
+// of [2,30,1], the single output of a regression net) a blocked GEMM spends
+// its time packing; rank-1 updates or matrix-vector products do not.
+template <typename DA, typename DB>
+void accumulate_product(Matrix& dst, double alpha, const DA& A, const DB& B) {
+  if (A.cols() <= 4) {
+    for (Eigen::Index j = 0; j < A.cols(); ++j) dst.noalias() += (alpha * A.col(j)) * B.row(j);
+  } else if (B.cols() <= 4) {  // e.g. the Hebbian u x^T of a 2-input layer: a few GEMVs
+    for (Eigen::Index j = 0; j < B.cols(); ++j) dst.col(j).noalias() += alpha * (A * B.col(j));
+  } else {
+    dst.noalias() += alpha * A * B;
+  }
+}
+
+}  // namespace
+
 void compute_residuals(const Network& net, const SheafState& st, const Matrix& X, std::vector<Matrix>& U) {
   const int L = net.depth();
   U.resize(static_cast<size_t>(L));
@@ -68,9 +86,8 @@ void compute_residuals(const Network& net, const SheafState& st, const Matrix& X
     const Matrix& prev = k == 0 ? X : st.a[static_cast<size_t>(k - 1)];
     Matrix& u = U[static_cast<size_t>(k)];
     const Matrix& W = net.W[static_cast<size_t>(k)];
-    u = st.z[static_cast<size_t>(k)];
-    u.colwise() -= net.b[static_cast<size_t>(k)];
-    u.noalias() -= W * prev;
+    u.noalias() = st.z[static_cast<size_t>(k)].colwise() - net.b[static_cast<size_t>(k)];
+    accumulate_product(u, -1.0, W, prev);
   }
 }
 
@@ -145,9 +162,11 @@ double SheafDynamics::step(Network& net, SheafState& st, const Matrix& X, const 
   const double s = p.s;
   // 1. Discords and forces, all from the old state and the old parameters.
   compute_residuals(net, st, X, U_);
-  for (int k = 0; k + 1 < L; ++k)
-    WtU_[static_cast<size_t>(k)].noalias() =
-          net.W[static_cast<size_t>(k + 1)].transpose() * U_[static_cast<size_t>(k + 1)];
+  for (int k = 0; k + 1 < L; ++k) {
+    WtU_[static_cast<size_t>(k)].setZero();
+    accumulate_product(WtU_[static_cast<size_t>(k)], 1.0, net.W[static_cast<size_t>(k + 1)].transpose(),
+                       U_[static_cast<size_t>(k + 1)]);
+  }
   Matrix& zL = st.z.back();
   double max_delta = 0.0;
   if (p.phase == Phase::Training) {
@@ -171,7 +190,7 @@ double SheafDynamics::step(Network& net, SheafState& st, const Matrix& X, const 
     for (int k = 0; k < L; ++k) {
       const Matrix& prev = k == 0 ? X : st.a[static_cast<size_t>(k - 1)];
       const Matrix& u = U_[static_cast<size_t>(k)];
-      net.W[static_cast<size_t>(k)].noalias() += p.eta * u * prev.transpose();
+      accumulate_product(net.W[static_cast<size_t>(k)], p.eta, u, prev.transpose());
       net.b[static_cast<size_t>(k)].noalias() += p.eta * u.rowwise().sum();
     }
   }
