@@ -1,0 +1,125 @@
+#pragma once
+// The one fixed-point arithmetic definition of the project (docs/fixed-point.md).
+// Header-only: the bit-accurate model, the SystemC mesh model and the RTL
+// testbench's scoreboard all call these functions.
+//
+// A value of format Q<i>.<f> is a signed two's-complement integer `raw` of
+// w = i + f bits standing for raw * 2^-f (the meaning of SystemC
+// sc_fixed<i+f, i>). Intermediate results are exact wide integers (__int128)
+// carrying their number of fractional bits; a value is rounded once, when it
+// is written to a register of a given format, by `quantize`.
+#include <cstdint>
+#include <string>
+
+namespace sheafsim::fx {
+
+__extension__ typedef __int128 wide;            // exact intermediates
+__extension__ typedef unsigned __int128 uwide;
+
+// Quantisation modes, one to one with SystemC's SC_TRN, SC_TRN_ZERO, SC_RND,
+// SC_RND_ZERO, SC_RND_CONV; Stoch is stochastic rounding (no SystemC twin).
+enum class Quant { Trn, TrnZero, Rnd, RndZero, RndConv, Stoch };
+// Overflow modes: SC_SAT and SC_WRAP (with n_bits = 0).
+enum class Overflow { Sat, Wrap };
+
+constexpr int kMaxOperandBits = 64;
+
+struct FixedFormat {
+  int int_bits = 4;   // i, including the sign bit (>= 1)
+  int frac_bits = 12; // f (>= 0)
+
+  constexpr int width() const { return int_bits + frac_bits; }
+  constexpr std::int64_t max_raw() const {
+    return static_cast<std::int64_t>((uwide{1} << (width() - 1)) - 1);
+  }
+  constexpr std::int64_t min_raw() const { return -max_raw() - 1; }
+  double lsb() const;
+  double max_value() const { return static_cast<double>(max_raw()) * lsb(); }
+  double min_value() const { return static_cast<double>(min_raw()) * lsb(); }
+  double to_double(std::int64_t raw) const { return static_cast<double>(raw) * lsb(); }
+  std::string str() const;  // "Q4.12"
+  bool operator==(const FixedFormat& o) const { return int_bits == o.int_bits && frac_bits == o.frac_bits; }
+  bool operator!=(const FixedFormat& o) const { return !(*this == o); }
+};
+
+// Parses "Q<i>.<f>" with 1 <= i, 0 <= f, i + f <= 64; throws InputError naming
+// `setting` and the problem.
+FixedFormat parse_format(const std::string& text, const std::string& setting);
+Quant parse_quant(const std::string& name);        // trn, trn_zero, rnd, rnd_zero, rnd_conv, stoch
+Overflow parse_overflow(const std::string& name);  // sat, wrap
+std::string to_string(Quant q);
+std::string to_string(Overflow o);
+
+// Left shift that is defined for negative values.
+inline wide shl(wide v, int n) { return static_cast<wide>(static_cast<uwide>(v) << n); }
+
+// Counter-based random bits for stochastic rounding (docs/fixed-point.md §5):
+// mix64 is splitmix64 (add the golden-ratio constant, then the finaliser);
+// the key chains seed, step, sample and site.
+inline std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+inline std::uint64_t stoch_bits(std::uint64_t seed, std::uint64_t step, std::uint64_t sample, std::uint64_t site) {
+  return mix64(mix64(mix64(mix64(seed) ^ step) ^ sample) ^ site);
+}
+
+// v * 2^-d rounded to an integer by mode q (d >= 0; d = 0 returns v).
+// `rnd` supplies the random bits of Stoch and is ignored otherwise.
+inline wide round_shift(wide v, int d, Quant q, std::uint64_t rnd = 0) {
+  if (d <= 0) return v;
+  const wide floor = v >> d;  // arithmetic shift: toward minus infinity
+  const uwide rem = static_cast<uwide>(v - shl(floor, d)) & ((uwide{1} << d) - 1);  // in [0, 2^d)
+  if (rem == 0) return floor;
+  const uwide half = uwide{1} << (d - 1);
+  switch (q) {
+    case Quant::Trn: return floor;
+    case Quant::TrnZero: return v < 0 ? floor + 1 : floor;
+    case Quant::Rnd: return rem >= half ? floor + 1 : floor;
+    case Quant::RndZero: return rem > half || (rem == half && v < 0) ? floor + 1 : floor;
+    case Quant::RndConv: return rem > half || (rem == half && (floor & 1) != 0) ? floor + 1 : floor;
+    case Quant::Stoch: {
+      // Round up with probability rem / 2^d: compare the top (up to 64) bits of
+      // the remainder with as many random bits.
+      const int k = d < 64 ? d : 64;
+      const std::uint64_t r = k == 64 ? rnd : rnd >> (64 - k);
+      const std::uint64_t top = static_cast<std::uint64_t>(rem >> (d - k));
+      return r < top ? floor + 1 : floor;
+    }
+  }
+  return floor;
+}
+
+// Fits an integer into `width` bits by the overflow mode; `*overflowed` is set
+// when the value was out of range (saturated or wrapped).
+inline wide fit_width(wide v, int width, Overflow o, bool* overflowed) {
+  const wide hi = (wide{1} << (width - 1)) - 1, lo = -hi - 1;
+  if (v >= lo && v <= hi) {
+    *overflowed = false;
+    return v;
+  }
+  *overflowed = true;
+  if (o == Overflow::Sat) return v > hi ? hi : lo;
+  const int sh = 128 - width;
+  return static_cast<wide>(static_cast<uwide>(v) << sh) >> sh;  // keep the low bits, sign-extend
+}
+
+// The one rounding point: an exact value v with `frac_in` fractional bits is
+// written to a register of format `f`.
+inline std::int64_t quantize(wide v, int frac_in, const FixedFormat& f, Quant q, Overflow o, bool* overflowed,
+                             std::uint64_t rnd = 0) {
+  const wide aligned = frac_in >= f.frac_bits ? round_shift(v, frac_in - f.frac_bits, q, rnd)
+                                               : shl(v, f.frac_bits - frac_in);
+  return static_cast<std::int64_t>(fit_width(aligned, f.width(), o, overflowed));
+}
+
+// A double into format f (for inputs, targets and initial weights): exact
+// scaling by 2^f, then the rounding and overflow modes. NaN is not accepted by callers.
+std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bool* overflowed);
+
+}  // namespace sheafsim::fx
