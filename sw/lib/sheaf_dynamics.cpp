@@ -80,15 +80,11 @@ void accumulate_product(Matrix& dst, double alpha, const DA& A, const DB& B) {
 }  // namespace
 
 void compute_residuals(const Network& net, const SheafState& st, const Matrix& X, std::vector<Matrix>& U) {
-  const int L = net.depth();
-  U.resize(static_cast<size_t>(L));
-  for (int k = 0; k < L; ++k) {
-    const Matrix& prev = k == 0 ? X : st.a[static_cast<size_t>(k - 1)];
-    Matrix& u = U[static_cast<size_t>(k)];
-    const Matrix& W = net.W[static_cast<size_t>(k)];
-    u.noalias() = st.z[static_cast<size_t>(k)].colwise() - net.b[static_cast<size_t>(k)];
-    accumulate_product(u, -1.0, W, prev);
-  }
+  FloatArith arith;
+  FloatArith::Workspace ws;
+  ws.U.resize(static_cast<size_t>(net.depth()));
+  for (int k = 0; k < net.depth(); ++k) arith.residual(ws, k, net, st, X);
+  U = std::move(ws.U);
 }
 
 double energy(const Network& net, const SheafState& st, const Matrix& X, const Matrix* Y, Phase phase) {
@@ -115,7 +111,7 @@ namespace {
 // The elementwise part of a step, written branch-free so the compiler
 // vectorises it; the max-change reduction is a separate pass because a
 // floating-point max reduction does not vectorise under strict IEEE semantics.
-double update_hidden(double* __restrict z, double* __restrict a, const double* __restrict u, const double* __restrict w, double s, Eigen::Index n,
+double update_hidden_kernel(double* __restrict z, double* __restrict a, const double* __restrict u, const double* __restrict w, double s, Eigen::Index n,
                      bool track) {
   double md = 0.0;
   constexpr Eigen::Index kChunk = 256;
@@ -139,7 +135,7 @@ double update_hidden(double* __restrict z, double* __restrict a, const double* _
   return md;
 }
 
-double update_output(double* __restrict z, const double* __restrict u, const double* __restrict g, double s, Eigen::Index n, bool track) {
+double update_output_kernel(double* __restrict z, const double* __restrict u, const double* __restrict g, double s, Eigen::Index n, bool track) {
   double md = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) z[i] -= s * (u[i] + g[i]);
   if (track)
@@ -149,63 +145,69 @@ double update_output(double* __restrict z, const double* __restrict u, const dou
 
 }  // namespace
 
-SheafDynamics::SheafDynamics(const Network& net, Eigen::Index batch) {
+void FloatArith::prepare(Workspace& ws, const Network& net, Eigen::Index batch) const {
   const int L = net.depth();
-  for (int k = 0; k < L; ++k) U_.emplace_back(net.layers[k + 1], batch);
-  for (int k = 0; k + 1 < L; ++k) WtU_.emplace_back(net.layers[k + 1], batch);
-  g_out_.resize(net.outputs(), batch);
+  ws.U.clear();
+  ws.WtU.clear();
+  for (int k = 0; k < L; ++k) ws.U.emplace_back(net.layers[k + 1], batch);
+  for (int k = 0; k + 1 < L; ++k) ws.WtU.emplace_back(net.layers[k + 1], batch);
+  ws.g_out.resize(net.outputs(), batch);
 }
 
-double SheafDynamics::step(Network& net, SheafState& st, const Matrix& X, const Matrix* Y, const StepParams& p,
-                           bool update_params) {
-  const int L = net.depth();
-  const double s = p.s;
-  // 1. Discords and forces, all from the old state and the old parameters.
-  compute_residuals(net, st, X, U_);
-  for (int k = 0; k + 1 < L; ++k) {
-    WtU_[static_cast<size_t>(k)].setZero();
-    accumulate_product(WtU_[static_cast<size_t>(k)], 1.0, net.W[static_cast<size_t>(k + 1)].transpose(),
-                       U_[static_cast<size_t>(k + 1)]);
-  }
-  Matrix& zL = st.z.back();
-  double max_delta = 0.0;
+void FloatArith::residual(Workspace& ws, int k, const Network& net, const SheafState& st, const Matrix& X) const {
+  const size_t i = static_cast<size_t>(k);
+  const Matrix& prev = k == 0 ? X : st.a[i - 1];
+  Matrix& u = ws.U[i];
+  u.noalias() = st.z[i].colwise() - net.b[i];
+  accumulate_product(u, -1.0, net.W[i], prev);
+}
+
+void FloatArith::backward(Workspace& ws, int k, const Network& net) const {
+  const size_t i = static_cast<size_t>(k);
+  ws.WtU[i].setZero();
+  accumulate_product(ws.WtU[i], 1.0, net.W[i + 1].transpose(), ws.U[i + 1]);
+}
+
+double FloatArith::output_force(Workspace& ws, const Network& net, SheafState& st, const Matrix* Y,
+                                const StepParams& p) const {
+  const Matrix& zL = st.z.back();
   if (p.phase == Phase::Training) {
-    if (Y == nullptr) throw InputError("a training step needs targets");
     if (net.output == OutputKind::Identity)
-      g_out_ = zL - *Y;
+      ws.g_out = zL - *Y;
     else
-      g_out_ = apply_output(net.output, zL) - *Y;  // cross-entropy force, no Jacobian (§6.3)
-  } else if (st.has_output_vertex()) {
-    const Matrix P = apply_output(net.output, zL);
-    const Matrix D = P - st.a_out;  // phi(z_L) - a_out, from the old state
-    g_out_ = p.output_mode == OutputMode::Exact ? output_jacobian_t_times(net.output, P, D) : D;
-    st.a_out += s * D;
-    max_delta = s * D.cwiseAbs().maxCoeff();
-  } else {
-    g_out_.setZero();
+      ws.g_out = apply_output(net.output, zL) - *Y;  // cross-entropy force, no Jacobian (§6.3)
+    return 0.0;
   }
+  if (!st.has_output_vertex()) {
+    ws.g_out.setZero();
+    return 0.0;
+  }
+  const Matrix P = apply_output(net.output, zL);
+  const Matrix D = P - st.a_out;  // phi(z_L) - a_out, from the old state
+  ws.g_out = p.output_mode == OutputMode::Exact ? output_jacobian_t_times(net.output, P, D) : D;
+  st.a_out += p.s * D;
+  return p.track_change ? p.s * D.cwiseAbs().maxCoeff() : 0.0;
+}
 
-  // 2. Local parameter update (old stalks; W is not read again in this step).
-  if (update_params) {
-    for (int k = 0; k < L; ++k) {
-      const Matrix& prev = k == 0 ? X : st.a[static_cast<size_t>(k - 1)];
-      const Matrix& u = U_[static_cast<size_t>(k)];
-      accumulate_product(net.W[static_cast<size_t>(k)], p.eta, u, prev.transpose());
-      net.b[static_cast<size_t>(k)].noalias() += p.eta * u.rowwise().sum();
-    }
-  }
+void FloatArith::hebbian(Workspace& ws, int k, Network& net, const SheafState& st, const Matrix& X,
+                         const StepParams& p) const {
+  const size_t i = static_cast<size_t>(k);
+  const Matrix& prev = k == 0 ? X : st.a[i - 1];
+  accumulate_product(net.W[i], p.eta, ws.U[i], prev.transpose());
+  net.b[i].noalias() += p.eta * ws.U[i].rowwise().sum();
+}
 
-  // 3. Stalk write (§6.2) with q = a - m z and m = 1[z >= 0] from the old z:
-  //    g_z = u - m q,  g_a = q - W^T u'.
-  for (int k = 0; k + 1 < L; ++k) {
-    const size_t i = static_cast<size_t>(k);
-    const double md = update_hidden(st.z[i].data(), st.a[i].data(), U_[i].data(), WtU_[i].data(), s,
-                                    st.z[i].size(), p.track_change);
-    max_delta = std::max(max_delta, md);
-  }
-  max_delta = std::max(max_delta, update_output(zL.data(), U_.back().data(), g_out_.data(), s, zL.size(),
-                                                p.track_change));
-  return max_delta;
+double FloatArith::update_hidden(Workspace& ws, int k, SheafState& st, const StepParams& p) const {
+  // sheaf-math §6.2 with q = a - m z and m = 1[z >= 0] from the old z:
+  // g_z = u - m q, g_a = q - W^T u'.
+  const size_t i = static_cast<size_t>(k);
+  return update_hidden_kernel(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
+                              st.z[i].size(), p.track_change);
+}
+
+double FloatArith::update_output(Workspace& ws, SheafState& st, const StepParams& p) const {
+  Matrix& zL = st.z.back();
+  return update_output_kernel(zL.data(), ws.U.back().data(), ws.g_out.data(), p.s, zL.size(), p.track_change);
 }
 
 }  // namespace sheafsim

@@ -1,31 +1,15 @@
 #pragma once
-// One Jacobi / explicit-Euler step of sheaf diffusion, with or without the
-// local (Hebbian) parameter update: sheaf-math.md §6.4, the float golden
-// reference. Everything is computed from the old state, then every stalk and
-// parameter is written at once.
+// The float golden reference of sheaf diffusion: FloatArith, the double
+// arithmetic policy of SheafEngine (sheaf_engine.h), and the energy and
+// residual helpers used by diagnostics and tests.
 #include <vector>
 
 #include "sheafsim/network.h"
+#include "sheafsim/sheaf_engine.h"
 #include "sheafsim/sheaf_state.h"
+#include "sheafsim/step_params.h"
 
 namespace sheafsim {
-
-enum class Phase {
-  Inference,  // input pinned; phi != id adds a free output vertex a_out
-  Training,   // input pinned and output tied to the target y (two-sided)
-};
-
-// How the output vertex pulls z_L in inference with phi != id (§6.3).
-enum class OutputMode { Exact, JacobianFree };
-OutputMode parse_output_mode(const std::string& name);  // throws InputError
-
-struct StepParams {
-  double s = 0.01;    // alpha * dt: stalk step
-  double eta = 0.0;   // beta * dt: parameter step
-  Phase phase = Phase::Inference;
-  OutputMode output_mode = OutputMode::Exact;
-  bool track_change = true;  // compute max |change| (the tolerance stop needs it; training does not)
-};
 
 // Weight-edge discords u_l = z_l - W_l a_{l-1} - b_l of the state (a_0 = X),
 // into U[k] for k = 0..L-1.
@@ -36,22 +20,26 @@ void compute_residuals(const Network& net, const SheafState& state, const Matrix
 // (training, sigmoid/softmax), 1/2 |a_out - phi(z_L)|^2 (inference, phi != id).
 double energy(const Network& net, const SheafState& state, const Matrix& X, const Matrix* Y, Phase phase);
 
-// Scratch buffers for the step, sized once per batch so a step allocates nothing.
-class SheafDynamics {
- public:
-  SheafDynamics(const Network& net, Eigen::Index batch);
-
-  // Advances `state` by one step; with update_params also moves W and b by
-  // W_l += eta * sum_s u_l a_{l-1}^T, b_l += eta * sum_s u_l. Y is required in
-  // training. Returns max |change| over all free stalk coordinates (0 unless
-  // p.track_change).
-  double step(Network& net, SheafState& state, const Matrix& X, const Matrix* Y, const StepParams& p,
-              bool update_params);
-
- private:
-  std::vector<Matrix> U_;    // weight-edge discords
-  std::vector<Matrix> WtU_;  // W_{l+1}^T u_{l+1}, the backward pull on a_l
-  Matrix g_out_;             // output-edge force on z_L
+// Double-precision kernels: every value is a double, every operation IEEE.
+struct FloatArith {
+  using Net = Network;
+  using State = SheafState;
+  using Mat = Matrix;
+  struct Workspace {
+    std::vector<Matrix> U;    // weight-edge discords
+    std::vector<Matrix> WtU;  // W_{l+1}^T u_{l+1}, the backward pull on a_l
+    Matrix g_out;             // output-edge force on z_L
+  };
+  void prepare(Workspace& ws, const Network& net, Eigen::Index batch) const;
+  void residual(Workspace& ws, int k, const Network& net, const SheafState& st, const Matrix& X) const;
+  void backward(Workspace& ws, int k, const Network& net) const;
+  double output_force(Workspace& ws, const Network& net, SheafState& st, const Matrix* Y, const StepParams& p) const;
+  void hebbian(Workspace& ws, int k, Network& net, const SheafState& st, const Matrix& X, const StepParams& p) const;
+  double update_hidden(Workspace& ws, int k, SheafState& st, const StepParams& p) const;
+  double update_output(Workspace& ws, SheafState& st, const StepParams& p) const;
+  void end_step() const {}
 };
+
+using SheafDynamics = SheafEngine<FloatArith>;
 
 }  // namespace sheafsim

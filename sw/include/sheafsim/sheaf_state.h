@@ -11,14 +11,18 @@
 
 namespace sheafsim {
 
-struct SheafState {
-  std::vector<Matrix> z;  // z[k] = z_{k+1}, n_{k+1} x B, k = 0..L-1
-  std::vector<Matrix> a;  // a[k] = a_{k+1}, n_{k+1} x B, k = 0..L-2
-  Matrix a_out;           // n_L x B: the output vertex (phi != id, inference only); else empty
+// M is the matrix type of the arithmetic: double for the float reference,
+// int64 raw values for the fixed-point model.
+template <typename M>
+struct BasicSheafState {
+  std::vector<M> z;  // z[k] = z_{k+1}, n_{k+1} x B, k = 0..L-1
+  std::vector<M> a;  // a[k] = a_{k+1}, n_{k+1} x B, k = 0..L-2
+  M a_out;           // n_L x B: the output vertex (phi != id, inference only); else empty
 
   Eigen::Index batch() const { return z.empty() ? 0 : z.front().cols(); }
   bool has_output_vertex() const { return a_out.size() > 0; }
 };
+using SheafState = BasicSheafState<Matrix>;
 
 enum class StalkInit { Zeros, Forward, Random };
 StalkInit parse_stalk_init(const std::string& name);  // throws InputError
