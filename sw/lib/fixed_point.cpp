@@ -65,7 +65,7 @@ std::string to_string(Quant q) {
 
 std::string to_string(Overflow o) { return o == Overflow::Sat ? "sat" : "wrap"; }
 
-std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bool* overflowed) {
+std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bool* overflowed, std::uint64_t rnd) {
   // A double is m * 2^e with a 53-bit integer m: exact as a wide integer with
   // -e fractional bits, then one quantisation. Values beyond 2^70 saturate or
   // wrap as if they were +-2^70 (far outside every operand format).
@@ -79,12 +79,12 @@ std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bo
   const int frac_in = 53 - e;
   if (frac_in < 0) {
     const int clamp_shift = -frac_in > 70 ? 70 : -frac_in;
-    return quantize(shl(mant, clamp_shift), 0, f, q, o, overflowed);
+    return quantize(shl(mant, clamp_shift), 0, f, q, o, overflowed, rnd);
   }
   if (frac_in > 120) {  // far below the LSB of any format: round the tiny value
-    return quantize(mant >= 0 ? 1 : -1, 126, f, q, o, overflowed, 0);
+    return quantize(mant >= 0 ? 1 : -1, 126, f, q, o, overflowed, rnd);
   }
-  return quantize(mant, frac_in, f, q, o, overflowed);
+  return quantize(mant, frac_in, f, q, o, overflowed, rnd);
 }
 
 }  // namespace sheafsim::fx

@@ -4,27 +4,65 @@
 
 namespace sheafsim {
 
-InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
-                              const InferenceProgress& progress, long every) {
-  const auto t0 = std::chrono::steady_clock::now();
-  Rng rng(opt.seed);
-  InferenceResult r;
-  const bool out_vertex = net.output != OutputKind::Identity;
-  r.state = make_state(net, X, opt.init, rng, out_vertex);
-  Network frozen = net;  // step() may update parameters; inference never does
-  SheafDynamics dyn(frozen, X.cols());
+namespace {
+
+// The relaxation loop, shared by every arithmetic.
+template <typename Engine, typename Net, typename State, typename Mat>
+void relax(Engine& engine, Net& net, State& st, const Mat& X, const InferenceOptions& opt,
+           const InferenceProgress& progress, long every, InferenceResult& r) {
   StepParams p;
   p.s = opt.alpha * opt.dt;
   p.phase = Phase::Inference;
   p.output_mode = opt.output_mode;
   const long limit = opt.fixed_steps >= 0 ? opt.fixed_steps : opt.max_steps;
   for (long i = 0; i < limit; ++i) {
-    r.last_delta = dyn.step(frozen, r.state, X, nullptr, p, false);
+    r.last_delta = engine.step(net, st, X, nullptr, p, false);
     r.steps = i + 1;
     if (progress && r.steps % every == 0) progress(r.steps, r.last_delta);
     if (opt.fixed_steps < 0 && r.last_delta < opt.tol) break;
   }
   r.converged = r.steps > 0 && r.last_delta < opt.tol;
+}
+
+}  // namespace
+
+InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
+                              const InferenceProgress& progress, long every) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Rng rng(opt.seed);
+  InferenceResult r;
+  r.state = make_state(net, X, opt.init, rng, net.output != OutputKind::Identity);
+  Network frozen = net;  // the engine's step may update parameters; inference never asks it to
+  SheafDynamics engine(frozen, X.cols());
+  relax(engine, frozen, r.state, X, opt, progress, every, r);
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const InferenceOptions& opt,
+                                    const FixedConfig& cfg, FixedRunInfo* info, const InferenceProgress& progress,
+                                    long every) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FixedArith arith(cfg);
+  FixedCounters loads;
+  loads.resize(net.depth());
+  FixedNetwork fnet = to_fixed(net, cfg, loads);
+  const IMatrix Xq = to_fixed(X, cfg.stalk, cfg, loads);
+  Rng rng(opt.seed);
+  FixedState st = to_fixed(make_state(to_float(fnet, cfg), to_float(Xq, cfg.stalk), opt.init, rng,
+                                      net.output != OutputKind::Identity),
+                           cfg, loads);
+  FixedDynamics engine(fnet, X.cols(), arith);
+  engine.arith().counters() = loads;
+  InferenceResult r;
+  relax(engine, fnet, st, Xq, opt, progress, every, r);
+  r.state = to_float(st, cfg);
+  if (info != nullptr) {
+    info->config = cfg;
+    info->counters = engine.arith().counters();
+    info->s_raw = engine.arith().s_raw();
+    info->s_used = static_cast<double>(info->s_raw) * cfg.constant.lsb();
+  }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

@@ -11,41 +11,105 @@ double effective_beta(const SheafTrainOptions& opt, Eigen::Index n_train) {
   return std::isnan(opt.beta) ? 1.0 / static_cast<double>(n_train) : opt.beta;
 }
 
-TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
-                        const TrainProgress& progress, SheafState* final_state) {
+namespace {
+
+// The training schedule (§7.1-7.3), shared by every arithmetic: K-1
+// stalk-only steps then one joint step, optional per-epoch re-initialisation,
+// history points every log_every steps. `view` turns the engine's network and
+// state into float ones for evaluation; `reinit` resets the stalks.
+template <typename Engine, typename Net, typename State, typename Mat, typename View, typename Reinit>
+TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, const Mat& Y, const Dataset& train,
+                         const Dataset* test, const SheafTrainOptions& opt, const TrainProgress& progress,
+                         View&& view, Reinit&& reinit) {
   const auto t0 = std::chrono::steady_clock::now();
-  Rng rng(opt.seed);
-  SheafState st = make_state(net, train.X, opt.init, rng, false);
-  SheafDynamics dyn(net, train.size());
   StepParams p;
   p.s = opt.alpha * opt.dt;
   p.eta = effective_beta(opt, train.size()) * opt.dt;
   p.phase = Phase::Training;
   p.track_change = false;
   const int K = opt.inner < 1 ? 1 : opt.inner;
-
   TrainResult r;
   auto record = [&](long step) {
+    Network fnet;
+    SheafState fst;
+    view(net, st, fnet, fst);
     TrainPoint pt;
     pt.step = step;
-    pt.train = evaluate(net, train);
-    if (test != nullptr) pt.test = evaluate(net, *test);
-    pt.discord_total = discord(net, st, train.X, &train.Y, Phase::Training).total;
+    pt.train = evaluate(fnet, train);
+    if (test != nullptr) pt.test = evaluate(fnet, *test);
+    pt.discord_total = discord(fnet, fst, train.X, &train.Y, Phase::Training).total;
     r.history.push_back(pt);
     if (progress) progress(pt, opt.steps);
   };
   record(0);
   for (long i = 0; i < opt.steps; ++i) {
-    if (opt.reinit_each_epoch && i > 0 && opt.epoch_steps > 0 && i % opt.epoch_steps == 0)
-      set_to_forward(net, train.X, st);
+    if (opt.reinit_each_epoch && i > 0 && opt.epoch_steps > 0 && i % opt.epoch_steps == 0) reinit(net, st);
     const bool joint = (i + 1) % K == 0;
-    dyn.step(net, st, train.X, &train.Y, p, joint);
+    engine.step(net, st, X, &Y, p, joint);
     if (joint) ++r.param_updates;
     r.steps = i + 1;
     if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
   }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace
+
+TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
+                        const TrainProgress& progress, SheafState* final_state) {
+  Rng rng(opt.seed);
+  SheafState st = make_state(net, train.X, opt.init, rng, false);
+  SheafDynamics engine(net, train.size());
+  // The float view is the state itself; copies happen only at history points.
+  TrainResult r = run_schedule(
+      engine, net, st, train.X, train.Y, train, test, opt, progress,
+      [](const Network& n, const SheafState& s, Network& fn, SheafState& fs) { fn = n; fs = s; },
+      [&train](Network& n, SheafState& s) { set_to_forward(n, train.X, s); });
   if (final_state != nullptr) *final_state = std::move(st);
+  return r;
+}
+
+TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
+                              const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
+                              SheafState* final_state) {
+  FixedArith arith(cfg);
+  FixedCounters& loads = arith.counters();
+  loads.resize(net.depth());
+  FixedNetwork fnet = to_fixed(net, cfg, loads);
+  const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
+  const IMatrix Y = to_fixed(train.Y, cfg.stalk, cfg, loads);
+  // Initial stalks: drawn (or computed by the forward pass) in float from the
+  // quantised network, then quantised.
+  Rng rng(opt.seed);
+  const Network start = to_float(fnet, cfg);
+  FixedState st = to_fixed(make_state(start, to_float(X, cfg.stalk), opt.init, rng, false), cfg, loads);
+  const FixedCounters load_counts = loads;
+  FixedDynamics engine(fnet, train.size(), arith);
+  // prepare() reset the counters; keep the load-time saturations.
+  engine.arith().counters() = load_counts;
+  const Matrix Xf = to_float(X, cfg.stalk);
+  TrainResult r = run_schedule(
+      engine, fnet, st, X, Y, train, test, opt, progress,
+      [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {
+        fn = to_float(n, cfg);
+        fs = to_float(s, cfg);
+      },
+      [&](FixedNetwork& n, FixedState& s) {
+        SheafState f = to_float(s, cfg);
+        set_to_forward(to_float(n, cfg), Xf, f);
+        s = to_fixed(f, cfg, engine.arith().counters());
+      });
+  net = to_float(fnet, cfg);
+  if (info != nullptr) {
+    info->config = cfg;
+    info->counters = engine.arith().counters();
+    info->s_raw = engine.arith().s_raw();
+    info->eta_raw = engine.arith().eta_raw();
+    info->s_used = static_cast<double>(info->s_raw) * cfg.constant.lsb();
+    info->eta_used = static_cast<double>(info->eta_raw) * cfg.constant.lsb();
+  }
+  if (final_state != nullptr) *final_state = to_float(st, cfg);
   return r;
 }
 

@@ -119,7 +119,9 @@ inline std::int64_t quantize(wide v, int frac_in, const FixedFormat& f, Quant q,
 }
 
 // A double into format f (for inputs, targets and initial weights): exact
-// scaling by 2^f, then the rounding and overflow modes. NaN is not accepted by callers.
-std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bool* overflowed);
+// scaling by 2^f, then the rounding and overflow modes (`rnd`: Stoch bits).
+// NaN is not accepted by callers.
+std::int64_t from_double(double x, const FixedFormat& f, Quant q, Overflow o, bool* overflowed,
+                         std::uint64_t rnd = 0);
 
 }  // namespace sheafsim::fx

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "sheafsim/arith_fixed.h"
 #include "sheafsim/sheaf_dynamics.h"
 
 namespace sheafsim {
@@ -33,5 +34,13 @@ using InferenceProgress = std::function<void(long, double)>;
 
 InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
                               const InferenceProgress& progress = {}, long every = 1000);
+
+// The same in the bit-accurate fixed-point model (network, inputs and initial
+// stalks quantised on entry); the result's state is the exact value of the
+// fixed-point stalks. The stop compares max |change| (a multiple of the stalk
+// LSB) with tol, so a tol below one LSB stops when the stalks stop moving.
+InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const InferenceOptions& opt,
+                                    const FixedConfig& cfg, FixedRunInfo* info = nullptr,
+                                    const InferenceProgress& progress = {}, long every = 1000);
 
 }  // namespace sheafsim

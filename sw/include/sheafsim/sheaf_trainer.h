@@ -6,6 +6,7 @@
 // precede every joint step (K = 1 is the joint flow).
 #include <cstdint>
 
+#include "sheafsim/arith_fixed.h"
 #include "sheafsim/sheaf_dynamics.h"
 #include "sheafsim/training.h"
 
@@ -30,5 +31,13 @@ double effective_beta(const SheafTrainOptions& opt, Eigen::Index n_train);
 // Trains `net` in place. `final_state` (optional) receives the stalks.
 TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
                         const TrainProgress& progress = {}, SheafState* final_state = nullptr);
+
+// The same training in the bit-accurate fixed-point model: `net`, the data and
+// the initial stalks are quantised on entry (round to nearest even), the run is
+// exact integer arithmetic, and `net` receives the trained weights exactly.
+// Losses are evaluated with the float forward pass of the fixed-point weights.
+TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
+                              const FixedConfig& cfg, const TrainProgress& progress = {}, FixedRunInfo* info = nullptr,
+                              SheafState* final_state = nullptr);
 
 }  // namespace sheafsim

@@ -1,0 +1,97 @@
+#pragma once
+// The bit-accurate fixed-point model: FixedArith, the arithmetic policy of
+// SheafEngine that implements docs/fixed-point.md. Stalks and parameters are
+// integer matrices of raw values; products and sums are exact wide integers;
+// each value is rounded once, when written to its register.
+#include <cstdint>
+#include <vector>
+
+#include "sheafsim/dataset.h"
+#include "sheafsim/fixed_config.h"
+#include "sheafsim/sheaf_engine.h"
+#include "sheafsim/sheaf_state.h"
+
+namespace sheafsim {
+
+using IMatrix = Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>;
+using IVector = Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>;
+using FixedState = BasicSheafState<IMatrix>;
+
+struct FixedNetwork {
+  std::vector<int> layers;
+  OutputKind output = OutputKind::Identity;
+  std::vector<IMatrix> W;  // raw, weight format
+  std::vector<IVector> b;  // raw, bias format
+  int depth() const { return static_cast<int>(layers.size()) - 1; }
+};
+
+// Conversions at the boundary of the fixed-point model. Loading rounds to
+// nearest (ties to even) with the configured overflow mode and counts
+// saturations under FxClass::Input; reading back is exact.
+FixedNetwork to_fixed(const Network& net, const FixedConfig& cfg, FixedCounters& counters);
+Network to_float(const FixedNetwork& net, const FixedConfig& cfg);
+IMatrix to_fixed(const Matrix& m, const fx::FixedFormat& f, const FixedConfig& cfg, FixedCounters& counters);
+Matrix to_float(const IMatrix& m, const fx::FixedFormat& f);
+SheafState to_float(const FixedState& st, const FixedConfig& cfg);
+FixedState to_fixed(const SheafState& st, const FixedConfig& cfg, FixedCounters& counters);
+
+class FixedArith {
+ public:
+  using Net = FixedNetwork;
+  using State = FixedState;
+  using Mat = IMatrix;
+  struct Workspace {
+    std::vector<IMatrix> U;                 // residuals, raw residual format
+    std::vector<std::vector<fx::wide>> WtU; // W_{l+1}^T u_{l+1}, exact, frac fw + fr
+    std::vector<fx::wide> g_out;            // output force, exact, frac g_out_frac
+    int g_out_frac = 0;
+    std::vector<fx::wide> acc;              // scratch accumulators
+  };
+
+  explicit FixedArith(FixedConfig cfg = FixedConfig());
+
+  const FixedConfig& config() const { return cfg_; }
+  const FixedCounters& counters() const { return counters_; }
+  FixedCounters& counters() { return counters_; }
+  std::uint64_t steps_done() const { return step_; }
+  // The quantised step constants of the last step (raw, constant format).
+  std::int64_t s_raw() const { return s_raw_; }
+  std::int64_t eta_raw() const { return eta_raw_; }
+
+  void prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index batch);
+  void residual(Workspace& ws, int k, const FixedNetwork& net, const FixedState& st, const IMatrix& X);
+  void backward(Workspace& ws, int k, const FixedNetwork& net);
+  double output_force(Workspace& ws, const FixedNetwork& net, FixedState& st, const IMatrix* Y, const StepParams& p);
+  void hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedState& st, const IMatrix& X, const StepParams& p);
+  double update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p);
+  double update_output(Workspace& ws, FixedState& st, const StepParams& p);
+  void end_step() { ++step_; }
+
+ private:
+  void load_constants(const StepParams& p);
+  // Random bits for a stochastic rounding at (sample, site); 0 otherwise.
+  std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
+  // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
+  fx::wide acc_fit(fx::wide v, int layer);
+  std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
+                     std::uint64_t row);
+
+  FixedConfig cfg_;
+  FixedCounters counters_;
+  std::uint64_t step_ = 0;
+  double s_cached_ = -1, eta_cached_ = -1;
+  std::int64_t s_raw_ = 0, eta_raw_ = 0;
+};
+
+using FixedDynamics = SheafEngine<FixedArith>;
+
+// What a fixed-point run reports besides its result.
+struct FixedRunInfo {
+  FixedConfig config;
+  FixedCounters counters;
+  double s_used = 0, eta_used = 0;  // the quantised step constants, as values
+  std::int64_t s_raw = 0, eta_raw = 0;
+  nlohmann::json to_json() const;
+};
+
+}  // namespace sheafsim

@@ -1,0 +1,332 @@
+#include "sheafsim/arith_fixed.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "sheafsim/activation.h"
+
+namespace sheafsim {
+
+using fx::shl;
+using fx::wide;
+
+namespace {
+std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
+}  // namespace
+
+// ---- Conversions ------------------------------------------------------------
+
+IMatrix to_fixed(const Matrix& m, const fx::FixedFormat& f, const FixedConfig& cfg, FixedCounters& counters) {
+  IMatrix out(m.rows(), m.cols());
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    bool ovf = false;
+    out.data()[i] = fx::from_double(m.data()[i], f, fx::Quant::RndConv, cfg.overflow, &ovf);
+    if (ovf) counters.saturated(FxClass::Input, 1);
+  }
+  return out;
+}
+
+Matrix to_float(const IMatrix& m, const fx::FixedFormat& f) {
+  return m.cast<double>() * f.lsb();  // exact: a power-of-two scale of an integer below 2^53
+}
+
+FixedNetwork to_fixed(const Network& net, const FixedConfig& cfg, FixedCounters& counters) {
+  FixedNetwork fn;
+  fn.layers = net.layers;
+  fn.output = net.output;
+  for (size_t k = 0; k < net.W.size(); ++k) {
+    fn.W.push_back(to_fixed(net.W[k], cfg.weight, cfg, counters));
+    fn.b.push_back(to_fixed(Matrix(net.b[k]), cfg.bias, cfg, counters));
+  }
+  return fn;
+}
+
+Network to_float(const FixedNetwork& fn, const FixedConfig& cfg) {
+  Network net;
+  net.layers = fn.layers;
+  net.output = fn.output;
+  for (size_t k = 0; k < fn.W.size(); ++k) {
+    net.W.push_back(to_float(fn.W[k], cfg.weight));
+    net.b.push_back(to_float(IMatrix(fn.b[k]), cfg.bias));
+  }
+  return net;
+}
+
+SheafState to_float(const FixedState& st, const FixedConfig& cfg) {
+  SheafState out;
+  for (const auto& z : st.z) out.z.push_back(to_float(z, cfg.stalk));
+  for (const auto& a : st.a) out.a.push_back(to_float(a, cfg.stalk));
+  if (st.has_output_vertex()) out.a_out = to_float(st.a_out, cfg.stalk);
+  return out;
+}
+
+FixedState to_fixed(const SheafState& st, const FixedConfig& cfg, FixedCounters& counters) {
+  FixedState out;
+  for (const auto& z : st.z) out.z.push_back(to_fixed(z, cfg.stalk, cfg, counters));
+  for (const auto& a : st.a) out.a.push_back(to_fixed(a, cfg.stalk, cfg, counters));
+  if (st.has_output_vertex()) out.a_out = to_fixed(st.a_out, cfg.stalk, cfg, counters);
+  return out;
+}
+
+nlohmann::json FixedRunInfo::to_json() const {
+  nlohmann::json j = config.to_json();
+  j["s_used"] = s_used;
+  j["s_raw"] = s_raw;
+  j["eta_used"] = eta_used;
+  j["eta_raw"] = eta_raw;
+  j["counters"] = counters.to_json();
+  return j;
+}
+
+// ---- The arithmetic -----------------------------------------------------------
+
+FixedArith::FixedArith(FixedConfig cfg) : cfg_(cfg) { cfg_.validate(); }
+
+void FixedArith::prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index batch) {
+  const int L = net.depth();
+  counters_.resize(L);
+  ws.U.clear();
+  ws.WtU.clear();
+  int widest = 0;
+  for (int k = 0; k < L; ++k) {
+    ws.U.emplace_back(net.layers[k + 1], batch);
+    if (k + 1 < L) ws.WtU.emplace_back(static_cast<size_t>(net.layers[k + 1] * batch));
+    widest = std::max(widest, net.layers[k + 1] * std::max(net.layers[k], 1));
+  }
+  ws.g_out.resize(static_cast<size_t>(net.layers.back() * batch));
+  ws.acc.resize(static_cast<size_t>(std::max<Eigen::Index>(widest, *std::max_element(net.layers.begin(), net.layers.end()))));
+}
+
+void FixedArith::load_constants(const StepParams& p) {
+  if (p.s != s_cached_) {
+    s_raw_ = quantize_constant(p.s, cfg_, "alpha*dt");
+    s_cached_ = p.s;
+  }
+  if (p.eta != eta_cached_) {
+    eta_raw_ = p.eta > 0 ? quantize_constant(p.eta, cfg_, "beta*dt") : 0;
+    eta_cached_ = p.eta;
+  }
+}
+
+std::uint64_t FixedArith::rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const {
+  if (cfg_.quant != fx::Quant::Stoch) return 0;
+  const std::uint64_t site = (static_cast<std::uint64_t>(cls) << 56) | (static_cast<std::uint64_t>(layer) << 48) | row;
+  return fx::stoch_bits(cfg_.seed, step_, sample, site);
+}
+
+wide FixedArith::acc_fit(wide v, int layer) {
+  bool ovf = false;
+  const wide out = fx::fit_width(v, cfg_.acc_bits, fx::Overflow::Wrap, &ovf);
+  if (ovf) counters_.saturated(FxClass::Accumulator, layer);
+  return out;
+}
+
+std::int64_t FixedArith::write(wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
+                               std::uint64_t sample, std::uint64_t row) {
+  bool ovf = false;
+  const std::int64_t out = fx::quantize(v, frac, f, cfg_.quant, cfg_.overflow, &ovf, rnd(sample, cls, layer, row));
+  if (ovf) counters_.saturated(cls, layer);
+  return out;
+}
+
+void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const FixedState& st, const IMatrix& X) {
+  // u = z - W a - b, exact at frac fw + fs in the accumulator, then one
+  // rounding into the residual format.
+  const size_t li = static_cast<size_t>(k);
+  const int layer = k + 1;
+  const IMatrix& W = net.W[li];
+  const IMatrix& prev = k == 0 ? X : st.a[li - 1];
+  const IMatrix& z = st.z[li];
+  const IVector& b = net.b[li];
+  const int fw = cfg_.weight.frac_bits, fs = cfg_.stalk.frac_bits;
+  const int frac = fw + fs, sb = frac - cfg_.bias.frac_bits;
+  const Eigen::Index n = W.rows(), m = W.cols();
+  IMatrix& U = ws.U[li];
+  wide* acc = ws.acc.data();
+  for (Eigen::Index c = 0; c < prev.cols(); ++c) {
+    for (Eigen::Index i = 0; i < n; ++i) acc[i] = shl(z(i, c), fw) - shl(b(i), sb);
+    for (Eigen::Index j = 0; j < m; ++j) {
+      const wide a = prev(j, c);
+      if (a == 0) continue;
+      const std::int64_t* wcol = W.col(j).data();
+      for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
+    }
+    for (Eigen::Index i = 0; i < n; ++i)
+      U(i, c) = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
+                      static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
+  }
+}
+
+void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
+  // W_{k+2}^T u_{k+2}, exact at frac fw + fr; it enters g_a through the accumulator.
+  const size_t li = static_cast<size_t>(k);
+  const IMatrix& W = net.W[li + 1];
+  const IMatrix& U = ws.U[li + 1];
+  std::vector<wide>& out = ws.WtU[li];
+  const Eigen::Index n = W.cols();  // rows of the result
+  for (Eigen::Index c = 0; c < U.cols(); ++c) {
+    wide* o = out.data() + c * n;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const std::int64_t* wcol = W.col(j).data();
+      wide sum = 0;
+      for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * U(i, c);
+      o[j] = sum;
+    }
+  }
+}
+
+double FixedArith::output_force(Workspace& ws, const FixedNetwork& net, FixedState& st, const IMatrix* Y,
+                                const StepParams& p) {
+  load_constants(p);
+  const int L = net.depth();
+  const IMatrix& zL = st.z.back();
+  const Eigen::Index n = zL.size();
+  if (p.phase == Phase::Training && net.output == OutputKind::Identity) {
+    // z_L - y: both stalk-format, exact.
+    ws.g_out_frac = cfg_.stalk.frac_bits;
+    for (Eigen::Index i = 0; i < n; ++i) ws.g_out[static_cast<size_t>(i)] = wide{zL.data()[i]} - Y->data()[i];
+    return 0.0;
+  }
+  ws.g_out_frac = cfg_.residual.frac_bits;
+  if (p.phase == Phase::Inference && !st.has_output_vertex()) {
+    std::fill(ws.g_out.begin(), ws.g_out.end(), wide{0});
+    return 0.0;
+  }
+  // The output nonlinearity is a lookup in hardware: phi is evaluated in double
+  // on the exact stalk value and rounded once into the residual format.
+  const Matrix P = apply_output(net.output, to_float(zL, cfg_.stalk));
+  const Eigen::Index rows = zL.rows();
+  auto to_residual = [&](const Matrix& v, Eigen::Index idx, std::uint64_t salt) {
+    bool ovf = false;
+    const std::uint64_t bits = rnd(static_cast<std::uint64_t>(idx / rows), FxClass::Output, L,
+                                   static_cast<std::uint64_t>(idx % rows) | (salt << 32));
+    const std::int64_t r = fx::from_double(v.data()[idx], cfg_.residual, cfg_.quant, cfg_.overflow, &ovf, bits);
+    if (ovf) counters_.saturated(FxClass::Output, L);
+    return r;
+  };
+  if (p.phase == Phase::Training) {
+    const Matrix D = P - to_float(*Y, cfg_.stalk);  // cross-entropy force phi(z) - y
+    for (Eigen::Index i = 0; i < n; ++i) ws.g_out[static_cast<size_t>(i)] = to_residual(D, i, 0);
+    return 0.0;
+  }
+  // Inference with an output vertex: D = phi(z_L) - a_out, a_out += s D.
+  const Matrix D = P - to_float(st.a_out, cfg_.stalk);
+  const Matrix G = p.output_mode == OutputMode::Exact ? output_jacobian_t_times(net.output, P, D) : D;
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
+  std::int64_t max_change = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::int64_t d = to_residual(D, i, 0);
+    ws.g_out[static_cast<size_t>(i)] = to_residual(G, i, 1);
+    std::int64_t& a = st.a_out.data()[i];
+    const std::int64_t next = write(shl(a, fc + fr - fs) + wide{s_raw_} * d, fc + fr, cfg_.stalk, FxClass::Output, L,
+                                    static_cast<std::uint64_t>(i / rows), static_cast<std::uint64_t>(i % rows));
+    if (d != 0 && next == a) counters_.lost(FxClass::Output, L);
+    max_change = std::max(max_change, absdiff(next, a));
+    a = next;
+  }
+  return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+}
+
+void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedState& st, const IMatrix& X,
+                         const StepParams& p) {
+  // H = sum_s u a^T exact (accumulator), then W += eta H rounded once; the same for b.
+  load_constants(p);
+  const size_t li = static_cast<size_t>(k);
+  const int layer = k + 1;
+  const IMatrix& U = ws.U[li];
+  const IMatrix& prev = k == 0 ? X : st.a[li - 1];
+  IMatrix& W = net.W[li];
+  IVector& b = net.b[li];
+  const int fs = cfg_.stalk.frac_bits, fw = cfg_.weight.frac_bits, fb = cfg_.bias.frac_bits,
+            fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
+  const Eigen::Index n = W.rows(), m = W.cols();
+  wide* H = ws.acc.data();  // n x m, column-major
+  std::fill(H, H + n * m, wide{0});
+  for (Eigen::Index c = 0; c < U.cols(); ++c) {
+    const std::int64_t* ucol = U.col(c).data();
+    for (Eigen::Index j = 0; j < m; ++j) {
+      const wide a = prev(j, c);
+      if (a == 0) continue;
+      wide* h = H + j * n;
+      for (Eigen::Index i = 0; i < n; ++i) h[i] += ucol[i] * a;
+    }
+  }
+  const int fw_up = fc + fr + fs;
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const wide delta = wide{eta_raw_} * acc_fit(H[j * n + i], layer);
+      std::int64_t& w = W(i, j);
+      const std::int64_t next = write(shl(w, fw_up - fw) + delta, fw_up, cfg_.weight, FxClass::Weight, layer,
+                                      static_cast<std::uint64_t>(j), static_cast<std::uint64_t>(i));
+      if (delta != 0 && next == w) counters_.lost(FxClass::Weight, layer);
+      w = next;
+    }
+  const int fb_up = fc + fr;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    wide sum = 0;
+    for (Eigen::Index c = 0; c < U.cols(); ++c) sum += U(i, c);
+    const wide delta = wide{eta_raw_} * acc_fit(sum, layer);
+    std::int64_t& bi = b(i);
+    const std::int64_t next = write(shl(bi, fb_up - fb) + delta, fb_up, cfg_.bias, FxClass::Bias, layer, 0,
+                                    static_cast<std::uint64_t>(i));
+    if (delta != 0 && next == bi) counters_.lost(FxClass::Bias, layer);
+    bi = next;
+  }
+}
+
+double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p) {
+  // g_z = u - m q at frac max(fr, fs); g_a = q - W^T u' in the accumulator at
+  // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once.
+  const size_t li = static_cast<size_t>(k);
+  const int layer = k + 1;
+  IMatrix& Z = st.z[li];
+  IMatrix& A = st.a[li];
+  const IMatrix& U = ws.U[li];
+  const std::vector<wide>& WtU = ws.WtU[li];
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fw = cfg_.weight.frac_bits,
+            fc = cfg_.constant.frac_bits;
+  const int f1 = std::max(fr, fs), f2 = fw + fr;
+  const wide s = s_raw_;
+  std::int64_t max_change = 0;
+  const Eigen::Index rows = Z.rows();
+  for (Eigen::Index idx = 0; idx < Z.size(); ++idx) {
+    const std::int64_t z = Z.data()[idx], a = A.data()[idx];
+    const bool active = z >= 0;
+    const std::int64_t q = active ? a - z : a;  // ReLU-edge discord a - m z, exact
+    const wide gz = shl(U.data()[idx], f1 - fr) - (active ? shl(q, f1 - fs) : wide{0});
+    const wide ga = acc_fit(shl(q, f2 - fs) - WtU[static_cast<size_t>(idx)], layer);
+    const std::uint64_t sample = static_cast<std::uint64_t>(idx / rows), row = static_cast<std::uint64_t>(idx % rows);
+    const std::int64_t zn = write(shl(z, fc + f1 - fs) - s * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
+    const std::int64_t an = write(shl(a, fc + f2 - fs) - s * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
+    if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
+    if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
+    max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
+    Z.data()[idx] = zn;
+    A.data()[idx] = an;
+  }
+  return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+}
+
+double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams& p) {
+  const int L = static_cast<int>(st.z.size());
+  IMatrix& Z = st.z.back();
+  const IMatrix& U = ws.U.back();
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
+  const int f = std::max({fr, fs, ws.g_out_frac});
+  const wide s = s_raw_;
+  std::int64_t max_change = 0;
+  const Eigen::Index rows = Z.rows();
+  for (Eigen::Index idx = 0; idx < Z.size(); ++idx) {
+    const std::int64_t z = Z.data()[idx];
+    const wide g = shl(U.data()[idx], f - fr) + shl(ws.g_out[static_cast<size_t>(idx)], f - ws.g_out_frac);
+    const std::int64_t zn = write(shl(z, fc + f - fs) - s * g, fc + f, cfg_.stalk, FxClass::Z, L,
+                                  static_cast<std::uint64_t>(idx / rows), static_cast<std::uint64_t>(idx % rows));
+    if (g != 0 && zn == z) counters_.lost(FxClass::Z, L);
+    max_change = std::max(max_change, absdiff(zn, z));
+    Z.data()[idx] = zn;
+  }
+  return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+}
+
+}  // namespace sheafsim
