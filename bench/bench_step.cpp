@@ -2,6 +2,7 @@
 // paraboloid samples (docs/performance.md).
 #include <benchmark/benchmark.h>
 
+#include "sheafsim/arith_fixed.h"
 #include "sheafsim/sgd_trainer.h"
 #include "sheafsim/sheaf_dynamics.h"
 #include "sheafsim/tasks.h"
@@ -48,6 +49,27 @@ void BM_SgdStep(benchmark::State& state) {
   for (auto _ : state) trainer.step(p.net, p.data, 0.005);
 }
 BENCHMARK(BM_SgdStep)->Unit(benchmark::kMicrosecond);
+
+// The bit-accurate fixed-point joint step at 16-bit formats (Q4.12, 48-bit
+// accumulator): issue 3 targets at most 2x the float step.
+void BM_FixedJointStep(benchmark::State& state) {
+  Problem p;
+  const FixedConfig cfg;
+  FixedCounters loads;
+  loads.resize(2);
+  FixedNetwork net = to_fixed(p.net, cfg, loads);
+  const IMatrix X = to_fixed(p.data.X, cfg.stalk, cfg, loads), Y = to_fixed(p.data.Y, cfg.stalk, cfg, loads);
+  Rng rng(42);
+  FixedState st = to_fixed(make_state(p.net, p.data.X, StalkInit::Random, rng, false), cfg, loads);
+  FixedDynamics dyn(net, p.data.size(), FixedArith(cfg));
+  StepParams sp;
+  sp.s = 0.005;
+  sp.eta = 0.005 / 300.0;
+  sp.phase = Phase::Training;
+  sp.track_change = false;
+  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(net, st, X, &Y, sp, true));
+}
+BENCHMARK(BM_FixedJointStep)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

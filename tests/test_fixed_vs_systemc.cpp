@@ -192,7 +192,7 @@ TEST_CASE("sc_fixed templates agree with the library on a sample", "[fixed][syst
 TEST_CASE("rounding modes on hand-picked ties and overflows", "[fixed]") {
   using fx::Quant;
   // 2.5, -2.5, 3.5, -3.5 LSB (d = 1) under each mode
-  auto r = [](fx::wide v, Quant q) { return static_cast<long>(fx::round_shift(v, 1, q)); };
+  auto r = [](fx::wide v, Quant q) { return static_cast<long>(fx::round_shift<fx::wide>(v, 1, q)); };
   CHECK(r(5, Quant::Trn) == 2);
   CHECK(r(-5, Quant::Trn) == -3);
   CHECK(r(-5, Quant::TrnZero) == -2);
@@ -222,7 +222,7 @@ TEST_CASE("stochastic rounding is unbiased and reproducible", "[fixed]") {
   // 0.3 LSB (d = 10: rem = 307 of 1024) rounds up with probability 307/1024.
   long ups = 0;
   const int n = 200000;
-  for (int i = 0; i < n; ++i) ups += fx::round_shift(307, 10, fx::Quant::Stoch, fx::stoch_bits(7, 1, 2, static_cast<std::uint64_t>(i))) == 1;
+  for (int i = 0; i < n; ++i) ups += fx::round_shift<fx::wide>(307, 10, fx::Quant::Stoch, fx::stoch_bits(7, 1, 2, static_cast<std::uint64_t>(i))) == 1;
   const double p = static_cast<double>(ups) / n;
   CHECK(p == Approx(307.0 / 1024).margin(4 * std::sqrt(0.3 * 0.7 / n)));
   // Same key, same bits: order-independent and reproducible.
@@ -231,5 +231,32 @@ TEST_CASE("stochastic rounding is unbiased and reproducible", "[fixed]") {
   CHECK(fx::stoch_bits(0, 0, 0, 0) == 0x2130748aaac80268ULL);  // the documented test vectors
   CHECK(fx::stoch_bits(1, 2, 3, 4) == 0xd55ccd4aeb3ccafbULL);
   // Exact values never move.
-  CHECK(fx::round_shift(1024, 10, fx::Quant::Stoch, ~0ULL) == 1);
+  CHECK(fx::round_shift<fx::wide>(1024, 10, fx::Quant::Stoch, ~0ULL) == 1);
+}
+
+TEST_CASE("the 64-bit and 128-bit rounding paths agree", "[fixed]") {
+  // quantize() rounds in int64 when the exact value fits and in __int128
+  // otherwise; both must give the same bits for every mode.
+  Rng rng(99);
+  long mismatches = 0, checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const std::int64_t v = static_cast<std::int64_t>(rng.next_u64()) >> rng.below(60);
+    const int d = static_cast<int>(rng.below(62));
+    const std::uint64_t bits = rng.next_u64();
+    for (auto q : {fx::Quant::Trn, fx::Quant::TrnZero, fx::Quant::Rnd, fx::Quant::RndZero, fx::Quant::RndConv,
+                   fx::Quant::Stoch}) {
+      const std::int64_t a = fx::round_shift<std::int64_t>(v, d, q, bits);
+      const std::int64_t b = static_cast<std::int64_t>(fx::round_shift<fx::wide>(v, d, q, bits));
+      mismatches += a != b;
+      ++checked;
+      for (auto o : {fx::Overflow::Sat, fx::Overflow::Wrap}) {
+        bool oa = false, ob = false;
+        const int w = 1 + static_cast<int>(rng.below(63));
+        mismatches += fx::fit_width<std::int64_t>(a, w, o, &oa) != static_cast<std::int64_t>(fx::fit_width<fx::wide>(a, w, o, &ob));
+        mismatches += oa != ob;
+      }
+    }
+  }
+  CHECK(checked == 1200000);
+  CHECK(mismatches == 0);
 }

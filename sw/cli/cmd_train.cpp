@@ -4,6 +4,8 @@
 
 #include "commands.h"
 #include "console.h"
+#include "fixed_options.h"
+#include "sheafsim/compare.h"
 #include "sheafsim/dataset.h"
 #include "sheafsim/discord.h"
 #include "sheafsim/error.h"
@@ -34,6 +36,7 @@ struct TrainOpts {
   int inner = 1;
   std::uint64_t seed = 42;
   std::string out_net, report;
+  FixedOptions fx;
 };
 
 Network load_network(const TrainOpts& o, nlohmann::json& source) {
@@ -78,7 +81,10 @@ void run_train(const TrainOpts& o) {
   if (o.method != "sheaf" && o.method != "sgd")
     throw InputError(fmt::format("unknown --method '{}' (expected sheaf or sgd)", o.method));
 
-  nlohmann::json settings;
+  nlohmann::json settings, fixed_json;
+  const bool fixed = o.fx.fixed();
+  if (fixed && o.method != "sheaf") throw InputError("--arith fixed runs --method sheaf only");
+  std::vector<StatRow> fixed_rows;
   TrainResult r;
   SheafState final_state;
   const bool sheaf = o.method == "sheaf";
@@ -116,7 +122,42 @@ void run_train(const TrainOpts& o) {
                 {"reinit_each_epoch", opt.reinit_each_epoch},
                 {"epoch_steps", o.epoch_steps},
                 {"seed", o.seed}};
-    r = train_sheaf(net, train, has_test ? &test : nullptr, opt, on_point, &final_state);
+    if (!fixed) {
+      r = train_sheaf(net, train, has_test ? &test : nullptr, opt, on_point, &final_state);
+    } else {
+      const FixedConfig cfg = o.fx.resolve();
+      quantize_constant(opt.alpha * opt.dt, cfg, "alpha*dt");  // fail before the run, not in it
+      quantize_constant(effective_beta(opt, train.size()) * opt.dt, cfg, "beta*dt");
+      const Network start = net;
+      FixedRunInfo info;
+      r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state);
+      fixed_json = info.to_json();
+      fixed_rows = {{"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits",
+                                            cfg.stalk.str(), cfg.weight.str(), cfg.bias.str(), cfg.residual.str(),
+                                            cfg.constant.str(), cfg.acc_bits)},
+                    {"rounding", fmt::format("{} / {}", fx::to_string(cfg.quant), fx::to_string(cfg.overflow))},
+                    {"s_used", num(info.s_used)},
+                    {"eta_used", num(info.eta_used)},
+                    {"saturations", fmt::format("{}", info.counters.total_saturations())},
+                    {"lost_updates", fmt::format("{}", info.counters.total_lost_updates())}};
+      if (o.fx.compare_float) {
+        // The float reference of the same command, for the differences at the end.
+        progress.finish();
+        Network ref = start;
+        SheafState ref_state;
+        const TrainResult rf = train_sheaf(ref, train, has_test ? &test : nullptr, opt, {}, &ref_state);
+        const double lf = rf.history.back().train.loss, lx = r.history.back().train.loss;
+        fixed_json["compare_float"] = {{"float_train_loss", lf},
+                                       {"fixed_train_loss", lx},
+                                       {"train_loss_relative_gap", (lx - lf) / lf},
+                                       {"float_test_loss", rf.history.back().test.loss},
+                                       {"weights", to_json(weight_difference(net, ref))},
+                                       {"stalks", to_json(stalk_difference(final_state, ref_state))}};
+        fixed_rows.push_back({"float_train_loss", num(lf)});
+        fixed_rows.push_back({"train_loss_relative_gap", num((lx - lf) / lf)});
+        fixed_rows.push_back({"weights_max_abs_diff_vs_float", num(weight_difference(net, ref).max_abs)});
+      }
+    }
   } else {
     SgdOptions opt;
     require_positive(o.lr, "--lr");
@@ -138,6 +179,8 @@ void run_train(const TrainOpts& o) {
                       {"n_train", train.size()},
                       {"n_test", test.size()},
                       {"settings", settings}};
+  j["arith"] = fixed ? "fixed" : "float";
+  if (fixed) j["fixed"] = fixed_json;
   j.update(to_json(r));
   if (sheaf) j["discord"] = to_json(discord(net, final_state, train.X, &train.Y, Phase::Training));
   if (!o.report.empty()) write_json(o.report, j);
@@ -158,6 +201,8 @@ void run_train(const TrainOpts& o) {
     rows.push_back({"test_accuracy_final", num(last.test.accuracy)});
   }
   if (sheaf) rows.push_back({"discord_total_final", num(last.discord_total)});
+  rows.push_back({"arith", fixed ? "fixed" : "float"});
+  rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
   rows.push_back({"wall_time_s", num(r.wall_s)});
   rows.push_back({"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
@@ -197,6 +242,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
   sub->add_option("--out-net", o->out_net, "Write the trained network here");
   sub->add_option("--report", o->report, "Write the JSON report here");
+  add_fixed_options(*sub, o->fx);
   sub->callback([o] { run_train(*o); });
 }
 

@@ -117,7 +117,7 @@ std::uint64_t FixedArith::rnd(std::uint64_t sample, FxClass cls, int layer, std:
 
 wide FixedArith::acc_fit(wide v, int layer) {
   bool ovf = false;
-  const wide out = fx::fit_width(v, cfg_.acc_bits, fx::Overflow::Wrap, &ovf);
+  const wide out = fx::fit_width<wide>(v, cfg_.acc_bits, fx::Overflow::Wrap, &ovf);
   if (ovf) counters_.saturated(FxClass::Accumulator, layer);
   return out;
 }
@@ -290,20 +290,23 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
   const wide s = s_raw_;
   std::int64_t max_change = 0;
   const Eigen::Index rows = Z.rows();
-  for (Eigen::Index idx = 0; idx < Z.size(); ++idx) {
-    const std::int64_t z = Z.data()[idx], a = A.data()[idx];
-    const bool active = z >= 0;
-    const std::int64_t q = active ? a - z : a;  // ReLU-edge discord a - m z, exact
-    const wide gz = shl(U.data()[idx], f1 - fr) - (active ? shl(q, f1 - fs) : wide{0});
-    const wide ga = acc_fit(shl(q, f2 - fs) - WtU[static_cast<size_t>(idx)], layer);
-    const std::uint64_t sample = static_cast<std::uint64_t>(idx / rows), row = static_cast<std::uint64_t>(idx % rows);
-    const std::int64_t zn = write(shl(z, fc + f1 - fs) - s * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
-    const std::int64_t an = write(shl(a, fc + f2 - fs) - s * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
-    if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
-    if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
-    max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
-    Z.data()[idx] = zn;
-    A.data()[idx] = an;
+  for (Eigen::Index c = 0; c < Z.cols(); ++c) {
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const Eigen::Index idx = c * rows + i;
+      const std::int64_t z = Z.data()[idx], a = A.data()[idx];
+      const bool active = z >= 0;
+      const std::int64_t q = active ? a - z : a;  // ReLU-edge discord a - m z, exact
+      const wide gz = shl(U.data()[idx], f1 - fr) - (active ? shl(q, f1 - fs) : wide{0});
+      const wide ga = acc_fit(shl(q, f2 - fs) - WtU[static_cast<size_t>(idx)], layer);
+      const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
+      const std::int64_t zn = write(shl(z, fc + f1 - fs) - s * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
+      const std::int64_t an = write(shl(a, fc + f2 - fs) - s * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
+      if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
+      if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
+      max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
+      Z.data()[idx] = zn;
+      A.data()[idx] = an;
+    }
   }
   return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
 }
@@ -317,14 +320,17 @@ double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams
   const wide s = s_raw_;
   std::int64_t max_change = 0;
   const Eigen::Index rows = Z.rows();
-  for (Eigen::Index idx = 0; idx < Z.size(); ++idx) {
-    const std::int64_t z = Z.data()[idx];
-    const wide g = shl(U.data()[idx], f - fr) + shl(ws.g_out[static_cast<size_t>(idx)], f - ws.g_out_frac);
-    const std::int64_t zn = write(shl(z, fc + f - fs) - s * g, fc + f, cfg_.stalk, FxClass::Z, L,
-                                  static_cast<std::uint64_t>(idx / rows), static_cast<std::uint64_t>(idx % rows));
-    if (g != 0 && zn == z) counters_.lost(FxClass::Z, L);
-    max_change = std::max(max_change, absdiff(zn, z));
-    Z.data()[idx] = zn;
+  for (Eigen::Index c = 0; c < Z.cols(); ++c) {
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const Eigen::Index idx = c * rows + i;
+      const std::int64_t z = Z.data()[idx];
+      const wide g = shl(U.data()[idx], f - fr) + shl(ws.g_out[static_cast<size_t>(idx)], f - ws.g_out_frac);
+      const std::int64_t zn = write(shl(z, fc + f - fs) - s * g, fc + f, cfg_.stalk, FxClass::Z, L,
+                                    static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
+      if (g != 0 && zn == z) counters_.lost(FxClass::Z, L);
+      max_change = std::max(max_change, absdiff(zn, z));
+      Z.data()[idx] = zn;
+    }
   }
   return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
 }

@@ -69,14 +69,24 @@ inline std::uint64_t stoch_bits(std::uint64_t seed, std::uint64_t step, std::uin
   return mix64(mix64(mix64(mix64(seed) ^ step) ^ sample) ^ site);
 }
 
-// v * 2^-d rounded to an integer by mode q (d >= 0; d = 0 returns v).
-// `rnd` supplies the random bits of Stoch and is ignored otherwise.
-inline wide round_shift(wide v, int d, Quant q, std::uint64_t rnd = 0) {
+// The unsigned twin of the two integer types the model computes in (std::make_unsigned
+// does not know __int128 in strict ISO mode).
+template <typename T> struct Unsigned;
+template <> struct Unsigned<std::int64_t> { using type = std::uint64_t; };
+template <> struct Unsigned<wide> { using type = uwide; };
+
+// v * 2^-d rounded to an integer by mode q (0 <= d < bits of T; d = 0 returns v).
+// `rnd` supplies the random bits of Stoch and is ignored otherwise. The model
+// calls it on int64 when the exact value fits and on __int128 otherwise; both
+// give the same result.
+template <typename T>
+inline T round_shift(T v, int d, Quant q, std::uint64_t rnd = 0) {
+  using U = typename Unsigned<T>::type;
   if (d <= 0) return v;
-  const wide floor = v >> d;  // arithmetic shift: toward minus infinity
-  const uwide rem = static_cast<uwide>(v - shl(floor, d)) & ((uwide{1} << d) - 1);  // in [0, 2^d)
+  const T floor = v >> d;  // arithmetic shift: toward minus infinity
+  const U rem = static_cast<U>(v) & ((U{1} << d) - 1);  // v - floor * 2^d, in [0, 2^d)
   if (rem == 0) return floor;
-  const uwide half = uwide{1} << (d - 1);
+  const U half = U{1} << (d - 1);
   switch (q) {
     case Quant::Trn: return floor;
     case Quant::TrnZero: return v < 0 ? floor + 1 : floor;
@@ -97,25 +107,31 @@ inline wide round_shift(wide v, int d, Quant q, std::uint64_t rnd = 0) {
 
 // Fits an integer into `width` bits by the overflow mode; `*overflowed` is set
 // when the value was out of range (saturated or wrapped).
-inline wide fit_width(wide v, int width, Overflow o, bool* overflowed) {
-  const wide hi = (wide{1} << (width - 1)) - 1, lo = -hi - 1;
+template <typename T>
+inline T fit_width(T v, int width, Overflow o, bool* overflowed) {
+  using U = typename Unsigned<T>::type;
+  const T hi = static_cast<T>((U{1} << (width - 1)) - 1), lo = -hi - 1;
   if (v >= lo && v <= hi) {
     *overflowed = false;
     return v;
   }
   *overflowed = true;
   if (o == Overflow::Sat) return v > hi ? hi : lo;
-  const int sh = 128 - width;
-  return static_cast<wide>(static_cast<uwide>(v) << sh) >> sh;  // keep the low bits, sign-extend
+  const int sh = static_cast<int>(sizeof(T)) * 8 - width;
+  return static_cast<T>(static_cast<U>(v) << sh) >> sh;  // keep the low bits, sign-extend
 }
 
 // The one rounding point: an exact value v with `frac_in` fractional bits is
 // written to a register of format `f`.
 inline std::int64_t quantize(wide v, int frac_in, const FixedFormat& f, Quant q, Overflow o, bool* overflowed,
                              std::uint64_t rnd = 0) {
-  const wide aligned = frac_in >= f.frac_bits ? round_shift(v, frac_in - f.frac_bits, q, rnd)
-                                               : shl(v, f.frac_bits - frac_in);
-  return static_cast<std::int64_t>(fit_width(aligned, f.width(), o, overflowed));
+  const int d = frac_in - f.frac_bits;
+  const std::int64_t narrow = static_cast<std::int64_t>(v);
+  if (narrow == v && d >= 0 && d < 63) {  // the common case, in 64-bit arithmetic
+    return fit_width<std::int64_t>(round_shift<std::int64_t>(narrow, d, q, rnd), f.width(), o, overflowed);
+  }
+  const wide aligned = d >= 0 ? round_shift<wide>(v, d, q, rnd) : shl(v, -d);
+  return static_cast<std::int64_t>(fit_width<wide>(aligned, f.width(), o, overflowed));
 }
 
 // A double into format f (for inputs, targets and initial weights): exact

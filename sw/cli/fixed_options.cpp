@@ -1,0 +1,90 @@
+#include "fixed_options.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "sheafsim/error.h"
+#include "sheafsim/file_io.h"
+
+namespace sheafsim::cli {
+
+bool FixedOptions::fixed() const {
+  if (arith != "float" && arith != "fixed")
+    throw InputError(fmt::format("unknown --arith '{}' (expected float or fixed)", arith));
+  return arith == "fixed";
+}
+
+namespace {
+
+// Applies one setting by its option name (without dashes).
+void apply(FixedConfig& c, const std::string& key, const std::string& value, const std::string& origin) {
+  const std::string setting = origin.empty() ? "--" + key : origin + ": " + key;
+  if (key == "stalk-format") c.stalk = fx::parse_format(value, setting);
+  else if (key == "weight-format") c.weight = fx::parse_format(value, setting);
+  else if (key == "bias-format") c.bias = fx::parse_format(value, setting);
+  else if (key == "residual-format") c.residual = fx::parse_format(value, setting);
+  else if (key == "constant-format") c.constant = fx::parse_format(value, setting);
+  else if (key == "round") c.quant = fx::parse_quant(value);
+  else if (key == "overflow") c.overflow = fx::parse_overflow(value);
+  else if (key == "acc-bits") {
+    char* end = nullptr;
+    const long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0') throw InputError(fmt::format("{} '{}' is not an integer", setting, value));
+    c.acc_bits = static_cast<int>(std::max(-1L, std::min(v, 1000L)));
+  } else if (key == "stoch-seed") {
+    c.seed = std::stoull(value);
+  } else {
+    throw InputError(fmt::format("{}: unknown key '{}' (expected stalk-format, weight-format, bias-format, "
+                                 "residual-format, constant-format, acc-bits, round, overflow, stoch-seed)",
+                                 origin, key));
+  }
+}
+
+}  // namespace
+
+FixedConfig FixedOptions::resolve() const {
+  FixedConfig c;
+  if (!fixed_config.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse(read_text_file(fixed_config), fixed_config);
+    } catch (const toml::parse_error& e) {
+      throw InputError(fmt::format("{}: invalid TOML at line {}: {}", fixed_config, e.source().begin.line, e.description()));
+    }
+    for (const auto& [k, node] : t) {
+      std::string value;
+      if (auto s = node.as_string()) value = s->get();
+      else if (auto i = node.as_integer()) value = std::to_string(i->get());
+      else throw InputError(fmt::format("{}: key '{}' must be a string or an integer", fixed_config, std::string(k.str())));
+      apply(c, std::string(k.str()), value, fixed_config);
+    }
+  }
+  const std::pair<const char*, const std::string*> flags[] = {
+      {"stalk-format", &stalk}, {"weight-format", &weight}, {"bias-format", &bias}, {"residual-format", &residual},
+      {"constant-format", &constant}, {"round", &round}, {"overflow", &overflow}};
+  for (const auto& [key, value] : flags)
+    if (!value->empty()) apply(c, key, *value, "");
+  if (acc_bits >= 0) c.acc_bits = acc_bits;
+  if (stoch_seed >= 0) c.seed = static_cast<std::uint64_t>(stoch_seed);
+  c.validate();
+  return c;
+}
+
+void add_fixed_options(CLI::App& sub, FixedOptions& o) {
+  const std::string group = "Fixed point (docs/fixed-point.md)";
+  sub.add_option("--arith", o.arith, "float (the golden reference) or fixed (the bit-accurate model)")
+      ->capture_default_str()->group(group);
+  sub.add_option("--fixed-config", o.fixed_config, "TOML file with the fixed-point settings below")->group(group);
+  sub.add_option("--stalk-format", o.stalk, "Format of z, a, x, y (default Q4.12)")->group(group);
+  sub.add_option("--weight-format", o.weight, "Format of W (default Q4.12)")->group(group);
+  sub.add_option("--bias-format", o.bias, "Format of b (default Q4.12)")->group(group);
+  sub.add_option("--residual-format", o.residual, "Format of the residuals u (default Q4.12)")->group(group);
+  sub.add_option("--constant-format", o.constant, "Format of alpha*dt and beta*dt (default Q1.31)")->group(group);
+  sub.add_option("--acc-bits", o.acc_bits, "Accumulator width in bits (default 48)")->group(group);
+  sub.add_option("--round", o.round, "trn, trn_zero, rnd, rnd_zero, rnd_conv (default) or stoch")->group(group);
+  sub.add_option("--overflow", o.overflow, "sat (default) or wrap")->group(group);
+  sub.add_option("--stoch-seed", o.stoch_seed, "Seed of the stochastic-rounding hash (default 1)")->group(group);
+  sub.add_flag("--compare-float", o.compare_float, "Also run the float reference and report the differences")->group(group);
+}
+
+}  // namespace sheafsim::cli

@@ -1,0 +1,27 @@
+#pragma once
+// The fixed-point options shared by `infer` and `train` (and later `simulate`):
+// --arith, --fixed-config FILE and the per-setting flags, which override the file.
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sheafsim/fixed_config.h"
+
+namespace sheafsim::cli {
+
+struct FixedOptions {
+  std::string arith = "float";
+  std::string fixed_config;
+  std::string stalk, weight, bias, residual, constant, round, overflow;
+  int acc_bits = -1;
+  long long stoch_seed = -1;
+  bool compare_float = false;
+
+  bool fixed() const;  // throws InputError for an unknown --arith
+  // Defaults, then the --fixed-config file, then the flags; validated.
+  FixedConfig resolve() const;
+};
+
+void add_fixed_options(CLI::App& sub, FixedOptions& o);
+
+}  // namespace sheafsim::cli
