@@ -2,6 +2,8 @@
 
 #include "commands.h"
 #include "console.h"
+#include "fixed_options.h"
+#include "sheafsim/compare.h"
 #include "sheafsim/dataset.h"
 #include "sheafsim/discord.h"
 #include "sheafsim/error.h"
@@ -20,6 +22,7 @@ struct InferOpts {
   double alpha = 1.0, dt = 0.01, tol = 1e-9;
   long steps = -1, max_steps = 200000;
   std::uint64_t seed = 42;
+  FixedOptions fx;
 };
 
 void run_infer(const InferOpts& o) {
@@ -40,9 +43,37 @@ void run_infer(const InferOpts& o) {
   opt.seed = o.seed;
   opt.output_mode = parse_output_mode(o.output_mode);
 
+  const bool fixed = o.fx.fixed();
   ProgressLine progress("infer", o.steps >= 0 ? o.steps : o.max_steps);
-  const InferenceResult r = run_inference(
-      net, data.X, opt, [&](long done, double d) { progress.update(done, fmt::format("max|change| {:.3g}", d)); });
+  const InferenceProgress on_step = [&](long done, double d) {
+    progress.update(done, fmt::format("max|change| {:.3g}", d));
+  };
+  nlohmann::json fixed_json;
+  std::vector<StatRow> fixed_rows;
+  InferenceResult r;
+  if (!fixed) {
+    r = run_inference(net, data.X, opt, on_step);
+  } else {
+    const FixedConfig cfg = o.fx.resolve();
+    quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
+    FixedRunInfo info;
+    r = run_inference_fixed(net, data.X, opt, cfg, &info, on_step);
+    fixed_json = info.to_json();
+    fixed_rows = {{"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits",
+                                          cfg.stalk.str(), cfg.weight.str(), cfg.bias.str(), cfg.residual.str(),
+                                          cfg.constant.str(), cfg.acc_bits)},
+                  {"rounding", fmt::format("{} / {}", fx::to_string(cfg.quant), fx::to_string(cfg.overflow))},
+                  {"s_used", num(info.s_used)},
+                  {"saturations", fmt::format("{}", info.counters.total_saturations())},
+                  {"lost_updates", fmt::format("{}", info.counters.total_lost_updates())}};
+    if (o.fx.compare_float) {
+      const InferenceResult rf = run_inference(net, data.X, opt);
+      const Difference d = stalk_difference(r.state, rf.state);
+      fixed_json["compare_float"] = {{"float_steps", rf.steps}, {"stalks", to_json(d)}};
+      fixed_rows.push_back({"stalks_max_abs_diff_vs_float", num(d.max_abs)});
+      fixed_rows.push_back({"stalks_rms_diff_vs_float", num(d.rms)});
+    }
+  }
   progress.finish();
 
   const ForwardPass fp = forward(net, data.X);
@@ -64,6 +95,7 @@ void run_infer(const InferOpts& o) {
       {"settings",
        {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"tol", o.tol}, {"max_steps", o.max_steps},
         {"stalk_init", o.stalk_init}, {"seed", o.seed}, {"output_mode", o.output_mode}}},
+      {"arith", fixed ? "fixed" : "float"},
       {"steps", r.steps},
       {"converged", r.converged},
       {"last_max_change", r.last_delta},
@@ -72,16 +104,19 @@ void run_infer(const InferOpts& o) {
       {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
       {"discord", to_json(discord(net, r.state, data.X, nullptr, Phase::Inference))},
       {"samples", std::move(samples)}};
+  if (fixed) j["fixed"] = fixed_json;
   write_json(o.out, j);
-  print_statistics("sheafsim infer",
-                   {{"samples", fmt::format("{}", data.size())},
+  std::vector<StatRow> rows = {{"samples", fmt::format("{}", data.size())},
                     {"steps", fmt::format("{}", r.steps)},
                     {"converged", r.converged ? "yes" : "no"},
                     {"last_max_change", num(r.last_delta)},
                     {"max_abs_error_vs_forward", num(max_err)},
                     {"wall_time_s", num(r.wall_s)},
                     {"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)},
-                    {"report", o.out}});
+                    {"arith", fixed ? "fixed" : "float"}};
+  rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
+  rows.push_back({"report", o.out});
+  print_statistics("sheafsim infer", rows);
 }
 
 }  // namespace
@@ -104,6 +139,7 @@ void register_infer(CLI::App& app) {
   sub->add_option("--output-mode", o->output_mode, "Output vertex pull for sigmoid/softmax: exact or jacobian-free")
       ->capture_default_str();
   sub->add_option("--out", o->out, "Result JSON file")->required();
+  add_fixed_options(*sub, o->fx);
   sub->callback([o] { run_infer(*o); });
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
 
 #include "sheafsim/activation.h"
 
@@ -95,7 +96,24 @@ void FixedArith::prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index ba
     widest = std::max(widest, net.layers[k + 1] * std::max(net.layers[k], 1));
   }
   ws.g_out.resize(static_cast<size_t>(net.layers.back() * batch));
+  // Exact sums stay exact in int64 when a bound on their magnitude is below
+  // 2^62 (the result is the same either way; this is only speed).
+  const int ws_ = cfg_.stalk.width(), ww = cfg_.weight.width(), wr = cfg_.residual.width(), wb = cfg_.bias.width();
+  const int fs = cfg_.stalk.frac_bits, fw = cfg_.weight.frac_bits, fb = cfg_.bias.frac_bits;
+  auto lg = [](double n) { return std::log2(n + 1.0); };
+  ws.forward64.assign(static_cast<size_t>(L), false);
+  ws.backward64.assign(static_cast<size_t>(L), false);
+  ws.hebbian64.assign(static_cast<size_t>(L), false);
+  for (int k = 0; k < L; ++k) {
+    const double n_in = net.layers[k], n_out = net.layers[k + 1];
+    const double fwd = std::max({static_cast<double>(ws_ - 1 + fw), static_cast<double>(wb - 1 + fw + fs - fb),
+                                 lg(n_in) + ww - 1 + ws_ - 1}) + 2;
+    ws.forward64[static_cast<size_t>(k)] = fwd < 62;
+    ws.backward64[static_cast<size_t>(k)] = lg(n_out) + ww - 1 + wr - 1 + 1 < 62;
+    ws.hebbian64[static_cast<size_t>(k)] = lg(static_cast<double>(batch)) + wr - 1 + ws_ - 1 + 1 < 62;
+  }
   ws.acc.resize(static_cast<size_t>(std::max<Eigen::Index>(widest, *std::max_element(net.layers.begin(), net.layers.end()))));
+  ws.acc64.resize(ws.acc.size());
 }
 
 void FixedArith::load_constants(const StepParams& p) {
@@ -143,19 +161,26 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   const int frac = fw + fs, sb = frac - cfg_.bias.frac_bits;
   const Eigen::Index n = W.rows(), m = W.cols();
   IMatrix& U = ws.U[li];
-  wide* acc = ws.acc.data();
-  for (Eigen::Index c = 0; c < prev.cols(); ++c) {
-    for (Eigen::Index i = 0; i < n; ++i) acc[i] = shl(z(i, c), fw) - shl(b(i), sb);
-    for (Eigen::Index j = 0; j < m; ++j) {
-      const wide a = prev(j, c);
-      if (a == 0) continue;
-      const std::int64_t* wcol = W.col(j).data();
-      for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
+  auto run = [&](auto* acc) {
+    using Acc = std::remove_pointer_t<decltype(acc)>;
+    for (Eigen::Index c = 0; c < prev.cols(); ++c) {
+      for (Eigen::Index i = 0; i < n; ++i)
+        acc[i] = static_cast<Acc>(shl(z(i, c), fw) - shl(b(i), sb));
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const Acc a = prev(j, c);
+        if (a == 0) continue;
+        const std::int64_t* wcol = W.col(j).data();
+        for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
+      }
+      for (Eigen::Index i = 0; i < n; ++i)
+        U(i, c) = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
+                        static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
     }
-    for (Eigen::Index i = 0; i < n; ++i)
-      U(i, c) = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
-                      static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
-  }
+  };
+  if (ws.forward64[li])
+    run(ws.acc64.data());
+  else
+    run(ws.acc.data());
 }
 
 void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
@@ -165,13 +190,21 @@ void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
   const IMatrix& U = ws.U[li + 1];
   std::vector<wide>& out = ws.WtU[li];
   const Eigen::Index n = W.cols();  // rows of the result
+  const bool narrow = ws.backward64[li + 1];
   for (Eigen::Index c = 0; c < U.cols(); ++c) {
     wide* o = out.data() + c * n;
+    const std::int64_t* ucol = U.col(c).data();
     for (Eigen::Index j = 0; j < n; ++j) {
       const std::int64_t* wcol = W.col(j).data();
-      wide sum = 0;
-      for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * U(i, c);
-      o[j] = sum;
+      if (narrow) {
+        std::int64_t sum = 0;
+        for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wcol[i] * ucol[i];
+        o[j] = sum;
+      } else {
+        wide sum = 0;
+        for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * ucol[i];
+        o[j] = sum;
+      }
     }
   }
 }
@@ -242,15 +275,24 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
             fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
   const Eigen::Index n = W.rows(), m = W.cols();
   wide* H = ws.acc.data();  // n x m, column-major
-  std::fill(H, H + n * m, wide{0});
-  for (Eigen::Index c = 0; c < U.cols(); ++c) {
-    const std::int64_t* ucol = U.col(c).data();
-    for (Eigen::Index j = 0; j < m; ++j) {
-      const wide a = prev(j, c);
-      if (a == 0) continue;
-      wide* h = H + j * n;
-      for (Eigen::Index i = 0; i < n; ++i) h[i] += ucol[i] * a;
+  auto accumulate = [&](auto* h0) {
+    using Acc = std::remove_pointer_t<decltype(h0)>;
+    std::fill(h0, h0 + n * m, Acc{0});
+    for (Eigen::Index c = 0; c < U.cols(); ++c) {
+      const std::int64_t* ucol = U.col(c).data();
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const Acc a = prev(j, c);
+        if (a == 0) continue;
+        Acc* h = h0 + j * n;
+        for (Eigen::Index i = 0; i < n; ++i) h[i] += ucol[i] * a;
+      }
     }
+  };
+  if (ws.hebbian64[li]) {
+    accumulate(ws.acc64.data());
+    std::copy(ws.acc64.data(), ws.acc64.data() + n * m, H);
+  } else {
+    accumulate(H);
   }
   const int fw_up = fc + fr + fs;
   for (Eigen::Index j = 0; j < m; ++j)

@@ -46,6 +46,8 @@ class FixedArith {
     std::vector<fx::wide> g_out;            // output force, exact, frac g_out_frac
     int g_out_frac = 0;
     std::vector<fx::wide> acc;              // scratch accumulators
+    std::vector<std::int64_t> acc64;        // the same, when the sums provably fit in 64 bits
+    std::vector<bool> forward64, backward64, hebbian64;  // per layer: may the sums use int64?
   };
 
   explicit FixedArith(FixedConfig cfg = FixedConfig());
