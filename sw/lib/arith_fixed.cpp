@@ -112,6 +112,14 @@ void FixedArith::prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index ba
     ws.backward64[static_cast<size_t>(k)] = lg(n_out) + ww - 1 + wr - 1 + 1 < 62;
     ws.hebbian64[static_cast<size_t>(k)] = lg(static_cast<double>(batch)) + wr - 1 + ws_ - 1 + 1 < 62;
   }
+  ws.WtU64.assign(static_cast<size_t>(std::max(L - 1, 0)), {});
+  ws.n_next.assign(static_cast<size_t>(L), 0);
+  for (int k = 0; k + 1 < L; ++k) {
+    ws.WtU64[static_cast<size_t>(k)].resize(static_cast<size_t>(net.layers[k + 1] * batch));
+    ws.n_next[static_cast<size_t>(k)] = net.layers[k + 2];
+  }
+  ws.update64.assign(static_cast<size_t>(L), false);
+  ws.s_seen = -1;
   ws.acc.resize(static_cast<size_t>(std::max<Eigen::Index>(widest, *std::max_element(net.layers.begin(), net.layers.end()))));
   ws.acc64.resize(ws.acc.size());
 }
@@ -140,6 +148,40 @@ wide FixedArith::acc_fit(wide v, int layer) {
   return out;
 }
 
+void FixedArith::plan_update64(Workspace& ws) {
+  // log2 bounds of every intermediate of update_hidden / update_output.
+  const int ws_ = cfg_.stalk.width(), ww = cfg_.weight.width(), wr = cfg_.residual.width();
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fw = cfg_.weight.frac_bits,
+            fc = cfg_.constant.frac_bits;
+  const int f1 = std::max(fr, fs), f2 = fw + fr;
+  const double ls = std::log2(std::abs(static_cast<double>(s_raw_)) + 1.0);
+  auto sum2 = [](double a, double b) { return std::max(a, b) + 1; };  // log2(2^a + 2^b) <= max + 1
+  const size_t L = ws.update64.size();
+  for (size_t k = 0; k < L; ++k) {
+    bool ok = fc + f1 - fs < 63 && fc + f2 - fs < 63;
+    if (k + 1 < L) {  // hidden layer
+      const double gz = sum2(wr - 1 + f1 - fr, ws_ + f1 - fs);
+      const double wtu = std::log2(ws.n_next[k] + 1.0) + ww - 1 + wr - 1;
+      const double ga = sum2(ws_ + f2 - fs, wtu);
+      ok = ok && ws.backward64[k + 1] && sum2(ws_ - 1 + fc + f1 - fs, ls + gz) < 62 &&
+           sum2(ws_ - 1 + fc + f2 - fs, ls + ga) < 62 && ga < 62;
+    } else {  // output layer; the force is at most a stalk difference or a residual
+      const int f = std::max({fr, fs});
+      const double g = sum2(wr - 1 + f - fr, ws_ + 1 + f - std::min(fs, fr));
+      ok = ok && sum2(ws_ - 1 + fc + f - fs, ls + g) < 62;
+    }
+    ws.update64[k] = ok;
+  }
+}
+
+std::int64_t FixedArith::write64(std::int64_t v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
+                                 std::uint64_t sample, std::uint64_t row) {
+  bool ovf = false;
+  const std::int64_t out = fx::quantize64(v, frac, f, cfg_.quant, cfg_.overflow, &ovf, rnd(sample, cls, layer, row));
+  if (ovf) counters_.saturated(cls, layer);
+  return out;
+}
+
 std::int64_t FixedArith::write(wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
                                std::uint64_t sample, std::uint64_t row) {
   bool ovf = false;
@@ -161,6 +203,7 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   const int frac = fw + fs, sb = frac - cfg_.bias.frac_bits;
   const Eigen::Index n = W.rows(), m = W.cols();
   IMatrix& U = ws.U[li];
+  const std::int64_t acc_hi = cfg_.acc_bits >= 64 ? INT64_MAX : (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
   auto run = [&](auto* acc) {
     using Acc = std::remove_pointer_t<decltype(acc)>;
     for (Eigen::Index c = 0; c < prev.cols(); ++c) {
@@ -172,9 +215,17 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
         const std::int64_t* wcol = W.col(j).data();
         for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
       }
-      for (Eigen::Index i = 0; i < n; ++i)
-        U(i, c) = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
-                        static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
+      std::int64_t* ucol = U.col(c).data();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        if constexpr (std::is_same_v<Acc, std::int64_t>) {
+          const std::int64_t v = acc[i] > acc_hi || acc[i] < -acc_hi - 1 ? static_cast<std::int64_t>(acc_fit(acc[i], layer)) : acc[i];
+          ucol[i] = write64(v, frac, cfg_.residual, FxClass::Residual, layer, static_cast<std::uint64_t>(c),
+                            static_cast<std::uint64_t>(i));
+        } else {
+          ucol[i] = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
+                          static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
+        }
+      }
     }
   };
   if (ws.forward64[li])
@@ -200,6 +251,7 @@ void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
         std::int64_t sum = 0;
         for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wcol[i] * ucol[i];
         o[j] = sum;
+        ws.WtU64[li][static_cast<size_t>(c * n + j)] = sum;
       } else {
         wide sum = 0;
         for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * ucol[i];
@@ -332,6 +384,37 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
   const wide s = s_raw_;
   std::int64_t max_change = 0;
   const Eigen::Index rows = Z.rows();
+  if (ws.s_seen != p.s) {
+    plan_update64(ws);
+    ws.s_seen = p.s;
+  }
+  if (ws.update64[li]) {
+    // The same arithmetic in 64 bits: plan_update64 proved nothing overflows.
+    const std::int64_t s64 = s_raw_;
+    const std::int64_t acc_hi = cfg_.acc_bits >= 64 ? INT64_MAX : (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
+    const std::int64_t* wtu = ws.WtU64[li].data();
+    const int sh_z = fc + f1 - fs, sh_a = fc + f2 - fs;
+    for (Eigen::Index c = 0; c < Z.cols(); ++c) {
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const Eigen::Index idx = c * rows + i;
+        const std::int64_t z = Z.data()[idx], a = A.data()[idx];
+        const bool active = z >= 0;
+        const std::int64_t q = active ? a - z : a;
+        const std::int64_t gz = fx::shl64(U.data()[idx], f1 - fr) - (active ? fx::shl64(q, f1 - fs) : 0);
+        std::int64_t ga = fx::shl64(q, f2 - fs) - wtu[idx];
+        if (ga > acc_hi || ga < -acc_hi - 1) ga = static_cast<std::int64_t>(acc_fit(ga, layer));
+        const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
+        const std::int64_t zn = write64(fx::shl64(z, sh_z) - s64 * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
+        const std::int64_t an = write64(fx::shl64(a, sh_a) - s64 * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
+        if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
+        if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
+        max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
+        Z.data()[idx] = zn;
+        A.data()[idx] = an;
+      }
+    }
+    return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+  }
   for (Eigen::Index c = 0; c < Z.cols(); ++c) {
     for (Eigen::Index i = 0; i < rows; ++i) {
       const Eigen::Index idx = c * rows + i;

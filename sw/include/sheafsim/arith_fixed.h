@@ -48,6 +48,10 @@ class FixedArith {
     std::vector<fx::wide> acc;              // scratch accumulators
     std::vector<std::int64_t> acc64;        // the same, when the sums provably fit in 64 bits
     std::vector<bool> forward64, backward64, hebbian64;  // per layer: may the sums use int64?
+    std::vector<std::vector<std::int64_t>> WtU64;         // WtU when backward64 holds
+    std::vector<bool> update64;                           // per layer: may the stalk updates use int64?
+    std::vector<int> n_next;                              // n_{k+2}, for the bounds
+    double s_seen = -1;                                   // update64 was computed for this s
   };
 
   explicit FixedArith(FixedConfig cfg = FixedConfig());
@@ -71,6 +75,11 @@ class FixedArith {
 
  private:
   void load_constants(const StepParams& p);
+  // Decides, from the formats, the widths and the actual |s|, where the stalk
+  // updates provably fit in 64 bits (results are identical either way).
+  void plan_update64(Workspace& ws);
+  std::int64_t write64(std::int64_t v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
+                       std::uint64_t sample, std::uint64_t row);
   // Random bits for a stochastic rounding at (sample, site); 0 otherwise.
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).

@@ -85,21 +85,22 @@ inline T round_shift(T v, int d, Quant q, std::uint64_t rnd = 0) {
   if (d <= 0) return v;
   const T floor = v >> d;  // arithmetic shift: toward minus infinity
   const U rem = static_cast<U>(v) & ((U{1} << d) - 1);  // v - floor * 2^d, in [0, 2^d)
-  if (rem == 0) return floor;
   const U half = U{1} << (d - 1);
+  // Branch-free: the round-up decisions are data-dependent and unpredictable.
+  // (rem = 0 never rounds up: half >= 1, and v < 0 with rem = 0 is exact.)
   switch (q) {
     case Quant::Trn: return floor;
-    case Quant::TrnZero: return v < 0 ? floor + 1 : floor;
-    case Quant::Rnd: return rem >= half ? floor + 1 : floor;
-    case Quant::RndZero: return rem > half || (rem == half && v < 0) ? floor + 1 : floor;
-    case Quant::RndConv: return rem > half || (rem == half && (floor & 1) != 0) ? floor + 1 : floor;
+    case Quant::TrnZero: return floor + static_cast<T>((v < 0) & (rem != 0));
+    case Quant::Rnd: return floor + static_cast<T>(rem >= half);
+    case Quant::RndZero: return floor + static_cast<T>((rem > half) | ((rem == half) & (v < 0)));
+    case Quant::RndConv: return floor + static_cast<T>((rem > half) | ((rem == half) & ((floor & 1) != 0)));
     case Quant::Stoch: {
       // Round up with probability rem / 2^d: compare the top (up to 64) bits of
       // the remainder with as many random bits.
       const int k = d < 64 ? d : 64;
       const std::uint64_t r = k == 64 ? rnd : rnd >> (64 - k);
       const std::uint64_t top = static_cast<std::uint64_t>(rem >> (d - k));
-      return r < top ? floor + 1 : floor;
+      return floor + static_cast<T>(r < top);
     }
   }
   return floor;
@@ -132,6 +133,18 @@ inline std::int64_t quantize(wide v, int frac_in, const FixedFormat& f, Quant q,
   }
   const wide aligned = d >= 0 ? round_shift<wide>(v, d, q, rnd) : shl(v, -d);
   return static_cast<std::int64_t>(fit_width<wide>(aligned, f.width(), o, overflowed));
+}
+
+// The same for a value known to fit in 64 bits, with 0 <= frac_in - f.frac_bits < 63.
+inline std::int64_t quantize64(std::int64_t v, int frac_in, const FixedFormat& f, Quant q, Overflow o,
+                               bool* overflowed, std::uint64_t rnd = 0) {
+  return fit_width<std::int64_t>(round_shift<std::int64_t>(v, frac_in - f.frac_bits, q, rnd), f.width(), o,
+                                 overflowed);
+}
+
+// Left shift of a 64-bit value that is defined for negative values.
+inline std::int64_t shl64(std::int64_t v, int n) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << n);
 }
 
 // A double into format f (for inputs, targets and initial weights): exact
