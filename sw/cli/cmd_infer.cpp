@@ -55,6 +55,7 @@ void run_infer(const InferOpts& o) {
     r = run_inference(net, data.X, opt, on_step);
   } else {
     const FixedConfig cfg = o.fx.resolve();
+    if (auto w = accumulator_warning(cfg, net.layers, static_cast<long>(data.size()))) warn(*w);
     quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
     FixedRunInfo info;
     r = run_inference_fixed(net, data.X, opt, cfg, &info, on_step);

@@ -126,6 +126,7 @@ void run_train(const TrainOpts& o) {
       r = train_sheaf(net, train, has_test ? &test : nullptr, opt, on_point, &final_state);
     } else {
       const FixedConfig cfg = o.fx.resolve();
+      if (auto w = accumulator_warning(cfg, net.layers, static_cast<long>(train.size()))) warn(*w);
       quantize_constant(opt.alpha * opt.dt, cfg, "alpha*dt");  // fail before the run, not in it
       quantize_constant(effective_beta(opt, train.size()) * opt.dt, cfg, "beta*dt");
       const Network start = net;

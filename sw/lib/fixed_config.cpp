@@ -43,6 +43,18 @@ void FixedConfig::validate() const {
                                  need, kExactBits));
 }
 
+std::optional<std::string> accumulator_warning(const FixedConfig& cfg, const std::vector<int>& layers, long batch) {
+  long fan = batch;  // the Hebbian sums run over the batch
+  for (int n : layers) fan = std::max<long>(fan, n);
+  const int widest_product = std::max({cfg.weight.width() + cfg.stalk.width(), cfg.weight.width() + cfg.residual.width(),
+                                       cfg.residual.width() + cfg.stalk.width()});
+  const int need = widest_product + static_cast<int>(std::ceil(std::log2(static_cast<double>(fan) + 2.0)));
+  if (cfg.acc_bits >= need) return std::nullopt;
+  return fmt::format("--acc-bits {} leaves {} guard bits over the {}-bit products; sums of up to {} terms need {} "
+                     "bits: overflows will wrap (counted as accumulator saturations)",
+                     cfg.acc_bits, cfg.acc_bits - widest_product, widest_product, fan, need);
+}
+
 nlohmann::json FixedConfig::to_json() const {
   return {{"stalk_format", stalk.str()},   {"weight_format", weight.str()},
           {"bias_format", bias.str()},     {"residual_format", residual.str()},

@@ -4,6 +4,7 @@
 // and the counters every saturation and lost update goes to.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ struct FixedConfig {
   void validate() const;
   nlohmann::json to_json() const;
 };
+
+// A warning when the accumulator has fewer guard bits than the widest sum of
+// this network and batch needs (a sum of n products needs ceil(log2 n) bits
+// over the product width, plus the aligned stalk and bias terms): its
+// overflows would wrap and be counted as accumulator saturations.
+std::optional<std::string> accumulator_warning(const FixedConfig& cfg, const std::vector<int>& layers, long batch);
 
 // A step constant (alpha dt or beta dt) in the constant format, rounded to
 // nearest (ties to even). Throws InputError if it quantises to zero or
