@@ -60,13 +60,7 @@ void run_infer(const InferOpts& o) {
     FixedRunInfo info;
     r = run_inference_fixed(net, data.X, opt, cfg, &info, on_step);
     fixed_json = info.to_json();
-    fixed_rows = {{"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits",
-                                          cfg.stalk.str(), cfg.weight.str(), cfg.bias.str(), cfg.residual.str(),
-                                          cfg.constant.str(), cfg.acc_bits)},
-                  {"rounding", fmt::format("{} / {}", fx::to_string(cfg.quant), fx::to_string(cfg.overflow))},
-                  {"s_used", num(info.s_used)},
-                  {"saturations", fmt::format("{}", info.counters.total_saturations())},
-                  {"lost_updates", fmt::format("{}", info.counters.total_lost_updates())}};
+    fixed_rows = fixed_statistics(info, false);
     if (o.fx.compare_float) {
       const InferenceResult rf = run_inference(net, data.X, opt);
       const Difference d = stalk_difference(r.state, rf.state);

@@ -133,14 +133,7 @@ void run_train(const TrainOpts& o) {
       FixedRunInfo info;
       r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state);
       fixed_json = info.to_json();
-      fixed_rows = {{"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits",
-                                            cfg.stalk.str(), cfg.weight.str(), cfg.bias.str(), cfg.residual.str(),
-                                            cfg.constant.str(), cfg.acc_bits)},
-                    {"rounding", fmt::format("{} / {}", fx::to_string(cfg.quant), fx::to_string(cfg.overflow))},
-                    {"s_used", num(info.s_used)},
-                    {"eta_used", num(info.eta_used)},
-                    {"saturations", fmt::format("{}", info.counters.total_saturations())},
-                    {"lost_updates", fmt::format("{}", info.counters.total_lost_updates())}};
+      fixed_rows = fixed_statistics(info, true);
       if (o.fx.compare_float) {
         // The float reference of the same command, for the differences at the end.
         progress.finish();

@@ -70,6 +70,19 @@ FixedConfig FixedOptions::resolve() const {
   return c;
 }
 
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training) {
+  const FixedConfig& c = info.config;
+  std::vector<StatRow> rows = {
+      {"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits", c.stalk.str(),
+                              c.weight.str(), c.bias.str(), c.residual.str(), c.constant.str(), c.acc_bits)},
+      {"rounding", fmt::format("{} / {}", fx::to_string(c.quant), fx::to_string(c.overflow))},
+      {"s_used", num(info.s_used)}};
+  if (training) rows.push_back({"eta_used", num(info.eta_used)});
+  rows.push_back({"saturations", fmt::format("{}", info.counters.total_saturations())});
+  rows.push_back({"lost_updates", fmt::format("{}", info.counters.total_lost_updates())});
+  return rows;
+}
+
 void add_fixed_options(CLI::App& sub, FixedOptions& o) {
   const std::string group = "Fixed point (docs/fixed-point.md)";
   sub.add_option("--arith", o.arith, "float (the golden reference) or fixed (the bit-accurate model)")

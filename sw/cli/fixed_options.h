@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "console.h"
+#include "sheafsim/arith_fixed.h"
 #include "sheafsim/fixed_config.h"
 
 namespace sheafsim::cli {
@@ -23,5 +25,8 @@ struct FixedOptions {
 };
 
 void add_fixed_options(CLI::App& sub, FixedOptions& o);
+
+// The statistics-block rows of a fixed-point run (formats, modes, constants, counters).
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training);
 
 }  // namespace sheafsim::cli

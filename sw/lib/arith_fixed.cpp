@@ -369,63 +369,44 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   }
 }
 
-double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p) {
+template <typename T>
+double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu) {
   // g_z = u - m q at frac max(fr, fs); g_a = q - W^T u' in the accumulator at
-  // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once.
+  // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once. T is int64
+  // where plan_update64 proved every intermediate fits, else __int128.
   const size_t li = static_cast<size_t>(k);
   const int layer = k + 1;
   IMatrix& Z = st.z[li];
   IMatrix& A = st.a[li];
   const IMatrix& U = ws.U[li];
-  const std::vector<wide>& WtU = ws.WtU[li];
   const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fw = cfg_.weight.frac_bits,
             fc = cfg_.constant.frac_bits;
-  const int f1 = std::max(fr, fs), f2 = fw + fr;
-  const wide s = s_raw_;
+  const int f1 = std::max(fr, fs), f2 = fw + fr, sh_z = fc + f1 - fs, sh_a = fc + f2 - fs;
+  const T s = s_raw_;
+  auto lsh = [](T v, int n) { return static_cast<T>(static_cast<typename fx::Unsigned<T>::type>(v) << n); };
+  auto store = [&](T v, int frac, FxClass cls, std::uint64_t sample, std::uint64_t row) {
+    if constexpr (std::is_same_v<T, std::int64_t>)
+      return write64(v, frac, cfg_.stalk, cls, layer, sample, row);
+    else
+      return write(v, frac, cfg_.stalk, cls, layer, sample, row);
+  };
+  const T acc_hi = cfg_.acc_bits >= 64 && std::is_same_v<T, std::int64_t>
+                       ? static_cast<T>(INT64_MAX)
+                       : static_cast<T>((typename fx::Unsigned<T>::type{1} << (cfg_.acc_bits - 1)) - 1);
   std::int64_t max_change = 0;
   const Eigen::Index rows = Z.rows();
-  if (ws.s_seen != p.s) {
-    plan_update64(ws);
-    ws.s_seen = p.s;
-  }
-  if (ws.update64[li]) {
-    // The same arithmetic in 64 bits: plan_update64 proved nothing overflows.
-    const std::int64_t s64 = s_raw_;
-    const std::int64_t acc_hi = cfg_.acc_bits >= 64 ? INT64_MAX : (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
-    const std::int64_t* wtu = ws.WtU64[li].data();
-    const int sh_z = fc + f1 - fs, sh_a = fc + f2 - fs;
-    for (Eigen::Index c = 0; c < Z.cols(); ++c) {
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        const Eigen::Index idx = c * rows + i;
-        const std::int64_t z = Z.data()[idx], a = A.data()[idx];
-        const bool active = z >= 0;
-        const std::int64_t q = active ? a - z : a;
-        const std::int64_t gz = fx::shl64(U.data()[idx], f1 - fr) - (active ? fx::shl64(q, f1 - fs) : 0);
-        std::int64_t ga = fx::shl64(q, f2 - fs) - wtu[idx];
-        if (ga > acc_hi || ga < -acc_hi - 1) ga = static_cast<std::int64_t>(acc_fit(ga, layer));
-        const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
-        const std::int64_t zn = write64(fx::shl64(z, sh_z) - s64 * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
-        const std::int64_t an = write64(fx::shl64(a, sh_a) - s64 * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
-        if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
-        if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
-        max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
-        Z.data()[idx] = zn;
-        A.data()[idx] = an;
-      }
-    }
-    return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
-  }
   for (Eigen::Index c = 0; c < Z.cols(); ++c) {
     for (Eigen::Index i = 0; i < rows; ++i) {
       const Eigen::Index idx = c * rows + i;
       const std::int64_t z = Z.data()[idx], a = A.data()[idx];
       const bool active = z >= 0;
       const std::int64_t q = active ? a - z : a;  // ReLU-edge discord a - m z, exact
-      const wide gz = shl(U.data()[idx], f1 - fr) - (active ? shl(q, f1 - fs) : wide{0});
-      const wide ga = acc_fit(shl(q, f2 - fs) - WtU[static_cast<size_t>(idx)], layer);
+      const T gz = lsh(U.data()[idx], f1 - fr) - (active ? lsh(q, f1 - fs) : T{0});
+      T ga = lsh(q, f2 - fs) - wtu[idx];
+      if (ga > acc_hi || ga < -acc_hi - 1) ga = static_cast<T>(acc_fit(ga, layer));
       const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
-      const std::int64_t zn = write(shl(z, fc + f1 - fs) - s * gz, fc + f1, cfg_.stalk, FxClass::Z, layer, sample, row);
-      const std::int64_t an = write(shl(a, fc + f2 - fs) - s * ga, fc + f2, cfg_.stalk, FxClass::A, layer, sample, row);
+      const std::int64_t zn = store(lsh(z, sh_z) - s * gz, fc + f1, FxClass::Z, sample, row);
+      const std::int64_t an = store(lsh(a, sh_a) - s * ga, fc + f2, FxClass::A, sample, row);
       if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
       if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
       max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
@@ -434,6 +415,16 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
     }
   }
   return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+}
+
+double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p) {
+  if (ws.s_seen != p.s) {
+    plan_update64(ws);
+    ws.s_seen = p.s;
+  }
+  const size_t li = static_cast<size_t>(k);
+  return ws.update64[li] ? update_hidden_as<std::int64_t>(ws, k, st, p, ws.WtU64[li].data())
+                         : update_hidden_as<wide>(ws, k, st, p, ws.WtU[li].data());
 }
 
 double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams& p) {
