@@ -85,6 +85,7 @@ void run_train(const TrainOpts& o) {
   const bool fixed = o.fx.fixed();
   if (fixed && o.method != "sheaf") throw InputError("--arith fixed runs --method sheaf only");
   std::vector<StatRow> fixed_rows;
+  Dataset pinned = train;  // the data the engine pins (quantised in fixed point)
   TrainResult r;
   SheafState final_state;
   const bool sheaf = o.method == "sheaf";
@@ -133,6 +134,11 @@ void run_train(const TrainOpts& o) {
       FixedRunInfo info;
       r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state);
       fixed_json = info.to_json();
+      // The fixed model pins the quantised data; its discord is measured against that.
+      FixedCounters ignore;
+      ignore.resize(net.depth());
+      pinned = {to_float(to_fixed(train.X, cfg.stalk, cfg, ignore), cfg.stalk),
+                to_float(to_fixed(train.Y, cfg.stalk, cfg, ignore), cfg.stalk)};
       fixed_rows = fixed_statistics(info, true);
       if (o.fx.compare_float) {
         // The float reference of the same command, for the differences at the end.
@@ -176,7 +182,7 @@ void run_train(const TrainOpts& o) {
   j["arith"] = fixed ? "fixed" : "float";
   if (fixed) j["fixed"] = fixed_json;
   j.update(to_json(r));
-  if (sheaf) j["discord"] = to_json(discord(net, final_state, train.X, &train.Y, Phase::Training));
+  if (sheaf) j["discord"] = to_json(discord(net, final_state, pinned.X, &pinned.Y, Phase::Training));
   if (!o.report.empty()) write_json(o.report, j);
 
   const TrainPoint& first = r.history.front();

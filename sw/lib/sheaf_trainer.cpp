@@ -16,11 +16,12 @@ namespace {
 // The training schedule (§7.1-7.3), shared by every arithmetic: K-1
 // stalk-only steps then one joint step, optional per-epoch re-initialisation,
 // history points every log_every steps. `view` turns the engine's network and
-// state into float ones for evaluation; `reinit` resets the stalks.
+// state into float ones for evaluation; `pinned` is the (float value of the)
+// data the engine pins, for the discord; `reinit` resets the stalks.
 template <typename Engine, typename Net, typename State, typename Mat, typename View, typename Reinit>
 TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, const Mat& Y, const Dataset& train,
-                         const Dataset* test, const SheafTrainOptions& opt, const TrainProgress& progress,
-                         View&& view, Reinit&& reinit) {
+                         const Dataset& pinned, const Dataset* test, const SheafTrainOptions& opt,
+                         const TrainProgress& progress, View&& view, Reinit&& reinit) {
   const auto t0 = std::chrono::steady_clock::now();
   StepParams p;
   p.s = opt.alpha * opt.dt;
@@ -37,7 +38,7 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
     pt.step = step;
     pt.train = evaluate(fnet, train);
     if (test != nullptr) pt.test = evaluate(fnet, *test);
-    pt.discord_total = discord(fnet, fst, train.X, &train.Y, Phase::Training).total;
+    pt.discord_total = discord(fnet, fst, pinned.X, &pinned.Y, Phase::Training).total;
     r.history.push_back(pt);
     if (progress) progress(pt, opt.steps);
   };
@@ -63,7 +64,7 @@ TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test,
   SheafDynamics engine(net, train.size());
   // The float view is the state itself; copies happen only at history points.
   TrainResult r = run_schedule(
-      engine, net, st, train.X, train.Y, train, test, opt, progress,
+      engine, net, st, train.X, train.Y, train, train, test, opt, progress,
       [](const Network& n, const SheafState& s, Network& fn, SheafState& fs) { fn = n; fs = s; },
       [&train](Network& n, SheafState& s) { set_to_forward(n, train.X, s); });
   if (final_state != nullptr) *final_state = std::move(st);
@@ -88,9 +89,10 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
   FixedDynamics engine(fnet, train.size(), arith);
   // prepare() reset the counters; keep the load-time saturations.
   engine.arith().counters() = load_counts;
-  const Matrix Xf = to_float(X, cfg.stalk);
+  const Dataset pinned{to_float(X, cfg.stalk), to_float(Y, cfg.stalk)};
+  const Matrix& Xf = pinned.X;
   TrainResult r = run_schedule(
-      engine, fnet, st, X, Y, train, test, opt, progress,
+      engine, fnet, st, X, Y, train, pinned, test, opt, progress,
       [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {
         fn = to_float(n, cfg);
         fs = to_float(s, cfg);
