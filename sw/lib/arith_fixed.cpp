@@ -207,8 +207,13 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   auto run = [&](auto* acc) {
     using Acc = std::remove_pointer_t<decltype(acc)>;
     for (Eigen::Index c = 0; c < prev.cols(); ++c) {
-      for (Eigen::Index i = 0; i < n; ++i)
-        acc[i] = static_cast<Acc>(shl(z(i, c), fw) - shl(b(i), sb));
+      const std::int64_t* zcol = z.col(c).data();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        if constexpr (std::is_same_v<Acc, std::int64_t>)
+          acc[i] = fx::shl64(zcol[i], fw) - fx::shl64(b(i), sb);
+        else
+          acc[i] = shl(zcol[i], fw) - shl(b(i), sb);
+      }
       for (Eigen::Index j = 0; j < m; ++j) {
         const Acc a = prev(j, c);
         if (a == 0) continue;
@@ -394,6 +399,8 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
                        ? static_cast<T>(INT64_MAX)
                        : static_cast<T>((typename fx::Unsigned<T>::type{1} << (cfg_.acc_bits - 1)) - 1);
   std::int64_t max_change = 0;
+  std::uint64_t lost_z = 0, lost_a = 0;
+  const bool track = p.track_change;
   const Eigen::Index rows = Z.rows();
   for (Eigen::Index c = 0; c < Z.cols(); ++c) {
     for (Eigen::Index i = 0; i < rows; ++i) {
@@ -407,13 +414,16 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
       const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
       const std::int64_t zn = store(lsh(z, sh_z) - s * gz, fc + f1, FxClass::Z, sample, row);
       const std::int64_t an = store(lsh(a, sh_a) - s * ga, fc + f2, FxClass::A, sample, row);
-      if (gz != 0 && zn == z) counters_.lost(FxClass::Z, layer);
-      if (ga != 0 && an == a) counters_.lost(FxClass::A, layer);
-      max_change = std::max({max_change, absdiff(zn, z), absdiff(an, a)});
+      // Branch-free bookkeeping in locals (most updates are lost at 16 bits).
+      lost_z += static_cast<std::uint64_t>((gz != 0) & (zn == z));
+      lost_a += static_cast<std::uint64_t>((ga != 0) & (an == a));
+      if (track) max_change = std::max(max_change, std::max(absdiff(zn, z), absdiff(an, a)));
       Z.data()[idx] = zn;
       A.data()[idx] = an;
     }
   }
+  counters_.lost_updates[static_cast<size_t>(FxClass::Z)][li] += lost_z;
+  counters_.lost_updates[static_cast<size_t>(FxClass::A)][li] += lost_a;
   return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
 }
 
