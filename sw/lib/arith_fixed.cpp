@@ -310,7 +310,7 @@ double FixedArith::output_force(Workspace& ws, const FixedNetwork& net, FixedSta
     ws.g_out[static_cast<size_t>(i)] = to_residual(G, i, 1);
     std::int64_t& a = st.a_out.data()[i];
     const std::int64_t next = write(shl(a, fc + fr - fs) + wide{s_raw_} * d, fc + fr, cfg_.stalk, FxClass::Output, L,
-                                    static_cast<std::uint64_t>(i / rows), static_cast<std::uint64_t>(i % rows));
+                                    static_cast<std::uint64_t>(i / rows), static_cast<std::uint64_t>(i % rows) | (std::uint64_t{2} << 32));
     if (d != 0 && next == a) counters_.lost(FxClass::Output, L);
     max_change = std::max(max_change, absdiff(next, a));
     a = next;
