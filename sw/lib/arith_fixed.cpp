@@ -13,7 +13,28 @@ using fx::shl;
 using fx::wide;
 
 namespace {
+
 std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
+
+template <fx::Quant Q>
+using QuantTag = std::integral_constant<fx::Quant, Q>;
+
+// Calls f with the rounding mode as a compile-time constant, so the hot loops
+// round in straight-line code. Stoch stays a run-time path (it needs the
+// random bits of each rounding).
+template <typename F>
+decltype(auto) with_quant(fx::Quant q, F&& f) {
+  switch (q) {
+    case fx::Quant::Trn: return f(QuantTag<fx::Quant::Trn>{});
+    case fx::Quant::TrnZero: return f(QuantTag<fx::Quant::TrnZero>{});
+    case fx::Quant::Rnd: return f(QuantTag<fx::Quant::Rnd>{});
+    case fx::Quant::RndZero: return f(QuantTag<fx::Quant::RndZero>{});
+    case fx::Quant::RndConv: return f(QuantTag<fx::Quant::RndConv>{});
+    case fx::Quant::Stoch: break;
+  }
+  return f(QuantTag<fx::Quant::Stoch>{});
+}
+
 }  // namespace
 
 // ---- Conversions ------------------------------------------------------------
@@ -204,8 +225,10 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   const Eigen::Index n = W.rows(), m = W.cols();
   IMatrix& U = ws.U[li];
   const std::int64_t acc_hi = cfg_.acc_bits >= 64 ? INT64_MAX : (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
-  auto run = [&](auto* acc) {
+  const int rw = cfg_.residual.width(), rf = cfg_.residual.frac_bits;
+  auto run = [&](auto* acc, auto qtag) {
     using Acc = std::remove_pointer_t<decltype(acc)>;
+    constexpr fx::Quant Q = decltype(qtag)::value;
     for (Eigen::Index c = 0; c < prev.cols(); ++c) {
       const std::int64_t* zcol = z.col(c).data();
       for (Eigen::Index i = 0; i < n; ++i) {
@@ -214,18 +237,31 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
         else
           acc[i] = shl(zcol[i], fw) - shl(b(i), sb);
       }
-      for (Eigen::Index j = 0; j < m; ++j) {
-        const Acc a = prev(j, c);
-        if (a == 0) continue;
-        const std::int64_t* wcol = W.col(j).data();
-        for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
+      if (n == 1) {  // a single output (regression): one dot product
+        const std::int64_t* pcol = prev.col(c).data();
+        Acc sum = 0;
+        for (Eigen::Index j = 0; j < m; ++j) sum += Acc{W.data()[j]} * pcol[j];
+        acc[0] -= sum;
+      } else {
+        for (Eigen::Index j = 0; j < m; ++j) {
+          const Acc a = prev(j, c);
+          if (a == 0) continue;
+          const std::int64_t* wcol = W.col(j).data();
+          for (Eigen::Index i = 0; i < n; ++i) acc[i] -= wcol[i] * a;
+        }
       }
       std::int64_t* ucol = U.col(c).data();
       for (Eigen::Index i = 0; i < n; ++i) {
         if constexpr (std::is_same_v<Acc, std::int64_t>) {
           const std::int64_t v = acc[i] > acc_hi || acc[i] < -acc_hi - 1 ? static_cast<std::int64_t>(acc_fit(acc[i], layer)) : acc[i];
-          ucol[i] = write64(v, frac, cfg_.residual, FxClass::Residual, layer, static_cast<std::uint64_t>(c),
-                            static_cast<std::uint64_t>(i));
+          if constexpr (Q != fx::Quant::Stoch) {
+            bool ovf = false;
+            ucol[i] = fx::fit_width<std::int64_t>(fx::round_shift<std::int64_t>(v, frac - rf, Q), rw, cfg_.overflow, &ovf);
+            if (ovf) counters_.saturated(FxClass::Residual, layer);
+          } else {
+            ucol[i] = write64(v, frac, cfg_.residual, FxClass::Residual, layer, static_cast<std::uint64_t>(c),
+                              static_cast<std::uint64_t>(i));
+          }
         } else {
           ucol[i] = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
                           static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
@@ -234,9 +270,9 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
     }
   };
   if (ws.forward64[li])
-    run(ws.acc64.data());
+    with_quant(cfg_.quant, [&](auto q) { run(ws.acc64.data(), q); });
   else
-    run(ws.acc.data());
+    run(ws.acc.data(), QuantTag<fx::Quant::Stoch>{});
 }
 
 void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
@@ -335,6 +371,15 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   auto accumulate = [&](auto* h0) {
     using Acc = std::remove_pointer_t<decltype(h0)>;
     std::fill(h0, h0 + n * m, Acc{0});
+    if (n == 1) {  // a single output row (regression): one dot product over the batch per input
+      const std::int64_t* u = U.data();
+      for (Eigen::Index j = 0; j < m; ++j) {
+        Acc sum = 0;
+        for (Eigen::Index c = 0; c < U.cols(); ++c) sum += Acc{u[c]} * prev(j, c);
+        h0[j] = sum;
+      }
+      return;
+    }
     for (Eigen::Index c = 0; c < U.cols(); ++c) {
       const std::int64_t* ucol = U.col(c).data();
       for (Eigen::Index j = 0; j < m; ++j) {
@@ -374,7 +419,7 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   }
 }
 
-template <typename T>
+template <typename T, fx::Quant Q>
 double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu) {
   // g_z = u - m q at frac max(fr, fs); g_a = q - W^T u' in the accumulator at
   // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once. T is int64
@@ -389,8 +434,16 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
   const int f1 = std::max(fr, fs), f2 = fw + fr, sh_z = fc + f1 - fs, sh_a = fc + f2 - fs;
   const T s = s_raw_;
   auto lsh = [](T v, int n) { return static_cast<T>(static_cast<typename fx::Unsigned<T>::type>(v) << n); };
+  const int sw = cfg_.stalk.width(), sf = cfg_.stalk.frac_bits;
+  const fx::Overflow ov = cfg_.overflow;
   auto store = [&](T v, int frac, FxClass cls, std::uint64_t sample, std::uint64_t row) {
-    if constexpr (std::is_same_v<T, std::int64_t>)
+    if constexpr (std::is_same_v<T, std::int64_t> && Q != fx::Quant::Stoch) {
+      bool ovf = false;
+      const std::int64_t out = fx::fit_width<std::int64_t>(fx::round_shift<std::int64_t>(v, frac - sf, Q, 0), sw, ov, &ovf);
+      if (ovf) counters_.saturated(cls, layer);
+      (void)sample; (void)row;
+      return out;
+    } else if constexpr (std::is_same_v<T, std::int64_t>)
       return write64(v, frac, cfg_.stalk, cls, layer, sample, row);
     else
       return write(v, frac, cfg_.stalk, cls, layer, sample, row);
@@ -433,8 +486,10 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
     ws.s_seen = p.s;
   }
   const size_t li = static_cast<size_t>(k);
-  return ws.update64[li] ? update_hidden_as<std::int64_t>(ws, k, st, p, ws.WtU64[li].data())
-                         : update_hidden_as<wide>(ws, k, st, p, ws.WtU[li].data());
+  if (!ws.update64[li]) return update_hidden_as<wide, fx::Quant::Stoch>(ws, k, st, p, ws.WtU[li].data());
+  return with_quant(cfg_.quant, [&](auto q) {
+    return update_hidden_as<std::int64_t, decltype(q)::value>(ws, k, st, p, ws.WtU64[li].data());
+  });
 }
 
 double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams& p) {

@@ -84,7 +84,9 @@ class FixedArith {
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
   fx::wide acc_fit(fx::wide v, int layer);
-  template <typename T>
+  // T: int64 where plan_update64 proved it safe, else __int128. Q: the
+  // rounding mode as a compile-time constant; Stoch means "as configured, at run time".
+  template <typename T, fx::Quant Q>
   double update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
