@@ -135,10 +135,9 @@ void run_train(const TrainOpts& o) {
       r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state);
       fixed_json = info.to_json();
       // The fixed model pins the quantised data; its discord is measured against that.
-      FixedCounters ignore;
-      ignore.resize(net.depth());
-      pinned = {to_float(to_fixed(train.X, cfg.stalk, cfg, ignore), cfg.stalk),
-                to_float(to_fixed(train.Y, cfg.stalk, cfg, ignore), cfg.stalk)};
+      FixedCounters already_counted;  // the trainer counted these saturations in info
+      already_counted.resize(net.depth());
+      pinned = pinned_values(train, cfg, already_counted);
       fixed_rows = fixed_statistics(info, true);
       if (o.fx.compare_float) {
         // The float reference of the same command, for the differences at the end.
@@ -147,15 +146,16 @@ void run_train(const TrainOpts& o) {
         SheafState ref_state;
         const TrainResult rf = train_sheaf(ref, train, has_test ? &test : nullptr, opt, {}, &ref_state);
         const double lf = rf.history.back().train.loss, lx = r.history.back().train.loss;
+        const Difference dw = weight_difference(net, ref);
         fixed_json["compare_float"] = {{"float_train_loss", lf},
                                        {"fixed_train_loss", lx},
                                        {"train_loss_relative_gap", (lx - lf) / lf},
                                        {"float_test_loss", rf.history.back().test.loss},
-                                       {"weights", to_json(weight_difference(net, ref))},
+                                       {"weights", to_json(dw)},
                                        {"stalks", to_json(stalk_difference(final_state, ref_state))}};
         fixed_rows.push_back({"float_train_loss", num(lf)});
         fixed_rows.push_back({"train_loss_relative_gap", num((lx - lf) / lf)});
-        fixed_rows.push_back({"weights_max_abs_diff_vs_float", num(weight_difference(net, ref).max_abs)});
+        fixed_rows.push_back({"weights_max_abs_diff_vs_float", num(dw.max_abs)});
       }
     }
   } else {

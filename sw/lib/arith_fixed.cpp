@@ -91,6 +91,22 @@ FixedState to_fixed(const SheafState& st, const FixedConfig& cfg, FixedCounters&
   return out;
 }
 
+FixedRunInfo FixedArith::run_info() const {
+  FixedRunInfo info;
+  info.config = cfg_;
+  info.counters = counters_;
+  info.s_raw = s_raw_;
+  info.eta_raw = eta_raw_;
+  info.s_used = static_cast<double>(s_raw_) * cfg_.constant.lsb();
+  info.eta_used = static_cast<double>(eta_raw_) * cfg_.constant.lsb();
+  return info;
+}
+
+Dataset pinned_values(const Dataset& data, const FixedConfig& cfg, FixedCounters& counters) {
+  return {to_float(to_fixed(data.X, cfg.stalk, cfg, counters), cfg.stalk),
+          to_float(to_fixed(data.Y, cfg.stalk, cfg, counters), cfg.stalk)};
+}
+
 nlohmann::json FixedRunInfo::to_json() const {
   nlohmann::json j = config.to_json();
   j["s_used"] = s_used;
@@ -107,7 +123,8 @@ FixedArith::FixedArith(FixedConfig cfg) : cfg_(cfg) { cfg_.validate(); }
 
 void FixedArith::prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index batch) {
   const int L = net.depth();
-  counters_.resize(L);
+  // Keep what loading the model counted (input saturations) when the shape matches.
+  if (counters_.saturations[0].size() != static_cast<size_t>(L)) counters_.resize(L);
   ws.U.clear();
   ws.WtU.clear();
   int widest = 0;
@@ -169,36 +186,39 @@ wide FixedArith::acc_fit(wide v, int layer) {
   return out;
 }
 
+std::int64_t FixedArith::acc_fit(std::int64_t v, int layer) {
+  if (cfg_.acc_bits >= 64) return v;  // an int64 value always fits
+  const std::int64_t hi = (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
+  return v > hi || v < -hi - 1 ? static_cast<std::int64_t>(acc_fit(wide{v}, layer)) : v;
+}
+
 void FixedArith::plan_update64(Workspace& ws) {
-  // log2 bounds of every intermediate of update_hidden / update_output.
+  // log2 bounds of every intermediate of update_hidden.
   const int ws_ = cfg_.stalk.width(), ww = cfg_.weight.width(), wr = cfg_.residual.width();
   const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fw = cfg_.weight.frac_bits,
             fc = cfg_.constant.frac_bits;
   const int f1 = std::max(fr, fs), f2 = fw + fr;
   const double ls = std::log2(std::abs(static_cast<double>(s_raw_)) + 1.0);
   auto sum2 = [](double a, double b) { return std::max(a, b) + 1; };  // log2(2^a + 2^b) <= max + 1
-  const size_t L = ws.update64.size();
-  for (size_t k = 0; k < L; ++k) {
-    bool ok = fc + f1 - fs < 63 && fc + f2 - fs < 63;
-    if (k + 1 < L) {  // hidden layer
-      const double gz = sum2(wr - 1 + f1 - fr, ws_ + f1 - fs);
-      const double wtu = std::log2(ws.n_next[k] + 1.0) + ww - 1 + wr - 1;
-      const double ga = sum2(ws_ + f2 - fs, wtu);
-      ok = ok && ws.backward64[k + 1] && sum2(ws_ - 1 + fc + f1 - fs, ls + gz) < 62 &&
-           sum2(ws_ - 1 + fc + f2 - fs, ls + ga) < 62 && ga < 62;
-    } else {  // output layer; the force is at most a stalk difference or a residual
-      const int f = std::max({fr, fs});
-      const double g = sum2(wr - 1 + f - fr, ws_ + 1 + f - std::min(fs, fr));
-      ok = ok && sum2(ws_ - 1 + fc + f - fs, ls + g) < 62;
-    }
-    ws.update64[k] = ok;
+  for (size_t k = 0; k + 1 < ws.update64.size(); ++k) {  // hidden layers
+    const double gz = sum2(wr - 1 + f1 - fr, ws_ + f1 - fs);
+    const double wtu = std::log2(ws.n_next[k] + 1.0) + ww - 1 + wr - 1;
+    const double ga = sum2(ws_ + f2 - fs, wtu);
+    ws.update64[k] = fc + f1 - fs < 63 && fc + f2 - fs < 63 && ws.backward64[k + 1] &&
+                     sum2(ws_ - 1 + fc + f1 - fs, ls + gz) < 62 && sum2(ws_ - 1 + fc + f2 - fs, ls + ga) < 62 &&
+                     ga < 62;
   }
 }
 
-std::int64_t FixedArith::write64(std::int64_t v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
-                                 std::uint64_t sample, std::uint64_t row) {
+template <fx::Quant Q>
+std::int64_t FixedArith::write64(std::int64_t v, int frac, fx::FixedFormat f, fx::Overflow ov, FxClass cls,
+                                 int layer, std::uint64_t sample, std::uint64_t row) {
   bool ovf = false;
-  const std::int64_t out = fx::quantize64(v, frac, f, cfg_.quant, cfg_.overflow, &ovf, rnd(sample, cls, layer, row));
+  std::int64_t out;
+  if constexpr (Q != fx::Quant::Stoch)  // the mode is a compile-time constant: straight-line rounding
+    out = fx::quantize64(v, frac, f, Q, ov, &ovf);
+  else  // as configured, with the random bits when that is stochastic rounding
+    out = fx::quantize64(v, frac, f, cfg_.quant, ov, &ovf, rnd(sample, cls, layer, row));
   if (ovf) counters_.saturated(cls, layer);
   return out;
 }
@@ -224,8 +244,8 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   const int frac = fw + fs, sb = frac - cfg_.bias.frac_bits;
   const Eigen::Index n = W.rows(), m = W.cols();
   IMatrix& U = ws.U[li];
-  const std::int64_t acc_hi = cfg_.acc_bits >= 64 ? INT64_MAX : (std::int64_t{1} << (cfg_.acc_bits - 1)) - 1;
-  const int rw = cfg_.residual.width(), rf = cfg_.residual.frac_bits;
+  const fx::FixedFormat rf = cfg_.residual;  // by value: kept in registers across the loop
+  const fx::Overflow ov = cfg_.overflow;
   auto run = [&](auto* acc, auto qtag) {
     using Acc = std::remove_pointer_t<decltype(acc)>;
     constexpr fx::Quant Q = decltype(qtag)::value;
@@ -252,20 +272,11 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
       }
       std::int64_t* ucol = U.col(c).data();
       for (Eigen::Index i = 0; i < n; ++i) {
-        if constexpr (std::is_same_v<Acc, std::int64_t>) {
-          const std::int64_t v = acc[i] > acc_hi || acc[i] < -acc_hi - 1 ? static_cast<std::int64_t>(acc_fit(acc[i], layer)) : acc[i];
-          if constexpr (Q != fx::Quant::Stoch) {
-            bool ovf = false;
-            ucol[i] = fx::fit_width<std::int64_t>(fx::round_shift<std::int64_t>(v, frac - rf, Q), rw, cfg_.overflow, &ovf);
-            if (ovf) counters_.saturated(FxClass::Residual, layer);
-          } else {
-            ucol[i] = write64(v, frac, cfg_.residual, FxClass::Residual, layer, static_cast<std::uint64_t>(c),
-                              static_cast<std::uint64_t>(i));
-          }
-        } else {
-          ucol[i] = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer,
-                          static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i));
-        }
+        const auto sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
+        if constexpr (std::is_same_v<Acc, std::int64_t>)
+          ucol[i] = write64<Q>(acc_fit(acc[i], layer), frac, rf, ov, FxClass::Residual, layer, sample, row);
+        else
+          ucol[i] = write(acc_fit(acc[i], layer), frac, cfg_.residual, FxClass::Residual, layer, sample, row);
       }
     }
   };
@@ -280,24 +291,27 @@ void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
   const size_t li = static_cast<size_t>(k);
   const IMatrix& W = net.W[li + 1];
   const IMatrix& U = ws.U[li + 1];
-  std::vector<wide>& out = ws.WtU[li];
   const Eigen::Index n = W.cols();  // rows of the result
-  const bool narrow = ws.backward64[li + 1];
+  if (ws.backward64[li + 1]) {  // provably fits: 64-bit sums, read by the 64-bit stalk update
+    std::int64_t* out = ws.WtU64[li].data();
+    for (Eigen::Index c = 0; c < U.cols(); ++c) {
+      const std::int64_t* ucol = U.col(c).data();
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const std::int64_t* wcol = W.col(j).data();
+        std::int64_t sum = 0;
+        for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wcol[i] * ucol[i];
+        out[c * n + j] = sum;
+      }
+    }
+    return;
+  }
   for (Eigen::Index c = 0; c < U.cols(); ++c) {
-    wide* o = out.data() + c * n;
     const std::int64_t* ucol = U.col(c).data();
     for (Eigen::Index j = 0; j < n; ++j) {
       const std::int64_t* wcol = W.col(j).data();
-      if (narrow) {
-        std::int64_t sum = 0;
-        for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wcol[i] * ucol[i];
-        o[j] = sum;
-        ws.WtU64[li][static_cast<size_t>(c * n + j)] = sum;
-      } else {
-        wide sum = 0;
-        for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * ucol[i];
-        o[j] = sum;
-      }
+      wide sum = 0;
+      for (Eigen::Index i = 0; i < W.rows(); ++i) sum += wide{wcol[i]} * ucol[i];
+      ws.WtU[li][static_cast<size_t>(c * n + j)] = sum;
     }
   }
 }
@@ -434,23 +448,14 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
   const int f1 = std::max(fr, fs), f2 = fw + fr, sh_z = fc + f1 - fs, sh_a = fc + f2 - fs;
   const T s = s_raw_;
   auto lsh = [](T v, int n) { return static_cast<T>(static_cast<typename fx::Unsigned<T>::type>(v) << n); };
-  const int sw = cfg_.stalk.width(), sf = cfg_.stalk.frac_bits;
+  const fx::FixedFormat sf = cfg_.stalk;  // by value: kept in registers across the loop's stores
   const fx::Overflow ov = cfg_.overflow;
   auto store = [&](T v, int frac, FxClass cls, std::uint64_t sample, std::uint64_t row) {
-    if constexpr (std::is_same_v<T, std::int64_t> && Q != fx::Quant::Stoch) {
-      bool ovf = false;
-      const std::int64_t out = fx::fit_width<std::int64_t>(fx::round_shift<std::int64_t>(v, frac - sf, Q, 0), sw, ov, &ovf);
-      if (ovf) counters_.saturated(cls, layer);
-      (void)sample; (void)row;
-      return out;
-    } else if constexpr (std::is_same_v<T, std::int64_t>)
-      return write64(v, frac, cfg_.stalk, cls, layer, sample, row);
+    if constexpr (std::is_same_v<T, std::int64_t>)
+      return write64<Q>(v, frac, sf, ov, cls, layer, sample, row);
     else
       return write(v, frac, cfg_.stalk, cls, layer, sample, row);
   };
-  const T acc_hi = cfg_.acc_bits >= 64 && std::is_same_v<T, std::int64_t>
-                       ? static_cast<T>(INT64_MAX)
-                       : static_cast<T>((typename fx::Unsigned<T>::type{1} << (cfg_.acc_bits - 1)) - 1);
   std::int64_t max_change = 0;
   std::uint64_t lost_z = 0, lost_a = 0;
   const bool track = p.track_change;
@@ -462,8 +467,7 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
       const bool active = z >= 0;
       const std::int64_t q = active ? a - z : a;  // ReLU-edge discord a - m z, exact
       const T gz = lsh(U.data()[idx], f1 - fr) - (active ? lsh(q, f1 - fs) : T{0});
-      T ga = lsh(q, f2 - fs) - wtu[idx];
-      if (ga > acc_hi || ga < -acc_hi - 1) ga = static_cast<T>(acc_fit(ga, layer));
+      const T ga = acc_fit(static_cast<T>(lsh(q, f2 - fs) - wtu[idx]), layer);
       const std::uint64_t sample = static_cast<std::uint64_t>(c), row = static_cast<std::uint64_t>(i);
       const std::int64_t zn = store(lsh(z, sh_z) - s * gz, fc + f1, FxClass::Z, sample, row);
       const std::int64_t an = store(lsh(a, sh_a) - s * ga, fc + f2, FxClass::A, sample, row);
@@ -486,7 +490,11 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
     ws.s_seen = p.s;
   }
   const size_t li = static_cast<size_t>(k);
-  if (!ws.update64[li]) return update_hidden_as<wide, fx::Quant::Stoch>(ws, k, st, p, ws.WtU[li].data());
+  if (!ws.update64[li]) {
+    if (ws.backward64[li + 1])  // backward() left 64-bit sums; widen them for the 128-bit update
+      std::copy(ws.WtU64[li].begin(), ws.WtU64[li].end(), ws.WtU[li].begin());
+    return update_hidden_as<wide, fx::Quant::Stoch>(ws, k, st, p, ws.WtU[li].data());
+  }
   return with_quant(cfg_.quant, [&](auto q) {
     return update_hidden_as<std::int64_t, decltype(q)::value>(ws, k, st, p, ws.WtU64[li].data());
   });

@@ -44,7 +44,7 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
                                     long every) {
   const auto t0 = std::chrono::steady_clock::now();
   FixedArith arith(cfg);
-  FixedCounters loads;
+  FixedCounters& loads = arith.counters();  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);
   const IMatrix Xq = to_fixed(X, cfg.stalk, cfg, loads);
@@ -52,17 +52,11 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), to_float(Xq, cfg.stalk), opt.init, rng,
                                       net.output != OutputKind::Identity),
                            cfg, loads);
-  FixedDynamics engine(fnet, X.cols(), arith);
-  engine.arith().counters() = loads;
+  FixedDynamics engine(fnet, X.cols(), std::move(arith));
   InferenceResult r;
   relax(engine, fnet, st, Xq, opt, progress, every, r);
   r.state = to_float(st, cfg);
-  if (info != nullptr) {
-    info->config = cfg;
-    info->counters = engine.arith().counters();
-    info->s_raw = engine.arith().s_raw();
-    info->s_used = static_cast<double>(info->s_raw) * cfg.constant.lsb();
-  }
+  if (info != nullptr) *info = engine.arith().run_info();
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

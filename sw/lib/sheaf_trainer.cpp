@@ -75,22 +75,18 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
                               const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
                               SheafState* final_state) {
   FixedArith arith(cfg);
-  FixedCounters& loads = arith.counters();
+  FixedCounters& loads = arith.counters();  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);
   const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
   const IMatrix Y = to_fixed(train.Y, cfg.stalk, cfg, loads);
+  const Dataset pinned{to_float(X, cfg.stalk), to_float(Y, cfg.stalk)};
+  const Matrix& Xf = pinned.X;
   // Initial stalks: drawn (or computed by the forward pass) in float from the
   // quantised network, then quantised.
   Rng rng(opt.seed);
-  const Network start = to_float(fnet, cfg);
-  FixedState st = to_fixed(make_state(start, to_float(X, cfg.stalk), opt.init, rng, false), cfg, loads);
-  const FixedCounters load_counts = loads;
-  FixedDynamics engine(fnet, train.size(), arith);
-  // prepare() reset the counters; keep the load-time saturations.
-  engine.arith().counters() = load_counts;
-  const Dataset pinned{to_float(X, cfg.stalk), to_float(Y, cfg.stalk)};
-  const Matrix& Xf = pinned.X;
+  FixedState st = to_fixed(make_state(to_float(fnet, cfg), Xf, opt.init, rng, false), cfg, loads);
+  FixedDynamics engine(fnet, train.size(), std::move(arith));
   TrainResult r = run_schedule(
       engine, fnet, st, X, Y, train, pinned, test, opt, progress,
       [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {
@@ -103,14 +99,7 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
         s = to_fixed(f, cfg, engine.arith().counters());
       });
   net = to_float(fnet, cfg);
-  if (info != nullptr) {
-    info->config = cfg;
-    info->counters = engine.arith().counters();
-    info->s_raw = engine.arith().s_raw();
-    info->eta_raw = engine.arith().eta_raw();
-    info->s_used = static_cast<double>(info->s_raw) * cfg.constant.lsb();
-    info->eta_used = static_cast<double>(info->eta_raw) * cfg.constant.lsb();
-  }
+  if (info != nullptr) *info = engine.arith().run_info();
   if (final_state != nullptr) *final_state = to_float(st, cfg);
   return r;
 }

@@ -35,6 +35,19 @@ Matrix to_float(const IMatrix& m, const fx::FixedFormat& f);
 SheafState to_float(const FixedState& st, const FixedConfig& cfg);
 FixedState to_fixed(const SheafState& st, const FixedConfig& cfg, FixedCounters& counters);
 
+// What a fixed-point run reports besides its result.
+struct FixedRunInfo {
+  FixedConfig config;
+  FixedCounters counters;
+  double s_used = 0, eta_used = 0;  // the quantised step constants, as values
+  std::int64_t s_raw = 0, eta_raw = 0;
+  nlohmann::json to_json() const;
+};
+
+// The float values of data as the fixed-point model pins them (quantised to the
+// stalk format, saturations counted).
+Dataset pinned_values(const Dataset& data, const FixedConfig& cfg, FixedCounters& counters);
+
 class FixedArith {
  public:
   using Net = FixedNetwork;
@@ -60,6 +73,7 @@ class FixedArith {
   const FixedCounters& counters() const { return counters_; }
   FixedCounters& counters() { return counters_; }
   std::uint64_t steps_done() const { return step_; }
+  FixedRunInfo run_info() const;  // configuration, counters and the constants used
   // The quantised step constants of the last step (raw, constant format).
   std::int64_t s_raw() const { return s_raw_; }
   std::int64_t eta_raw() const { return eta_raw_; }
@@ -78,12 +92,16 @@ class FixedArith {
   // Decides, from the formats, the widths and the actual |s|, where the stalk
   // updates provably fit in 64 bits (results are identical either way).
   void plan_update64(Workspace& ws);
-  std::int64_t write64(std::int64_t v, int frac, const fx::FixedFormat& f, FxClass cls, int layer,
+  // Rounds an exact 64-bit value into a register; Q is the mode as a
+  // compile-time constant, or Stoch for "as configured" (with random bits).
+  template <fx::Quant Q>
+  std::int64_t write64(std::int64_t v, int frac, fx::FixedFormat f, fx::Overflow ov, FxClass cls, int layer,
                        std::uint64_t sample, std::uint64_t row);
   // Random bits for a stochastic rounding at (sample, site); 0 otherwise.
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
   fx::wide acc_fit(fx::wide v, int layer);
+  std::int64_t acc_fit(std::int64_t v, int layer);
   // T: int64 where plan_update64 proved it safe, else __int128. Q: the
   // rounding mode as a compile-time constant; Stoch means "as configured, at run time".
   template <typename T, fx::Quant Q>
@@ -100,13 +118,6 @@ class FixedArith {
 
 using FixedDynamics = SheafEngine<FixedArith>;
 
-// What a fixed-point run reports besides its result.
-struct FixedRunInfo {
-  FixedConfig config;
-  FixedCounters counters;
-  double s_used = 0, eta_used = 0;  // the quantised step constants, as values
-  std::int64_t s_raw = 0, eta_raw = 0;
-  nlohmann::json to_json() const;
-};
+
 
 }  // namespace sheafsim
