@@ -1,4 +1,5 @@
 #include "sheafsim/arith_fixed.h"
+#include "sheafsim/edge_datapath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -175,8 +176,7 @@ void FixedArith::load_constants(const StepParams& p) {
 
 std::uint64_t FixedArith::rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const {
   if (cfg_.quant != fx::Quant::Stoch) return 0;
-  const std::uint64_t site = (static_cast<std::uint64_t>(cls) << 56) | (static_cast<std::uint64_t>(layer) << 48) | row;
-  return fx::stoch_bits(cfg_.seed, step_, sample, site);
+  return fx::stoch_bits(cfg_.seed, step_, sample, edge::site(cls, layer, row));
 }
 
 wide FixedArith::acc_fit(wide v, int layer) {
@@ -378,8 +378,6 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   const IMatrix& prev = k == 0 ? X : st.a[li - 1];
   IMatrix& W = net.W[li];
   IVector& b = net.b[li];
-  const int fs = cfg_.stalk.frac_bits, fw = cfg_.weight.frac_bits, fb = cfg_.bias.frac_bits,
-            fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
   const Eigen::Index n = W.rows(), m = W.cols();
   wide* H = ws.acc.data();  // n x m, column-major
   auto accumulate = [&](auto* h0) {
@@ -410,26 +408,25 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   } else {
     accumulate(H);
   }
-  const int fw_up = fc + fr + fs;
+  // The end-of-step writes are the edge unit's (edge_datapath.h, rtl/edge_unit.sv).
+  auto commit = [&](std::int64_t& reg, const edge::Write& w, FxClass cls) {
+    if (w.saturated) counters_.saturated(cls, layer);
+    if (w.lost) counters_.lost(cls, layer);
+    reg = w.value;
+  };
   for (Eigen::Index j = 0; j < m; ++j)
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const wide delta = wide{eta_raw_} * acc_fit(H[j * n + i], layer);
-      std::int64_t& w = W(i, j);
-      const std::int64_t next = write(shl(w, fw_up - fw) + delta, fw_up, cfg_.weight, FxClass::Weight, layer,
-                                      static_cast<std::uint64_t>(j), static_cast<std::uint64_t>(i));
-      if (delta != 0 && next == w) counters_.lost(FxClass::Weight, layer);
-      w = next;
-    }
-  const int fb_up = fc + fr;
+    for (Eigen::Index i = 0; i < n; ++i)
+      commit(W(i, j),
+             edge::update_weight(W(i, j), acc_fit(H[j * n + i], layer), eta_raw_, cfg_,
+                                 rnd(static_cast<std::uint64_t>(j), FxClass::Weight, layer, static_cast<std::uint64_t>(i))),
+             FxClass::Weight);
   for (Eigen::Index i = 0; i < n; ++i) {
     wide sum = 0;
     for (Eigen::Index c = 0; c < U.cols(); ++c) sum += U(i, c);
-    const wide delta = wide{eta_raw_} * acc_fit(sum, layer);
-    std::int64_t& bi = b(i);
-    const std::int64_t next = write(shl(bi, fb_up - fb) + delta, fb_up, cfg_.bias, FxClass::Bias, layer, 0,
-                                    static_cast<std::uint64_t>(i));
-    if (delta != 0 && next == bi) counters_.lost(FxClass::Bias, layer);
-    bi = next;
+    commit(b(i),
+           edge::update_bias(b(i), acc_fit(sum, layer), eta_raw_, cfg_,
+                             rnd(0, FxClass::Bias, layer, static_cast<std::uint64_t>(i))),
+           FxClass::Bias);
   }
 }
 
