@@ -73,9 +73,9 @@ TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test,
 
 TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
                               const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
-                              SheafState* final_state) {
-  FixedArith arith(cfg);
-  FixedCounters& loads = arith.counters();  // loading counts its input saturations here
+                              SheafState* final_state, const FixedStepperFactory& make_stepper) {
+  cfg.validate();
+  FixedCounters loads;  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);
   const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
@@ -86,9 +86,15 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
   // quantised network, then quantised.
   Rng rng(opt.seed);
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), Xf, opt.init, rng, false), cfg, loads);
-  FixedDynamics engine(fnet, train.size(), std::move(arith));
+  std::unique_ptr<FixedStepper> engine =
+      make_stepper ? make_stepper(fnet, train.size(), cfg, loads)
+                   : std::make_unique<BitAccurateStepper>(fnet, train.size(), [&] {
+                       FixedArith a(cfg);
+                       a.counters() = loads;
+                       return a;
+                     }());
   TrainResult r = run_schedule(
-      engine, fnet, st, X, Y, train, pinned, test, opt, progress,
+      *engine, fnet, st, X, Y, train, pinned, test, opt, progress,
       [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {
         fn = to_float(n, cfg);
         fs = to_float(s, cfg);
@@ -96,10 +102,10 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
       [&](FixedNetwork& n, FixedState& s) {
         SheafState f = to_float(s, cfg);
         set_to_forward(to_float(n, cfg), Xf, f);
-        s = to_fixed(f, cfg, engine.arith().counters());
+        s = to_fixed(f, cfg, engine->counters());
       });
   net = to_float(fnet, cfg);
-  if (info != nullptr) *info = engine.arith().run_info();
+  if (info != nullptr) *info = engine->run_info();
   if (final_state != nullptr) *final_state = to_float(st, cfg);
   return r;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "sheafsim/arith_fixed.h"
+#include "sheafsim/fixed_stepper.h"
 #include "sheafsim/sheaf_dynamics.h"
 #include "sheafsim/training.h"
 
@@ -36,8 +37,10 @@ TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test,
 // the initial stalks are quantised on entry (round to nearest even), the run is
 // exact integer arithmetic, and `net` receives the trained weights exactly.
 // Losses are evaluated with the float forward pass of the fixed-point weights.
+// `make_stepper` chooses who computes the steps (default: the bit-accurate
+// model; the SystemC mesh gives the same bits and counts cycles).
 TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset* test, const SheafTrainOptions& opt,
                               const FixedConfig& cfg, const TrainProgress& progress = {}, FixedRunInfo* info = nullptr,
-                              SheafState* final_state = nullptr);
+                              SheafState* final_state = nullptr, const FixedStepperFactory& make_stepper = {});
 
 }  // namespace sheafsim

@@ -1,0 +1,27 @@
+#pragma once
+// What the mesh counts, per unit (PE or vertex unit) and per link. Cycles are
+// clock cycles of the mesh; bits are SRAM traffic.
+#include <cstdint>
+
+namespace sheafsim::mesh {
+
+struct UnitCounters {
+  std::uint64_t macs_forward = 0, macs_backward = 0, macs_hebbian = 0;  // multiply-accumulates
+  std::uint64_t adds = 0;            // additions outside the MACs (bias terms, reductions, bias sums)
+  std::uint64_t register_writes = 0; // rounded writes (residual, stalk, weight, bias registers)
+  std::uint64_t sram_read_bits = 0, sram_write_bits = 0;
+  std::uint64_t flits_sent = 0, flit_hops = 0, messages_sent = 0;
+  std::uint64_t busy_cycles = 0;     // computing
+  std::uint64_t stall_cycles = 0;    // waiting for inputs or stalled
+  std::uint64_t saturations = 0, lost_updates = 0;
+
+  std::uint64_t macs() const { return macs_forward + macs_backward + macs_hebbian; }
+};
+
+struct LinkCounters {
+  std::uint64_t flits = 0;         // flits carried
+  std::uint64_t busy_cycles = 0;   // cycles carrying a flit
+  std::uint64_t wait_cycles = 0;   // cycles messages waited for the link (contention and stalls)
+};
+
+}  // namespace sheafsim::mesh
