@@ -5,10 +5,14 @@
 #include "commands.h"
 #include "console.h"
 #include "fixed_options.h"
+#include "mesh_options.h"
+#include "sheafsim/inference.h"
+#include "sheafsim/mesh/mesh_engine.h"
 #include "sheafsim/compare.h"
 #include "sheafsim/dataset.h"
 #include "sheafsim/discord.h"
 #include "sheafsim/error.h"
+#include "sheafsim/file_io.h"
 #include "sheafsim/network_io.h"
 #include "sheafsim/report_json.h"
 #include "sheafsim/settings.h"
@@ -37,6 +41,8 @@ struct TrainOpts {
   std::uint64_t seed = 42;
   std::string out_net, report;
   FixedOptions fx;
+  bool simulate = false;  // `simulate`: the same run on the SystemC mesh
+  MeshOptions mesh;
 };
 
 Network load_network(const TrainOpts& o, nlohmann::json& source) {
@@ -82,6 +88,7 @@ void run_train(const TrainOpts& o) {
     throw InputError(fmt::format("unknown --method '{}' (expected sheaf or sgd)", o.method));
 
   nlohmann::json settings, fixed_json;
+  std::shared_ptr<mesh::MeshEngine> engine;  // `simulate` only
   const bool fixed = o.fx.fixed();
   if (fixed && o.method != "sheaf") throw InputError("--arith fixed runs --method sheaf only");
   std::vector<StatRow> fixed_rows;
@@ -132,7 +139,9 @@ void run_train(const TrainOpts& o) {
       quantize_constant(effective_beta(opt, train.size()) * opt.dt, cfg, "beta*dt");
       const Network start = net;
       FixedRunInfo info;
-      r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state);
+      FixedStepperFactory factory;
+      if (o.simulate) factory = mesh::mesh_stepper(o.mesh.resolve(), &engine);
+      r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state, factory);
       fixed_json = info.to_json();
       // The fixed model pins the quantised data; its discord is measured against that.
       FixedCounters already_counted;  // the trainer counted these saturations in info
@@ -181,6 +190,15 @@ void run_train(const TrainOpts& o) {
                       {"settings", settings}};
   j["arith"] = fixed ? "fixed" : "float";
   if (fixed) j["fixed"] = fixed_json;
+  if (engine) {
+    j["command"] = "simulate";
+    j["mode"] = "train";
+    const nlohmann::json m = engine->report();
+    j["mesh"] = m;
+    j["total_cycles"] = m["total_cycles"];
+    j["cycles_per_step"] = m["cycles_per_step"];
+    if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
+  }
   j.update(to_json(r));
   if (sheaf) j["discord"] = to_json(discord(net, final_state, pinned.X, &pinned.Y, Phase::Training));
   if (!o.report.empty()) write_json(o.report, j);
@@ -203,18 +221,72 @@ void run_train(const TrainOpts& o) {
   if (sheaf) rows.push_back({"discord_total_final", num(last.discord_total)});
   rows.push_back({"arith", fixed ? "fixed" : "float"});
   rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
+  if (engine)
+    for (const auto& row : engine->statistics()) rows.push_back(row);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   rows.push_back({"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
   if (!o.out_net.empty()) rows.push_back({"trained_net", o.out_net});
-  print_statistics("sheafsim train", rows);
+  if (!o.mesh.counters.empty() && engine) rows.push_back({"counters", o.mesh.counters});
+  print_statistics(o.simulate ? "sheafsim simulate" : "sheafsim train", rows);
 }
 
-}  // namespace
+// `simulate --mode infer`: diffusion inference of the data's inputs on the mesh.
+void run_simulate_infer(const TrainOpts& o) {
+  nlohmann::json net_source, data_source;
+  Network net = load_network(o, net_source);
+  Dataset train, test;
+  load_data(o, train, test, data_source);
+  check_compatible(net, train, false, o.data.empty() ? "--task data" : o.data);
+  if (o.steps < 0) throw InputError("--steps is required");
+  require_count(o.steps, "--steps", 0, 1000000000);
+  const FixedConfig cfg = o.fx.resolve();
+  quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
+  InferenceOptions opt;
+  opt.alpha = o.alpha;
+  opt.dt = o.dt;
+  opt.fixed_steps = o.steps;
+  opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
+  opt.seed = o.seed;
+  std::shared_ptr<mesh::MeshEngine> engine;
+  FixedRunInfo info;
+  ProgressLine progress("simulate (infer)", o.steps);
+  const InferenceResult r =
+      run_inference_fixed(net, train.X, opt, cfg, &info,
+                          [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); },
+                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine));
+  progress.finish();
+  const ForwardPass fp = forward(net, train.X);
+  const double max_err = (r.state.z.back() - fp.output).cwiseAbs().maxCoeff();
+  const nlohmann::json m = engine->report();
+  nlohmann::json j = {{"command", "simulate"},
+                      {"mode", "infer"},
+                      {"network", {{"source", net_source}, {"layers", net.layers}}},
+                      {"data", data_source},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}}},
+                      {"steps", r.steps},
+                      {"last_max_change", r.last_delta},
+                      {"max_abs_error_vs_forward", max_err},
+                      {"arith", "fixed"},
+                      {"fixed", info.to_json()},
+                      {"mesh", m},
+                      {"total_cycles", m["total_cycles"]},
+                      {"cycles_per_step", m["cycles_per_step"]}};
+  if (!o.report.empty()) write_json(o.report, j);
+  if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
+  std::vector<StatRow> rows = {{"mode", "infer"},
+                               {"layers", fmt::format("{}", fmt::join(net.layers, ","))},
+                               {"samples", fmt::format("{}", train.size())},
+                               {"steps", fmt::format("{}", r.steps)},
+                               {"max_abs_error_vs_forward", num(max_err)}};
+  for (const auto& row : fixed_statistics(info, false)) rows.push_back(row);
+  for (const auto& row : engine->statistics()) rows.push_back(row);
+  rows.push_back({"wall_time_s", num(r.wall_s)});
+  if (!o.report.empty()) rows.push_back({"report", o.report});
+  print_statistics("sheafsim simulate", rows);
+}
 
-void register_train(CLI::App& app) {
-  auto o = std::make_shared<TrainOpts>();
-  CLI::App* sub = app.add_subcommand("train", "Train by sheaf diffusion (two-sided pinning) or by backprop SGD");
+void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
   add_config_option(*sub);
   sub->add_option("--net", o->net, "Network JSON file (or --layers to initialise one)");
   sub->add_option("--layers", o->layers, "He-initialise a network of these widths instead of --net");
@@ -243,7 +315,32 @@ void register_train(CLI::App& app) {
   sub->add_option("--out-net", o->out_net, "Write the trained network here");
   sub->add_option("--report", o->report, "Write the JSON report here");
   add_fixed_options(*sub, o->fx);
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOpts>();
+  CLI::App* sub = app.add_subcommand("train", "Train by sheaf diffusion (two-sided pinning) or by backprop SGD");
+  add_train_options(sub, o);
   sub->callback([o] { run_train(*o); });
+}
+
+void register_simulate(CLI::App& app) {
+  auto o = std::make_shared<TrainOpts>();
+  o->simulate = true;
+  o->fx.arith = "fixed";
+  CLI::App* sub = app.add_subcommand(
+      "simulate", "Run fixed-point sheaf training (or inference) on the SystemC model of a mesh of edge PEs");
+  add_train_options(sub, o);
+  add_mesh_options(*sub, o->mesh);
+  sub->callback([o] {
+    if (o->fx.arith != "fixed") throw InputError("simulate runs the fixed-point mesh; --arith must be fixed");
+    if (o->method != "sheaf") throw InputError("simulate runs --method sheaf only");
+    if (o->mesh.mode == "train") return run_train(*o);
+    if (o->mesh.mode == "infer") return run_simulate_infer(*o);
+    throw InputError(fmt::format("unknown --mode '{}' (expected train or infer)", o->mesh.mode));
+  });
 }
 
 }  // namespace sheafsim::cli

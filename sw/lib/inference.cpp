@@ -41,10 +41,10 @@ InferenceResult run_inference(const Network& net, const Matrix& X, const Inferen
 
 InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const InferenceOptions& opt,
                                     const FixedConfig& cfg, FixedRunInfo* info, const InferenceProgress& progress,
-                                    long every) {
+                                    long every, const FixedStepperFactory& make_stepper) {
   const auto t0 = std::chrono::steady_clock::now();
-  FixedArith arith(cfg);
-  FixedCounters& loads = arith.counters();  // loading counts its input saturations here
+  cfg.validate();
+  FixedCounters loads;  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);
   const IMatrix Xq = to_fixed(X, cfg.stalk, cfg, loads);
@@ -52,11 +52,17 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), to_float(Xq, cfg.stalk), opt.init, rng,
                                       net.output != OutputKind::Identity),
                            cfg, loads);
-  FixedDynamics engine(fnet, X.cols(), std::move(arith));
+  std::unique_ptr<FixedStepper> engine =
+      make_stepper ? make_stepper(fnet, X.cols(), cfg, loads)
+                   : std::make_unique<BitAccurateStepper>(fnet, X.cols(), [&] {
+                       FixedArith a(cfg);
+                       a.counters() = loads;
+                       return a;
+                     }());
   InferenceResult r;
-  relax(engine, fnet, st, Xq, opt, progress, every, r);
+  relax(*engine, fnet, st, Xq, opt, progress, every, r);
   r.state = to_float(st, cfg);
-  if (info != nullptr) *info = engine.arith().run_info();
+  if (info != nullptr) *info = engine->run_info();
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

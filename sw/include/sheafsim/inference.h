@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "sheafsim/arith_fixed.h"
+#include "sheafsim/fixed_stepper.h"
 #include "sheafsim/sheaf_dynamics.h"
 
 namespace sheafsim {
@@ -41,6 +42,7 @@ InferenceResult run_inference(const Network& net, const Matrix& X, const Inferen
 // LSB) with tol, so a tol below one LSB stops when the stalks stop moving.
 InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const InferenceOptions& opt,
                                     const FixedConfig& cfg, FixedRunInfo* info = nullptr,
-                                    const InferenceProgress& progress = {}, long every = 1000);
+                                    const InferenceProgress& progress = {}, long every = 1000,
+                                    const FixedStepperFactory& make_stepper = {});
 
 }  // namespace sheafsim

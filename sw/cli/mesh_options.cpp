@@ -1,0 +1,36 @@
+#include "mesh_options.h"
+
+namespace sheafsim::cli {
+
+mesh::MeshConfig MeshOptions::resolve() const {
+  mesh::MeshConfig m = cfg;
+  mesh::parse_mesh_shape(shape, m.rows, m.cols);
+  m.placement = mesh::parse_placement(placement);
+  m.order = mesh::parse_tile_order(order);
+  m.validate();
+  return m;
+}
+
+void add_mesh_options(CLI::App& sub, MeshOptions& o) {
+  auto& m = o.cfg;
+  sub.add_option("--mode", o.mode, "train (sheaf training) or infer (diffusion inference)")->capture_default_str();
+  sub.add_option("--mesh", o.shape, "Mesh of edge PEs, RxC")->capture_default_str();
+  sub.add_option("--lanes", m.lanes, "MAC lanes per PE")->capture_default_str();
+  sub.add_option("--vertex-lanes", m.vertex_lanes, "ALU lanes per vertex unit")->capture_default_str();
+  sub.add_option("--sram-kib", m.sram_kib, "PE SRAM, KiB")->capture_default_str();
+  sub.add_option("--mac-pipeline", m.mac_pipeline, "MAC pipeline depth, cycles")->capture_default_str();
+  sub.add_option("--sram-latency", m.sram_latency, "SRAM access latency, cycles")->capture_default_str();
+  sub.add_option("--link-latency", m.link_latency, "Link latency per hop, cycles")->capture_default_str();
+  sub.add_option("--link-width", m.link_width, "Link width, bits per flit")->capture_default_str();
+  sub.add_option("--tile-rows", m.tile_rows, "Synapse rows per tile (0: auto)")->capture_default_str();
+  sub.add_option("--tile-cols", m.tile_cols, "Synapse columns per tile (0: auto)")->capture_default_str();
+  sub.add_option("--tile-order", o.order, "snake or row-major placement of tiles")->capture_default_str();
+  sub.add_option("--vertex-placement", o.placement, "near, west or corner")->capture_default_str();
+  sub.add_option("--time-multiplex", m.time_multiplex, "Allow more tiles than PEs (true/false)")->capture_default_str();
+  sub.add_option("--clock-mhz", m.clock_mhz, "Clock for reported times, MHz")->capture_default_str();
+  sub.add_option("--random-stalls", m.random_stalls, "Seed of random PE and link stalls (0: off)")->capture_default_str();
+  sub.add_option("--max-stall", m.max_stall, "Largest random stall, cycles")->capture_default_str();
+  sub.add_option("--counters", o.counters, "Write the per-PE, per-vertex-unit and per-link counters CSV here");
+}
+
+}  // namespace sheafsim::cli
