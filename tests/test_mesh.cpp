@@ -215,10 +215,10 @@ TEST_CASE("mappings that do not fit are rejected with the fix", "[mesh][errors]"
   REQUIRE_THROWS_WITH(train(c, FixedConfig{}, 1, 1, &m), Contains("needs 46 tiles") && Contains("--time-multiplex"));
   MeshConfig tiny = mesh_of(1, 1);
   tiny.time_multiplex = true;
-  tiny.sram_kib = 1;  // 61 weights and 31 biases x (16 + 80) bits = 8832 bits > 8192
+  tiny.sram_kib = 1;  // 90 weights and 31 biases x (16 + 80) bits = 11616 bits > 8192
   FixedConfig wide_acc;
   wide_acc.acc_bits = 80;
-  REQUIRE_THROWS_WITH(train(c, wide_acc, 1, 1, &tiny), Contains("needs 8832 bits of SRAM") && Contains("--sram-kib 1"));
+  REQUIRE_THROWS_WITH(train(c, wide_acc, 1, 1, &tiny), Contains("needs 11616 bits of SRAM") && Contains("--sram-kib 1"));
   MeshConfig bad = mesh_of(2, 2);
   bad.link_width = 0;
   REQUIRE_THROWS_WITH(train(c, FixedConfig{}, 1, 1, &bad), Contains("--link-width = 0"));
