@@ -40,13 +40,12 @@ case "$what" in
   build) build ;;
   demo)
     build
-    # The default demo: the paraboloid reference task, shortened to 20k steps,
-    # trained by sheaf diffusion and by the backprop baseline.
+    # The default demo: fixed-point sheaf training of the paraboloid task on
+    # the SystemC model of a 4x4 mesh of edge PEs, compared with the float run.
     mkdir -p "$build_dir/demo"
-    "$build_dir/sw/sheafsim" train --config configs/paraboloid-demo.toml --method sheaf \
-      --report "$build_dir/demo/sheaf-report.json" --out-net "$build_dir/demo/sheaf-net.json"
-    "$build_dir/sw/sheafsim" train --config configs/paraboloid-demo.toml --method sgd \
-      --report "$build_dir/demo/sgd-report.json" --out-net "$build_dir/demo/sgd-net.json"
+    "$build_dir/sw/sheafsim" simulate --config configs/mesh-paraboloid.toml \
+      --report "$build_dir/demo/mesh-report.json" --counters "$build_dir/demo/mesh-counters.csv" \
+      --out-net "$build_dir/demo/mesh-net.json"
     echo "demo: reports in $build_dir/demo/"
     ;;
   test)
