@@ -1,0 +1,35 @@
+# verilator --lint-only -Wall on rtl/*.sv with rtl/lint_waivers.vlt, for the
+# default parameters and every parameter set in the run-time mode and in
+# several fixed modes (cmake -P; -DVERILATOR=<verilator>). Fails on any
+# warning or error.
+cmake_minimum_required(VERSION 3.20)
+include(${CMAKE_CURRENT_LIST_DIR}/param_sets.cmake)
+set(failed 0)
+set(runs 0)
+foreach(set default ${EDGE_UNIT_SETS})
+  foreach(mode runtime:runtime rnd_conv:sat trn:wrap stoch:sat)
+    string(REPLACE ":" ";" qo ${mode})
+    list(GET qo 0 q)
+    list(GET qo 1 o)
+    set(gargs -GQUANT=${EDGE_UNIT_QUANT_${q}} -GOVF=${EDGE_UNIT_OVF_${o}})
+    if(NOT set STREQUAL "default")
+      foreach(kv ${EDGE_UNIT_PARAMS_${set}})
+        list(APPEND gargs -G${kv})
+      endforeach()
+    endif()
+    execute_process(COMMAND ${VERILATOR} --lint-only -Wall --top-module edge_unit ${gargs}
+                            ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    math(EXPR runs "${runs} + 1")
+    if(NOT rc EQUAL 0 OR out MATCHES "%(Warning|Error)")
+      message("lint FAILED: set ${set}, mode ${mode}\n${out}")
+      set(failed 1)
+    else()
+      message("lint clean: set ${set}, mode ${mode}")
+    endif()
+  endforeach()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "verilator lint found problems")
+endif()
+message("lint: ${runs} configurations clean")
