@@ -3,7 +3,8 @@
 #   ACTION=run      synthesise one parameter set in one fixed mode:
 #                   -DSET=q8 -DQUANT=rnd_conv -DOVF=sat -DYOSYS=<yosys> -DOUT_DIR=<dir>
 #                   writes <dir>/<set>_<quant>_<ovf>.json (one result object),
-#                   plus the yosys log and netlist next to it
+#                   plus the yosys log and the gate-level netlist (module
+#                   edge_unit_gate, yosys internal cells) next to it
 #   ACTION=combine  -DOUT_DIR=<dir> -DOUTPUT=<file.json> -DRESULTS=<set>_<quant>_<ovf>,...
 #                   merges the result objects into the report (schema in
 #                   docs/edge-unit.md) and writes a Markdown table next to it
@@ -27,7 +28,7 @@ if(ACTION STREQUAL "run")
   string(REPLACE ";" " " rtl "${EDGE_UNIT_RTL}")
   set(script "read_verilog -sv ${rtl}; chparam${chparam} edge_unit; synth -flatten -top edge_unit; \
 tee -q -o ${OUT_DIR}/${name}_stat.txt stat; tee -q -o ${OUT_DIR}/${name}_stat_cmos.json stat -json -tech cmos; \
-write_verilog -noattr ${OUT_DIR}/${name}_netlist.v")
+rename edge_unit edge_unit_gate; write_verilog -noattr ${OUT_DIR}/${name}_netlist.v")
   file(MAKE_DIRECTORY ${OUT_DIR})
   string(TIMESTAMP t0 "%s")
   execute_process(COMMAND ${YOSYS} -q -l ${OUT_DIR}/${name}_yosys.log -p "${script}"

@@ -1,6 +1,6 @@
 #pragma once
 // The arithmetic of one edge processing element (docs/fixed-point.md §4 rows
-// 1, 3, 8-10 and §10): the wrapping multiply-accumulate of the forward,
+// 1, 3, 8-10): the wrapping multiply-accumulate of the forward,
 // backward and Hebbian products, and the end-of-step weight and bias writes.
 // This is what the RTL edge unit (rtl/edge_unit.sv) implements; the
 // bit-accurate model, the SystemC mesh and the RTL testbench's scoreboard all
