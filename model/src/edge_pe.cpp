@@ -13,8 +13,10 @@ constexpr std::uint64_t kForward = 1, kBackward = 2, kHebbian = 3, kUpdate = 4;
 }  // namespace
 
 EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
-    : sc_module(name), pe_(pe), ctx_(ctx), tiles_(ctx.map->tiles_of_pe(pe)) {
+    : MeshUnit(name, ctx, static_cast<std::uint64_t>(pe)), pe_(pe), tiles_(ctx.map->tiles_of_pe(pe)) {
+  local_.assign(ctx.map->tiles().size(), -1);
   for (size_t k = 0; k < tiles_.size(); ++k) {
+    local_[static_cast<size_t>(tiles_[k])] = static_cast<int>(k);
     acts_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("acts")));
     resid_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("resid")));
   }
@@ -22,36 +24,14 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   SC_THREAD(run);
 }
 
-size_t EdgePe::local(int tile) const {
-  return static_cast<size_t>(std::find(tiles_.begin(), tiles_.end(), tile) - tiles_.begin());
-}
-
 void EdgePe::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
-    step();
+    // Every tile's forward products first: a time-multiplexed PE must deliver
+    // all of its partial sums before any residual can come back.
+    for (int t : tiles_) forward(t);
+    for (int t : tiles_) backward_and_hebbian(t);
   }
-}
-
-void EdgePe::step() {
-  // Every tile's forward products first: a time-multiplexed PE must deliver all
-  // of its partial sums before any residual can come back.
-  for (int t : tiles_) forward(t);
-  for (int t : tiles_) backward_and_hebbian(t);
-}
-
-void EdgePe::busy(std::uint64_t cycles, std::uint64_t phase) {
-  const std::uint64_t stall =
-      random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (static_cast<std::uint64_t>(pe_) << 4) ^ phase));
-  c_.busy_cycles += cycles;
-  c_.stall_cycles += stall;
-  if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
-}
-
-void EdgePe::gather(Mailbox& box) {
-  const std::uint64_t t0 = ctx_.now();
-  box.wait_all(t0, ctx_.period);
-  c_.stall_cycles += ctx_.now() - t0;
 }
 
 void EdgePe::forward(int ti) {
@@ -62,13 +42,8 @@ void EdgePe::forward(int ti) {
   const auto B = static_cast<int>(ctx_.batch);
   // The activations of the tile's columns, assembled from the vertex groups' messages.
   std::vector<fx::wide>& a = a_in_[k];
-  a.assign(static_cast<size_t>(cols) * static_cast<size_t>(B), 0);
-  for (const Message& m : acts_[k]->messages()) {
-    const int w = m.n1 - m.n0;
-    for (int s = 0; s < B; ++s)
-      for (int j = m.n0; j < m.n1; ++j)
-        a[static_cast<size_t>(s * cols + j - t.c0)] = m.data[static_cast<size_t>(s * w + j - m.n0)];
-  }
+  a.resize(static_cast<size_t>(cols) * static_cast<size_t>(B));
+  for (const Message& m : acts_[k]->messages()) for_each_value(m, t.c0, cols, B, [&](size_t i, fx::wide v) { a[i] = v; });
   const IMatrix& W = ctx_.net->W[static_cast<size_t>(t.layer - 1)];
   const IVector& b = ctx_.net->b[static_cast<size_t>(t.layer - 1)];
   const int sb = ctx_.fx.weight.frac_bits + ctx_.fx.stalk.frac_bits - ctx_.fx.bias.frac_bits;
@@ -89,20 +64,12 @@ void EdgePe::forward(int ti) {
            static_cast<std::uint64_t>(ctx_.mesh.mac_pipeline),
        kForward + (static_cast<std::uint64_t>(ti) << 8));
   // To the vertex groups that own the rows.
-  for (int g : ctx_.map->groups_overlapping(t.layer, t.r0, t.r1)) {
+  for (int g : ctx_.map->row_groups(ti)) {
     const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-    Message m;
-    m.n0 = std::max(t.r0, grp.n0);
-    m.n1 = std::min(t.r1, grp.n1);
-    const int w = m.n1 - m.n0;
-    m.data.resize(static_cast<size_t>(w) * static_cast<size_t>(B));
-    for (int s = 0; s < B; ++s)
-      for (int i = m.n0; i < m.n1; ++i)
-        m.data[static_cast<size_t>(s * w + i - m.n0)] = psum[static_cast<size_t>(s * rows + i - t.r0)];
-    const std::uint64_t now = ctx_.now();
-    const long bits = static_cast<long>(w) * B * ctx_.fx.acc_bits;
-    const std::uint64_t arr = ctx_.noc->transfer(pe_, grp.pe, bits, now, fx::mix64(ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)), c_);
-    ctx_.group_unit[static_cast<size_t>(g)]->forward_sums().deliver(std::move(m), arr, now, ctx_.period);
+    Message m = make_message(std::max(t.r0, grp.n0), std::min(t.r1, grp.n1), B,
+                             [&](int s, int i) { return psum[static_cast<size_t>(s * rows + i - t.r0)]; });
+    send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->forward_sums(), std::move(m), ctx_.fx.acc_bits,
+         fx::mix64(ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
   }
 }
 
@@ -114,12 +81,8 @@ void EdgePe::backward_and_hebbian(int ti) {
   const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
   std::vector<std::int64_t> u(static_cast<size_t>(rows) * static_cast<size_t>(B));
-  for (const Message& m : resid_[k]->messages()) {
-    const int w = m.n1 - m.n0;
-    for (int s = 0; s < B; ++s)
-      for (int i = m.n0; i < m.n1; ++i)
-        u[static_cast<size_t>(s * rows + i - t.r0)] = static_cast<std::int64_t>(m.data[static_cast<size_t>(s * w + i - m.n0)]);
-  }
+  for (const Message& m : resid_[k]->messages())
+    for_each_value(m, t.r0, rows, B, [&](size_t i, fx::wide v) { u[i] = static_cast<std::int64_t>(v); });
   const size_t li = static_cast<size_t>(t.layer - 1);
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
@@ -141,20 +104,12 @@ void EdgePe::backward_and_hebbian(int ti) {
     c_.macs_backward += macs;
     c_.sram_read_bits += syn * ww;
     busy(sram + ceil_div(macs, lanes) + pipe, kBackward + (static_cast<std::uint64_t>(ti) << 8));
-    for (int g : ctx_.map->groups_overlapping(t.layer - 1, t.c0, t.c1)) {
+    for (int g : ctx_.map->col_groups(ti)) {
       const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-      Message m;
-      m.n0 = std::max(t.c0, grp.n0);
-      m.n1 = std::min(t.c1, grp.n1);
-      const int w = m.n1 - m.n0;
-      m.data.resize(static_cast<size_t>(w) * static_cast<size_t>(B));
-      for (int s = 0; s < B; ++s)
-        for (int j = m.n0; j < m.n1; ++j)
-          m.data[static_cast<size_t>(s * w + j - m.n0)] = bsum[static_cast<size_t>(s * cols + j - t.c0)];
-      const std::uint64_t now = ctx_.now();
-      const long bits = static_cast<long>(w) * B * ctx_.fx.acc_bits;
-      const std::uint64_t arr = ctx_.noc->transfer(pe_, grp.pe, bits, now, fx::mix64(~ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)), c_);
-      ctx_.group_unit[static_cast<size_t>(g)]->backward_sums().deliver(std::move(m), arr, now, ctx_.period);
+      Message m = make_message(std::max(t.c0, grp.n0), std::min(t.c1, grp.n1), B,
+                               [&](int s, int j) { return bsum[static_cast<size_t>(s * cols + j - t.c0)]; });
+      send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->backward_sums(), std::move(m), ctx_.fx.acc_bits,
+           fx::mix64(~ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
     }
   }
   if (!ctx_.joint) return;
@@ -162,26 +117,15 @@ void EdgePe::backward_and_hebbian(int ti) {
   // Hebbian sums over the batch, then one write per weight and bias (old stalks).
   const std::vector<fx::wide>& a = a_in_[k];
   const int layer = t.layer;
-  FixedCounters& fc = ctx_.counters;
-  auto count = [&](const edge::Write& w, FxClass cls) {
-    if (w.saturated) { fc.saturated(cls, layer); ++c_.saturations; }
-    if (w.lost) { fc.lost(cls, layer); ++c_.lost_updates; }
-  };
-  auto fit = [&](fx::wide v) {
-    bool wrapped = false;
-    const fx::wide out = vertex::acc_fit(v, ctx_.fx.acc_bits, &wrapped);
-    if (wrapped) { fc.saturated(FxClass::Accumulator, layer); ++c_.saturations; }
-    return out;
-  };
   for (int j = 0; j < cols; ++j)
     for (int i = 0; i < rows; ++i) {
       fx::wide h = 0;
       for (int s = 0; s < B; ++s) h += fx::wide{u[static_cast<size_t>(s * rows + i)]} * a[static_cast<size_t>(s * cols + j)];
       const int gi = t.r0 + i, gj = t.c0 + j;
-      const edge::Write w = edge::update_weight(W(gi, gj), fit(h), ctx_.eta_raw, ctx_.fx,
+      const edge::Write w = edge::update_weight(W(gi, gj), acc_fit(h, layer), ctx_.eta_raw, ctx_.fx,
                                                 ctx_.rnd(static_cast<std::uint64_t>(gj), FxClass::Weight, layer,
                                                          static_cast<std::uint64_t>(gi)));
-      count(w, FxClass::Weight);
+      count(w, FxClass::Weight, layer);
       W(gi, gj) = w.value;
     }
   std::uint64_t writes = syn;
@@ -189,9 +133,9 @@ void EdgePe::backward_and_hebbian(int ti) {
     for (int i = 0; i < rows; ++i) {
       fx::wide h = 0;
       for (int s = 0; s < B; ++s) h += u[static_cast<size_t>(s * rows + i)];
-      const edge::Write w = edge::update_bias(b(t.r0 + i), fit(h), ctx_.eta_raw, ctx_.fx,
+      const edge::Write w = edge::update_bias(b(t.r0 + i), acc_fit(h, layer), ctx_.eta_raw, ctx_.fx,
                                               ctx_.rnd(0, FxClass::Bias, layer, static_cast<std::uint64_t>(t.r0 + i)));
-      count(w, FxClass::Bias);
+      count(w, FxClass::Bias, layer);
       b(t.r0 + i) = w.value;
     }
     c_.adds += static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(B);

@@ -62,23 +62,17 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   ctx_.Y = p.phase == Phase::Training ? Y : nullptr;
   ctx_.joint = update_params;
   // Every input buffer learns how many messages this step brings.
-  const auto& tiles = map_->tiles();
-  for (size_t t = 0; t < tiles.size(); ++t) {
-    const Tile& tl = tiles[t];
+  for (size_t t = 0; t < map_->tiles().size(); ++t) {
+    const int ti = static_cast<int>(t);
     EdgePe& pe = *ctx_.tile_owner[t];
-    pe.activations(static_cast<int>(t)).expect(static_cast<int>(map_->groups_overlapping(tl.layer - 1, tl.c0, tl.c1).size()));
-    pe.residuals(static_cast<int>(t))
-        .expect(ctx_.needs_residuals(tl.layer) ? static_cast<int>(map_->groups_overlapping(tl.layer, tl.r0, tl.r1).size()) : 0);
+    pe.activations(ti).expect(static_cast<int>(map_->col_groups(ti).size()));
+    pe.residuals(ti).expect(ctx_.needs_residuals(map_->tiles()[t].layer) ? static_cast<int>(map_->row_groups(ti).size()) : 0);
   }
   for (size_t g = 0; g < units_.size(); ++g) {
-    const VertexGroup& grp = map_->groups()[g];
-    int fwd = 0, bwd = 0;
-    for (const Tile& tl : tiles) {
-      if (grp.layer >= 1 && tl.layer == grp.layer && tl.r0 < grp.n1 && grp.n0 < tl.r1) ++fwd;
-      if (grp.layer >= 1 && tl.layer == grp.layer + 1 && tl.c0 < grp.n1 && grp.n0 < tl.c1) ++bwd;
-    }
-    units_[g]->forward_sums().expect(fwd);
-    units_[g]->backward_sums().expect(bwd);
+    const int gi = static_cast<int>(g);
+    units_[g]->forward_sums().expect(static_cast<int>(map_->row_tiles(gi).size()));
+    // Layer 0 has readers but no backward sums: only hidden groups receive W^T u.
+    units_[g]->backward_sums().expect(map_->groups()[g].layer >= 1 ? static_cast<int>(map_->reader_tiles(gi).size()) : 0);
   }
   const std::uint64_t t0 = ctx_.now();
   const auto w0 = std::chrono::steady_clock::now();

@@ -1,7 +1,6 @@
 #include "sheafsim/mesh/mesh_mapping.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -111,17 +110,23 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
       groups_.push_back(g);
     }
   }
-}
-
-std::vector<int> MeshMapping::groups_overlapping(int layer, int n0, int n1) const {
-  std::vector<int> out;
-  for (size_t g = 0; g < groups_.size(); ++g)
-    if (groups_[g].layer == layer && groups_[g].n0 < n1 && n0 < groups_[g].n1) out.push_back(static_cast<int>(g));
-  return out;
-}
-
-int MeshMapping::hops(int a, int b) const {
-  return std::abs(a / cols_ - b / cols_) + std::abs(a % cols_ - b % cols_);
+  row_groups_.assign(tiles_.size(), {});
+  col_groups_.assign(tiles_.size(), {});
+  row_tiles_.assign(groups_.size(), {});
+  reader_tiles_.assign(groups_.size(), {});
+  for (size_t t = 0; t < tiles_.size(); ++t)
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      const Tile& tl = tiles_[t];
+      const VertexGroup& gr = groups_[g];
+      if (gr.layer == tl.layer && gr.n0 < tl.r1 && tl.r0 < gr.n1) {
+        row_groups_[t].push_back(static_cast<int>(g));
+        row_tiles_[g].push_back(static_cast<int>(t));
+      }
+      if (gr.layer == tl.layer - 1 && gr.n0 < tl.c1 && tl.c0 < gr.n1) {
+        col_groups_[t].push_back(static_cast<int>(g));
+        reader_tiles_[g].push_back(static_cast<int>(t));
+      }
+    }
 }
 
 std::vector<int> MeshMapping::route(int a, int b) const {

@@ -1,5 +1,5 @@
 #include "sheafsim/arith_fixed.h"
-#include "sheafsim/edge_datapath.h"
+#include "sheafsim/vertex_datapath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -181,7 +181,7 @@ std::uint64_t FixedArith::rnd(std::uint64_t sample, FxClass cls, int layer, std:
 
 wide FixedArith::acc_fit(wide v, int layer) {
   bool ovf = false;
-  const wide out = fx::fit_width<wide>(v, cfg_.acc_bits, fx::Overflow::Wrap, &ovf);
+  const wide out = vertex::acc_fit(v, cfg_.acc_bits, &ovf);
   if (ovf) counters_.saturated(FxClass::Accumulator, layer);
   return out;
 }

@@ -52,13 +52,7 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), to_float(Xq, cfg.stalk), opt.init, rng,
                                       net.output != OutputKind::Identity),
                            cfg, loads);
-  std::unique_ptr<FixedStepper> engine =
-      make_stepper ? make_stepper(fnet, X.cols(), cfg, loads)
-                   : std::make_unique<BitAccurateStepper>(fnet, X.cols(), [&] {
-                       FixedArith a(cfg);
-                       a.counters() = loads;
-                       return a;
-                     }());
+  std::unique_ptr<FixedStepper> engine = make_fixed_stepper(make_stepper, fnet, X.cols(), cfg, loads);
   InferenceResult r;
   relax(*engine, fnet, st, Xq, opt, progress, every, r);
   r.state = to_float(st, cfg);

@@ -86,13 +86,7 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
   // quantised network, then quantised.
   Rng rng(opt.seed);
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), Xf, opt.init, rng, false), cfg, loads);
-  std::unique_ptr<FixedStepper> engine =
-      make_stepper ? make_stepper(fnet, train.size(), cfg, loads)
-                   : std::make_unique<BitAccurateStepper>(fnet, train.size(), [&] {
-                       FixedArith a(cfg);
-                       a.counters() = loads;
-                       return a;
-                     }());
+  std::unique_ptr<FixedStepper> engine = make_fixed_stepper(make_stepper, fnet, train.size(), cfg, loads);
   TrainResult r = run_schedule(
       *engine, fnet, st, X, Y, train, pinned, test, opt, progress,
       [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {

@@ -42,4 +42,14 @@ class BitAccurateStepper final : public FixedStepper {
 using FixedStepperFactory = std::function<std::unique_ptr<FixedStepper>(
     const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg, const FixedCounters& loads)>;
 
+// The factory's stepper, or the bit-accurate model when the factory is empty.
+inline std::unique_ptr<FixedStepper> make_fixed_stepper(const FixedStepperFactory& factory, const FixedNetwork& net,
+                                                        Eigen::Index batch, const FixedConfig& cfg,
+                                                        const FixedCounters& loads) {
+  if (factory) return factory(net, batch, cfg, loads);
+  FixedArith arith(cfg);
+  arith.counters() = loads;
+  return std::make_unique<BitAccurateStepper>(net, batch, std::move(arith));
+}
+
 }  // namespace sheafsim

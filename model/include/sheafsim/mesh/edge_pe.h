@@ -8,38 +8,30 @@
 #include <memory>
 #include <vector>
 
-#include <systemc>
-
-#include "sheafsim/mesh/mailbox.h"
-#include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/mesh/mesh_unit.h"
 
 namespace sheafsim::mesh {
 
-class EdgePe : public sc_core::sc_module {
+class EdgePe : public MeshUnit {
  public:
   SC_HAS_PROCESS(EdgePe);
   EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx);
   int pe() const { return pe_; }
   // The input buffers of one of this PE's tiles.
-  Mailbox& activations(int tile) { return *acts_.at(local(tile)); }
-  Mailbox& residuals(int tile) { return *resid_.at(local(tile)); }
-  const UnitCounters& counters() const { return c_; }
+  Mailbox& activations(int tile) { return *acts_[local(tile)]; }
+  Mailbox& residuals(int tile) { return *resid_[local(tile)]; }
 
  private:
   void run();
-  void step();
   void forward(int tile);
   void backward_and_hebbian(int tile);
-  void busy(std::uint64_t cycles, std::uint64_t phase);
-  void gather(Mailbox& box);  // waits for a mailbox, counting the stall
-  size_t local(int tile) const;
+  size_t local(int tile) const { return static_cast<size_t>(local_[static_cast<size_t>(tile)]); }
 
   int pe_;
-  MeshContext& ctx_;
   std::vector<int> tiles_;
+  std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
   std::vector<std::unique_ptr<Mailbox>> acts_, resid_;
   std::vector<std::vector<fx::wide>> a_in_;  // per tile: the activations of its columns, [s * cols + j]
-  UnitCounters c_;
 };
 
 }  // namespace sheafsim::mesh

@@ -17,6 +17,28 @@ struct Message {
   std::vector<fx::wide> data;
 };
 
+// The message of neurons [n0, n1) for B samples, value(s, i) for each.
+template <typename Value>
+Message make_message(int n0, int n1, int B, Value&& value) {
+  Message m;
+  m.n0 = n0;
+  m.n1 = n1;
+  m.data.resize(static_cast<size_t>(n1 - n0) * static_cast<size_t>(B));
+  size_t k = 0;
+  for (int s = 0; s < B; ++s)
+    for (int i = n0; i < n1; ++i) m.data[k++] = value(s, i);
+  return m;
+}
+
+// Calls f(index, value) for every value of m, where index = s * n + (i - base)
+// addresses the receiver's block of neurons [base, base + n).
+template <typename F>
+void for_each_value(const Message& m, int base, int n, int B, F&& f) {
+  size_t k = 0;
+  for (int s = 0; s < B; ++s)
+    for (int i = m.n0; i < m.n1; ++i) f(static_cast<size_t>(s * n + i - base), m.data[k++]);
+}
+
 class Mailbox {
  public:
   explicit Mailbox(const char* name) : ev_(name) {}

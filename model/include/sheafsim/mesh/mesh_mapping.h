@@ -27,11 +27,6 @@ struct VertexGroup {
   int pe = 0;          // where its vertex unit sits
 };
 
-// A directed neighbour link: from PE `from` in direction dir (0 E, 1 W, 2 S, 3 N).
-struct LinkId {
-  int from = 0, dir = 0;
-};
-
 class MeshMapping {
  public:
   // Throws InputError when the mapping does not fit (tiles > PEs without
@@ -41,8 +36,11 @@ class MeshMapping {
   const std::vector<Tile>& tiles() const { return tiles_; }
   const std::vector<VertexGroup>& groups() const { return groups_; }
   const std::vector<int>& tiles_of_pe(int pe) const { return pe_tiles_[static_cast<size_t>(pe)]; }
-  // Groups of `layer` whose neurons intersect [n0, n1).
-  std::vector<int> groups_overlapping(int layer, int n0, int n1) const;
+  // Who talks to whom, in ascending index order (fixed for the run):
+  const std::vector<int>& row_groups(int tile) const { return row_groups_[static_cast<size_t>(tile)]; }  // own its rows
+  const std::vector<int>& col_groups(int tile) const { return col_groups_[static_cast<size_t>(tile)]; }  // own its columns
+  const std::vector<int>& row_tiles(int group) const { return row_tiles_[static_cast<size_t>(group)]; }  // compute its neurons
+  const std::vector<int>& reader_tiles(int group) const { return reader_tiles_[static_cast<size_t>(group)]; }  // read its activations
   int tile_rows() const { return tile_rows_; }
   int tile_cols() const { return tile_cols_; }
   long sram_bits_used(int pe) const { return sram_bits_[static_cast<size_t>(pe)]; }
@@ -51,9 +49,9 @@ class MeshMapping {
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   int pes() const { return rows_ * cols_; }
-  int links() const { return rows_ * cols_ * 4; }  // index from * 4 + dir (links off the edge unused)
+  // Directed neighbour links, index pe * 4 + dir (0 E, 1 W, 2 S, 3 N); those off the edge are never used.
+  int links() const { return rows_ * cols_ * 4; }
   int existing_links() const { return 2 * (rows_ * (cols_ - 1) + cols_ * (rows_ - 1)); }
-  int hops(int a, int b) const;
   // The links of the X-then-Y route from a to b, in order (empty when a == b).
   std::vector<int> route(int a, int b) const;
   std::string link_name(int link) const;  // "(r,c)->(r,c+1)"
@@ -64,11 +62,12 @@ class MeshMapping {
   std::vector<Tile> tiles_;
   std::vector<VertexGroup> groups_;
   std::vector<std::vector<int>> pe_tiles_;
+  std::vector<std::vector<int>> row_groups_, col_groups_, row_tiles_, reader_tiles_;
   std::vector<long> sram_bits_;
   long sram_bits_capacity_ = 0;
 };
 
-// The number of tiles of a network at a square tile size t.
+// The number of tiles of a network at tile_rows x tile_cols synapses per tile.
 long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols);
 
 }  // namespace sheafsim::mesh

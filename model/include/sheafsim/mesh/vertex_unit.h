@@ -5,41 +5,32 @@
 // reduces the forward partial sums into residuals (the weight edge's
 // discord), multicasts those back, reduces the backward partial sums, and
 // applies the ReLU or output edge and the Euler update to its stalks.
-#include <memory>
 #include <vector>
 
-#include <systemc>
-
-#include "sheafsim/mesh/mailbox.h"
-#include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/mesh/mesh_unit.h"
 
 namespace sheafsim::mesh {
 
-class VertexUnit : public sc_core::sc_module {
+class VertexUnit : public MeshUnit {
  public:
   SC_HAS_PROCESS(VertexUnit);
   VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx);
   Mailbox& forward_sums() { return fwd_; }
   Mailbox& backward_sums() { return bwd_; }
-  const UnitCounters& counters() const { return c_; }
-  int pe() const;
+  int pe() const { return group().pe; }
   std::int64_t max_change() const { return max_change_; }  // raw stalk LSBs, this step
 
  private:
+  const VertexGroup& group() const { return ctx_.map->groups()[static_cast<size_t>(group_)]; }
   void run();
-  void step();
   void send_activations();
   void residuals();
   void update();
-  void busy(std::uint64_t cycles, std::uint64_t phase);
-  void gather(Mailbox& box);
 
   int group_;
-  MeshContext& ctx_;
   Mailbox fwd_, bwd_;
   std::vector<std::int64_t> u_;  // this step's residuals, [s * n + i]
   std::int64_t max_change_ = 0;
-  UnitCounters c_;
 };
 
 }  // namespace sheafsim::mesh

@@ -1,0 +1,73 @@
+#pragma once
+// What every unit of the mesh (EdgePe, VertexUnit) does the same way: spend
+// annotated compute cycles (plus random stalls), wait for a mailbox, and send
+// a message over the network of links, counting all of it.
+#include <cstdint>
+
+#include <systemc>
+
+#include "sheafsim/mesh/mailbox.h"
+#include "sheafsim/mesh/mesh_context.h"
+
+namespace sheafsim::mesh {
+
+class MeshUnit : public sc_core::sc_module {
+ public:
+  const UnitCounters& counters() const { return c_; }
+
+ protected:
+  // `id` keys this unit's random stalls (PEs 0..P-1, vertex units from P on).
+  MeshUnit(sc_core::sc_module_name name, MeshContext& ctx, std::uint64_t id) : sc_module(name), ctx_(ctx), id_(id) {}
+
+  // Computes for `cycles` (plus a random stall, keyed by step, unit and phase).
+  void busy(std::uint64_t cycles, std::uint64_t phase) {
+    const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
+    c_.busy_cycles += cycles;
+    c_.stall_cycles += stall;
+    if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
+  }
+  // Waits until every message of the mailbox has arrived, counting the wait as stall.
+  void gather(Mailbox& box) {
+    const std::uint64_t t0 = ctx_.now();
+    box.wait_all(t0, ctx_.period);
+    c_.stall_cycles += ctx_.now() - t0;
+  }
+  // Sends m (value_bits per value) from PE `from` to the mailbox `box` at PE `to`, now.
+  void send(int from, int to, Mailbox& box, Message m, int value_bits, std::uint64_t stall_key) {
+    const std::uint64_t now = ctx_.now();
+    const long bits = static_cast<long>(m.data.size()) * value_bits;
+    const std::uint64_t arrival = ctx_.noc->transfer(from, to, bits, now, stall_key, c_);
+    box.deliver(std::move(m), arrival, now, ctx_.period);
+  }
+
+  // Counts a register write's flags under its class and layer.
+  void count(const edge::Write& w, FxClass cls, int layer) {
+    if (w.saturated) {
+      ctx_.counters.saturated(cls, layer);
+      ++c_.saturations;
+    }
+    if (w.lost) {
+      ctx_.counters.lost(cls, layer);
+      ++c_.lost_updates;
+    }
+  }
+  // The accumulator register: v wrapped to acc_bits, an overflow counted.
+  fx::wide acc_fit(fx::wide v, int layer) {
+    bool wrapped = false;
+    const fx::wide out = vertex::acc_fit(v, ctx_.fx.acc_bits, &wrapped);
+    if (wrapped) count_acc_overflow(layer);
+    return out;
+  }
+  void count_acc_overflow(int layer) {
+    ctx_.counters.saturated(FxClass::Accumulator, layer);
+    ++c_.saturations;
+  }
+
+  MeshContext& ctx_;
+  UnitCounters c_;
+
+ private:
+  std::uint64_t id_;
+};
+
+}  // namespace sheafsim::mesh
