@@ -21,6 +21,7 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
     resid_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("resid")));
   }
   a_in_.resize(tiles_.size());
+  dp_ = ctx.datapath ? ctx.datapath(pe, ctx) : make_model_datapath(ctx);
   SC_THREAD(run);
 }
 
@@ -44,17 +45,9 @@ void EdgePe::forward(int ti) {
   std::vector<fx::wide>& a = a_in_[k];
   a.resize(static_cast<size_t>(cols) * static_cast<size_t>(B));
   for (const Message& m : acts_[k]->messages()) for_each_value(m, t.c0, cols, B, [&](size_t i, fx::wide v) { a[i] = v; });
-  const IMatrix& W = ctx_.net->W[static_cast<size_t>(t.layer - 1)];
-  const IVector& b = ctx_.net->b[static_cast<size_t>(t.layer - 1)];
-  const int sb = ctx_.fx.weight.frac_bits + ctx_.fx.stalk.frac_bits - ctx_.fx.bias.frac_bits;
-  // Partial sums (b << sb) + sum_j W a of the tile's rows, exact.
-  std::vector<fx::wide> psum(static_cast<size_t>(rows) * static_cast<size_t>(B));
-  for (int s = 0; s < B; ++s)
-    for (int i = 0; i < rows; ++i) {
-      fx::wide acc = t.has_bias() ? fx::shl(b(t.r0 + i), sb) : fx::wide{0};
-      for (int j = 0; j < cols; ++j) acc += fx::wide{W(t.r0 + i, t.c0 + j)} * a[static_cast<size_t>(s * cols + j)];
-      psum[static_cast<size_t>(s * rows + i)] = acc;
-    }
+  // Partial sums (b << sb) + sum_j W a of the tile's rows.
+  std::vector<fx::wide>& psum = sums_;
+  dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a, psum);
   const auto macs = static_cast<std::uint64_t>(t.synapses()) * static_cast<std::uint64_t>(B);
   c_.macs_forward += macs;
   if (t.has_bias()) c_.adds += static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(B);
@@ -94,13 +87,8 @@ void EdgePe::backward_and_hebbian(int ti) {
   const auto syn = static_cast<std::uint64_t>(t.synapses());
 
   if (t.layer >= 2) {  // W^T u for the previous layer's vertex groups (old weights)
-    std::vector<fx::wide> bsum(static_cast<size_t>(cols) * static_cast<size_t>(B), 0);
-    for (int s = 0; s < B; ++s)
-      for (int j = 0; j < cols; ++j) {
-        fx::wide sum = 0;
-        for (int i = 0; i < rows; ++i) sum += fx::wide{W(t.r0 + i, t.c0 + j)} * u[static_cast<size_t>(s * rows + i)];
-        bsum[static_cast<size_t>(s * cols + j)] = sum;
-      }
+    std::vector<fx::wide>& bsum = sums_;
+    dp_->backward(t, B, W, u, bsum);
     c_.macs_backward += macs;
     c_.sram_read_bits += syn * ww;
     busy(sram + ceil_div(macs, lanes) + pipe, kBackward + (static_cast<std::uint64_t>(ti) << 8));
@@ -115,28 +103,23 @@ void EdgePe::backward_and_hebbian(int ti) {
   if (!ctx_.joint) return;
 
   // Hebbian sums over the batch, then one write per weight and bias (old stalks).
-  const std::vector<fx::wide>& a = a_in_[k];
+  TileWrites& wr = writes_;
+  dp_->hebbian_update(t, B, u, a_in_[k], W, b, wr);
   const int layer = t.layer;
-  for (int j = 0; j < cols; ++j)
-    for (int i = 0; i < rows; ++i) {
-      fx::wide h = 0;
-      for (int s = 0; s < B; ++s) h += fx::wide{u[static_cast<size_t>(s * rows + i)]} * a[static_cast<size_t>(s * cols + j)];
-      const int gi = t.r0 + i, gj = t.c0 + j;
-      const edge::Write w = edge::update_weight(W(gi, gj), acc_fit(h, layer), ctx_.eta_raw, ctx_.fx,
-                                                ctx_.rnd(static_cast<std::uint64_t>(gj), FxClass::Weight, layer,
-                                                         static_cast<std::uint64_t>(gi)));
-      count(w, FxClass::Weight, layer);
-      W(gi, gj) = w.value;
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) {
+      const auto e = static_cast<size_t>(i * cols + j);
+      if (wr.w_acc_wrapped[e]) count_acc_overflow(layer);
+      count(wr.w[e], FxClass::Weight, layer);
+      W(t.r0 + i, t.c0 + j) = wr.w[e].value;
     }
   std::uint64_t writes = syn;
   if (t.has_bias()) {
     for (int i = 0; i < rows; ++i) {
-      fx::wide h = 0;
-      for (int s = 0; s < B; ++s) h += u[static_cast<size_t>(s * rows + i)];
-      const edge::Write w = edge::update_bias(b(t.r0 + i), acc_fit(h, layer), ctx_.eta_raw, ctx_.fx,
-                                              ctx_.rnd(0, FxClass::Bias, layer, static_cast<std::uint64_t>(t.r0 + i)));
-      count(w, FxClass::Bias, layer);
-      b(t.r0 + i) = w.value;
+      const auto e = static_cast<size_t>(i);
+      if (wr.b_acc_wrapped[e]) count_acc_overflow(layer);
+      count(wr.b[e], FxClass::Bias, layer);
+      b(t.r0 + i) = wr.b[e].value;
     }
     c_.adds += static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(B);
     writes += static_cast<std::uint64_t>(rows);

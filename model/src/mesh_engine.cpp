@@ -12,7 +12,7 @@
 namespace sheafsim::mesh {
 
 MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-                       const FixedCounters& loads)
+                       const FixedCounters& loads, PeDatapathFactory datapath)
     : kernel_(std::make_unique<KernelScope>()) {
   if (net.output != OutputKind::Identity)
     throw InputError(fmt::format("the mesh model runs identity outputs; this network's output is {} "
@@ -24,6 +24,7 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   ctx_.L = net.depth();
   ctx_.batch = batch;
   ctx_.counters = loads;
+  ctx_.datapath = std::move(datapath);
   if (ctx_.counters.saturations[0].size() != static_cast<size_t>(ctx_.L)) ctx_.counters.resize(ctx_.L);
   // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
   ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
@@ -247,10 +248,10 @@ class SharedStepper final : public FixedStepper {
 };
 }  // namespace
 
-FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out) {
-  return [mesh, out](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-                     const FixedCounters& loads) -> std::unique_ptr<FixedStepper> {
-    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads);
+FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out, PeDatapathFactory datapath) {
+  return [mesh, out, datapath](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+                               const FixedCounters& loads) -> std::unique_ptr<FixedStepper> {
+    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads, datapath);
     if (out != nullptr) *out = e;
     return std::make_unique<SharedStepper>(e);
   };

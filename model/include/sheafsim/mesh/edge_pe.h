@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sheafsim/mesh/mesh_unit.h"
+#include "sheafsim/mesh/pe_datapath.h"
 
 namespace sheafsim::mesh {
 
@@ -32,6 +33,9 @@ class EdgePe : public MeshUnit {
   std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
   std::vector<std::unique_ptr<Mailbox>> acts_, resid_;
   std::vector<std::vector<fx::wide>> a_in_;  // per tile: the activations of its columns, [s * cols + j]
+  std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)
+  std::vector<fx::wide> sums_;              // partial sums of the current phase (reused)
+  TileWrites writes_;                       // the current update's writes (reused)
 };
 
 }  // namespace sheafsim::mesh

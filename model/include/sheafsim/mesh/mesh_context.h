@@ -11,6 +11,7 @@
 
 #include "sheafsim/arith_fixed.h"
 #include "sheafsim/mesh/mesh_noc.h"
+#include "sheafsim/mesh/pe_datapath.h"
 #include "sheafsim/vertex_datapath.h"
 
 namespace sheafsim::mesh {
@@ -26,6 +27,7 @@ struct MeshContext {
   sc_core::sc_time period;
   std::vector<EdgePe*> tile_owner;     // per tile: the PE module
   std::vector<VertexUnit*> group_unit; // per vertex group: its unit
+  PeDatapathFactory datapath;          // the PEs' arithmetic (empty: the C++ datapath)
   int L = 0;
   Eigen::Index batch = 0;
 

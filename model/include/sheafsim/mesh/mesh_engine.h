@@ -29,8 +29,9 @@ struct MeshTiming {
 class MeshEngine final : public FixedStepper {
  public:
   // Throws InputError when the network or the mapping cannot run on this mesh.
+  // `datapath` builds each PE's arithmetic (empty: the C++ datapath).
   MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-             const FixedCounters& loads);
+             const FixedCounters& loads, PeDatapathFactory datapath = {});
   ~MeshEngine() override;
 
   double step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
@@ -60,7 +61,9 @@ class MeshEngine final : public FixedStepper {
 };
 
 // A factory for train_sheaf_fixed that builds a MeshEngine and shares it
-// through *out, so that its counters can be read after the run.
-FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out);
+// through *out, so that its counters can be read after the run; `datapath`
+// as for MeshEngine.
+FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
+                                 PeDatapathFactory datapath = {});
 
 }  // namespace sheafsim::mesh
