@@ -42,9 +42,10 @@ void EdgePe::forward(int ti) {
   const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
   // The activations of the tile's columns, assembled from the vertex groups' messages.
-  std::vector<fx::wide>& a = a_in_[k];
+  std::vector<std::int64_t>& a = a_in_[k];
   a.resize(static_cast<size_t>(cols) * static_cast<size_t>(B));
-  for (const Message& m : acts_[k]->messages()) for_each_value(m, t.c0, cols, B, [&](size_t i, fx::wide v) { a[i] = v; });
+  for (const Message& m : acts_[k]->messages())
+    for_each_value(m, t.c0, cols, B, [&](size_t i, fx::wide v) { a[i] = static_cast<std::int64_t>(v); });
   // Partial sums (b << sb) + sum_j W a of the tile's rows.
   std::vector<fx::wide>& psum = sums_;
   dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a, psum);

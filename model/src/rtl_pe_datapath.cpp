@@ -100,7 +100,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
     dut_.out_lost(out_lost_);
   }
 
-  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, const std::vector<fx::wide>& a,
+  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, const std::vector<std::int64_t>& a,
                std::vector<fx::wide>& psum) override {
     const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
     const int sb = ctx_.fx.weight.frac_bits + ctx_.fx.stalk.frac_bits - ctx_.fx.bias.frac_bits;
@@ -113,7 +113,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
       const int s = static_cast<int>(c) / rows, i = static_cast<int>(c) % rows;
       o.op = kMacFwd;
       o.w = W(t.r0 + i, t.c0 + j);
-      o.a = static_cast<std::int64_t>(a[static_cast<size_t>(s * cols + j)]);
+      o.a = a[static_cast<size_t>(s * cols + j)];
     });
   }
 
@@ -129,7 +129,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
     });
   }
 
-  void hebbian_update(const Tile& t, int B, const std::vector<std::int64_t>& u, const std::vector<fx::wide>& a,
+  void hebbian_update(const Tile& t, int B, const std::vector<std::int64_t>& u, const std::vector<std::int64_t>& a,
                       const IMatrix& W, const IVector& b, TileWrites& out) override {
     const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
     const auto n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
@@ -143,7 +143,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
       if (c < n) {
         const int i = static_cast<int>(c) / cols, j = static_cast<int>(c) % cols;
         o.r = u[static_cast<size_t>(s * rows + i)];
-        o.a = static_cast<std::int64_t>(a[static_cast<size_t>(s * cols + j)]);
+        o.a = a[static_cast<size_t>(s * cols + j)];
       } else {
         o.r = u[static_cast<size_t>(s * rows) + (c - n)];
         o.a = 1;

@@ -32,7 +32,7 @@ class EdgePe : public MeshUnit {
   std::vector<int> tiles_;
   std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
   std::vector<std::unique_ptr<Mailbox>> acts_, resid_;
-  std::vector<std::vector<fx::wide>> a_in_;  // per tile: the activations of its columns, [s * cols + j]
+  std::vector<std::vector<std::int64_t>> a_in_;  // per tile: the activations of its columns, [s * cols + j]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)
   std::vector<fx::wide> sums_;              // partial sums of the current phase (reused)
   TileWrites writes_;                       // the current update's writes (reused)

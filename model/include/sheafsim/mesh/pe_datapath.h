@@ -34,15 +34,16 @@ class PeDatapath {
   // psum[s * rows + i] = (b(r0+i) << sb, bias tiles only) + sum_j W(r0+i, c0+j) a[s * cols + j],
   // where sb = fw + fs - fb; a value congruent to it modulo 2^acc_bits (the vertex
   // unit wraps the reduced sum).
-  virtual void forward(const Tile& t, int batch, const IMatrix& W, const IVector& b, const std::vector<fx::wide>& a,
-                       std::vector<fx::wide>& psum) = 0;
+  virtual void forward(const Tile& t, int batch, const IMatrix& W, const IVector& b,
+                       const std::vector<std::int64_t>& a, std::vector<fx::wide>& psum) = 0;
   // bsum[s * cols + j] = sum_i W(r0+i, c0+j) u[s * rows + i], modulo 2^acc_bits.
   virtual void backward(const Tile& t, int batch, const IMatrix& W, const std::vector<std::int64_t>& u,
                         std::vector<fx::wide>& bsum) = 0;
   // H(i, j) = sum_s u[s * rows + i] a[s * cols + j] and h(i) = sum_s u[s * rows + i] (bias tiles),
   // wrapped to acc_bits, then the new W(r0+i, c0+j) and b(r0+i) (old values from W, b).
   virtual void hebbian_update(const Tile& t, int batch, const std::vector<std::int64_t>& u,
-                              const std::vector<fx::wide>& a, const IMatrix& W, const IVector& b, TileWrites& out) = 0;
+                              const std::vector<std::int64_t>& a, const IMatrix& W, const IVector& b,
+                              TileWrites& out) = 0;
 };
 
 // Builds the datapath of PE `pe`; called while the mesh is elaborated (a
