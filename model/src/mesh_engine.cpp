@@ -12,7 +12,7 @@
 namespace sheafsim::mesh {
 
 MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-                       const FixedCounters& loads, PeDatapathFactory datapath)
+                       const FixedCounters& loads, PeDatapathFactory datapath, const MeshTraceOptions& trace)
     : kernel_(std::make_unique<KernelScope>()) {
   if (net.output != OutputKind::Identity)
     throw InputError(fmt::format("the mesh model runs identity outputs; this network's output is {} "
@@ -41,6 +41,11 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
     units_.push_back(std::make_unique<VertexUnit>(fmt::format("vu_l{}_n{}", grp.layer, grp.n0).c_str(), static_cast<int>(g), ctx_));
   }
   for (auto& u : units_) ctx_.group_unit.push_back(u.get());
+  if (trace.enabled()) {  // opens the file before the first step: a bad path fails at once
+    trace_ = std::make_unique<MeshTrace>(trace, *map_);
+    ctx_.trace = trace_.get();
+    noc_->set_trace(trace_.get());
+  }
   sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end of elaboration: every thread waits for its first step
 }
 
@@ -81,6 +86,11 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   sc_core::sc_start();  // runs until every unit has finished the step
   timing_.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
   const std::uint64_t cycles = ctx_.now() - t0;
+  if (trace_) {  // kernel time runs on across steps: t0 is the step's absolute start cycle
+    for (auto& pe : pes_) pe->flush_trace();
+    for (auto& u : units_) u->flush_trace();
+    trace_->step(ctx_.step, t0, t0 + cycles, update_params);
+  }
   timing_.total_cycles += cycles;
   ++timing_.steps;
   if (update_params) {
@@ -126,6 +136,8 @@ void add(UnitCounters& t, const UnitCounters& c) {
 }
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 }  // namespace
+
+TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : TraceSummary{}; }
 
 UnitCounters MeshEngine::pe_totals() const {
   UnitCounters t;
@@ -248,10 +260,11 @@ class SharedStepper final : public FixedStepper {
 };
 }  // namespace
 
-FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out, PeDatapathFactory datapath) {
-  return [mesh, out, datapath](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-                               const FixedCounters& loads) -> std::unique_ptr<FixedStepper> {
-    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads, datapath);
+FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out, PeDatapathFactory datapath,
+                                 const MeshTraceOptions& trace) {
+  return [mesh, out, datapath, trace](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+                                      const FixedCounters& loads) -> std::unique_ptr<FixedStepper> {
+    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads, datapath, trace);
     if (out != nullptr) *out = e;
     return std::make_unique<SharedStepper>(e);
   };

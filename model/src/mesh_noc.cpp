@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sheafsim/fixed_point.h"
+#include "sheafsim/mesh/mesh_trace.h"
 
 namespace sheafsim::mesh {
 
@@ -28,6 +29,7 @@ std::uint64_t MeshNoc::transfer(int src_pe, int dst_pe, long bits, std::uint64_t
     c.flits += flits;
     c.busy_cycles += flits;
     free_[static_cast<size_t>(link)] = start + flits;
+    if (trace_ != nullptr) trace_->link_transfer(link, head, start, flits, src_pe, dst_pe);
     head = start + static_cast<std::uint64_t>(cfg_.link_latency);
     ++hop;
   }

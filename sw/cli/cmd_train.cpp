@@ -45,6 +45,33 @@ struct TrainOpts {
   MeshOptions mesh;
 };
 
+// Closes the --trace file after the run: its JSON for the report (null without
+// a trace), and a warning when the window starts after the run ended.
+nlohmann::json finish_trace(const MeshOptions& o, mesh::MeshEngine& engine) {
+  if (o.trace.empty()) return nullptr;
+  const mesh::TraceSummary t = engine.finish_trace();
+  const mesh::TraceWindow w = o.trace_options().window;
+  if (w.start >= engine.timing().total_cycles)
+    warn(fmt::format("--trace-window starts at cycle {}, after the run's {} cycles: {} holds no activity", w.start,
+                     engine.timing().total_cycles, t.path));
+  return {{"file", t.path},
+          {"window_start_cycle", w.start},
+          {"window_end_cycle", w.end == mesh::TraceWindow::kOpen ? nlohmann::json(nullptr) : nlohmann::json(w.end)},
+          {"first_cycle", t.first},
+          {"last_cycle", t.last},
+          {"signals", t.signals},
+          {"value_changes", t.changes},
+          {"bytes", t.bytes}};
+}
+
+void add_trace_rows(const nlohmann::json& trace, std::vector<StatRow>& rows) {
+  if (trace.is_null()) return;
+  rows.push_back({"trace", trace["file"].get<std::string>()});
+  rows.push_back({"trace_cycles", fmt::format("{}..{}", trace["first_cycle"].get<std::uint64_t>(),
+                                              trace["last_cycle"].get<std::uint64_t>())});
+  rows.push_back({"trace_value_changes", fmt::format("{}", trace["value_changes"].get<std::uint64_t>())});
+}
+
 Network load_network(const TrainOpts& o, nlohmann::json& source) {
   if (!o.net.empty() == !o.layers.empty()) throw InputError("give exactly one of --net FILE or --layers n0,...,nL");
   if (!o.net.empty()) {
@@ -140,7 +167,7 @@ void run_train(const TrainOpts& o) {
       const Network start = net;
       FixedRunInfo info;
       FixedStepperFactory factory;
-      if (o.simulate) factory = mesh::mesh_stepper(o.mesh.resolve(), &engine);
+      if (o.simulate) factory = mesh::mesh_stepper(o.mesh.resolve(), &engine, {}, o.mesh.trace_options());
       r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state, factory);
       fixed_json = info.to_json();
       // The fixed model pins the quantised data; its discord is measured against that.
@@ -190,9 +217,12 @@ void run_train(const TrainOpts& o) {
                       {"settings", settings}};
   j["arith"] = fixed ? "fixed" : "float";
   if (fixed) j["fixed"] = fixed_json;
+  nlohmann::json trace;
   if (engine) {
+    trace = finish_trace(o.mesh, *engine);
     j["command"] = "simulate";
     j["mode"] = "train";
+    if (!trace.is_null()) j["trace"] = trace;
     const nlohmann::json m = engine->report();
     j["mesh"] = m;
     j["total_cycles"] = m["total_cycles"];
@@ -228,6 +258,7 @@ void run_train(const TrainOpts& o) {
   if (!o.report.empty()) rows.push_back({"report", o.report});
   if (!o.out_net.empty()) rows.push_back({"trained_net", o.out_net});
   if (!o.mesh.counters.empty() && engine) rows.push_back({"counters", o.mesh.counters});
+  add_trace_rows(trace, rows);
   print_statistics(o.simulate ? "sheafsim simulate" : "sheafsim train", rows);
 }
 
@@ -254,10 +285,11 @@ void run_simulate_infer(const TrainOpts& o) {
   const InferenceResult r =
       run_inference_fixed(net, train.X, opt, cfg, &info,
                           [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); },
-                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine));
+                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine, {}, o.mesh.trace_options()));
   progress.finish();
   const ForwardPass fp = forward(net, train.X);
   const double max_err = (r.state.z.back() - fp.output).cwiseAbs().maxCoeff();
+  const nlohmann::json trace = finish_trace(o.mesh, *engine);
   const nlohmann::json m = engine->report();
   nlohmann::json j = {{"command", "simulate"},
                       {"mode", "infer"},
@@ -272,6 +304,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"mesh", m},
                       {"total_cycles", m["total_cycles"]},
                       {"cycles_per_step", m["cycles_per_step"]}};
+  if (!trace.is_null()) j["trace"] = trace;
   if (!o.report.empty()) write_json(o.report, j);
   if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
   std::vector<StatRow> rows = {{"mode", "infer"},
@@ -283,6 +316,7 @@ void run_simulate_infer(const TrainOpts& o) {
   for (const auto& row : engine->statistics()) rows.push_back(row);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
+  add_trace_rows(trace, rows);
   print_statistics("sheafsim simulate", rows);
 }
 

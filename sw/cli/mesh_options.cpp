@@ -1,5 +1,7 @@
 #include "mesh_options.h"
 
+#include "sheafsim/error.h"
+
 namespace sheafsim::cli {
 
 mesh::MeshConfig MeshOptions::resolve() const {
@@ -9,6 +11,17 @@ mesh::MeshConfig MeshOptions::resolve() const {
   m.order = mesh::parse_tile_order(order);
   m.validate();
   return m;
+}
+
+mesh::MeshTraceOptions MeshOptions::trace_options() const {
+  mesh::MeshTraceOptions t;
+  if (trace.empty()) {
+    if (!trace_window.empty()) throw InputError("--trace-window needs --trace FILE");
+    return t;
+  }
+  t.path = trace;
+  t.window = mesh::parse_trace_window(trace_window);
+  return t;
 }
 
 void add_mesh_options(CLI::App& sub, MeshOptions& o) {
@@ -31,6 +44,8 @@ void add_mesh_options(CLI::App& sub, MeshOptions& o) {
   sub.add_option("--random-stalls", m.random_stalls, "Seed of random PE and link stalls (0: off)")->capture_default_str();
   sub.add_option("--max-stall", m.max_stall, "Largest random stall, cycles")->capture_default_str();
   sub.add_option("--counters", o.counters, "Write the per-PE, per-vertex-unit and per-link counters CSV here");
+  sub.add_option("--trace", o.trace, "Write a VCD waveform of PE, vertex-unit and link activity here");
+  sub.add_option("--trace-window", o.trace_window, "Cycles to trace, START:END (also START: or :END; default: all)");
 }
 
 }  // namespace sheafsim::cli

@@ -18,6 +18,7 @@ namespace sheafsim::mesh {
 
 class EdgePe;
 class VertexUnit;
+class MeshTrace;
 
 struct MeshContext {
   MeshConfig mesh;
@@ -28,6 +29,7 @@ struct MeshContext {
   std::vector<EdgePe*> tile_owner;     // per tile: the PE module
   std::vector<VertexUnit*> group_unit; // per vertex group: its unit
   PeDatapathFactory datapath;          // the PEs' arithmetic (empty: the C++ datapath)
+  MeshTrace* trace = nullptr;          // the VCD recorder (--trace), or null: no trace
   int L = 0;
   Eigen::Index batch = 0;
 

@@ -13,6 +13,7 @@
 #include "sheafsim/fixed_stepper.h"
 #include "sheafsim/mesh/kernel_scope.h"
 #include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/mesh/mesh_trace.h"
 
 namespace sheafsim::mesh {
 
@@ -29,9 +30,10 @@ struct MeshTiming {
 class MeshEngine final : public FixedStepper {
  public:
   // Throws InputError when the network or the mapping cannot run on this mesh.
-  // `datapath` builds each PE's arithmetic (empty: the C++ datapath).
+  // `datapath` builds each PE's arithmetic (empty: the C++ datapath); with
+  // `trace.path` set, the run is recorded as a VCD waveform (mesh_trace.h).
   MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-             const FixedCounters& loads, PeDatapathFactory datapath = {});
+             const FixedCounters& loads, PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
   ~MeshEngine() override;
 
   double step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
@@ -48,6 +50,10 @@ class MeshEngine final : public FixedStepper {
   std::vector<std::pair<std::string, std::string>> statistics() const;
   UnitCounters pe_totals() const;
   UnitCounters vertex_totals() const;
+  // Closes the VCD file (--trace) after the run and says what it holds;
+  // throws InputError on a write error. Without a trace: an empty summary.
+  // An engine destroyed without it (a failed run) leaves no file.
+  TraceSummary finish_trace();
 
  private:
   std::unique_ptr<KernelScope> kernel_;  // first member: the context outlives every module
@@ -58,12 +64,13 @@ class MeshEngine final : public FixedStepper {
   std::vector<std::unique_ptr<VertexUnit>> units_;
   MeshTiming timing_;
   double s_cached_ = -1, eta_cached_ = -1;
+  std::unique_ptr<MeshTrace> trace_;  // --trace, or null
 };
 
 // A factory for train_sheaf_fixed that builds a MeshEngine and shares it
 // through *out, so that its counters can be read after the run; `datapath`
-// as for MeshEngine.
+// and `trace` as for MeshEngine.
 FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
-                                 PeDatapathFactory datapath = {});
+                                 PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
 
 }  // namespace sheafsim::mesh

@@ -14,6 +14,8 @@
 
 namespace sheafsim::mesh {
 
+class MeshTrace;
+
 class MeshNoc {
  public:
   MeshNoc(const MeshMapping& map, const MeshConfig& cfg);
@@ -22,12 +24,15 @@ class MeshNoc {
   std::uint64_t transfer(int src_pe, int dst_pe, long bits, std::uint64_t ready, std::uint64_t stall_key,
                          UnitCounters& sender);
   const std::vector<LinkCounters>& links() const { return links_; }
+  // Reports every link reservation to `trace` (null: none).
+  void set_trace(MeshTrace* trace) { trace_ = trace; }
 
  private:
   const MeshMapping& map_;
   MeshConfig cfg_;
   std::vector<std::uint64_t> free_;  // per link: the first cycle it is free
   std::vector<LinkCounters> links_;
+  MeshTrace* trace_ = nullptr;
 };
 
 // A random stall in [0, max] cycles from a counter-based hash of the key (0 when stalls are off).

@@ -8,12 +8,18 @@
 
 #include "sheafsim/mesh/mailbox.h"
 #include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/mesh/mesh_trace.h"
 
 namespace sheafsim::mesh {
 
 class MeshUnit : public sc_core::sc_module {
  public:
   const UnitCounters& counters() const { return c_; }
+  // Records a wait that no chunk followed (the engine calls it after every step).
+  void flush_trace() {
+    if (wait_pending_ && ctx_.trace != nullptr) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, 0);
+    wait_pending_ = false;
+  }
 
  protected:
   // `id` keys this unit's random stalls (PEs 0..P-1, vertex units from P on).
@@ -24,6 +30,7 @@ class MeshUnit : public sc_core::sc_module {
     const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
     c_.busy_cycles += cycles;
     c_.stall_cycles += stall;
+    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase);
     if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
   }
   // Waits until every message of the mailbox has arrived, counting the wait as stall.
@@ -31,6 +38,7 @@ class MeshUnit : public sc_core::sc_module {
     const std::uint64_t t0 = ctx_.now();
     box.wait_all(t0, ctx_.period);
     c_.stall_cycles += ctx_.now() - t0;
+    if (ctx_.trace != nullptr) trace_wait(t0);
   }
   // Sends m (value_bits per value) from PE `from` to the mailbox `box` at PE `to`, now.
   void send(int from, int to, Mailbox& box, Message m, int value_bits, std::uint64_t stall_key) {
@@ -68,6 +76,22 @@ class MeshUnit : public sc_core::sc_module {
 
  private:
   std::uint64_t id_;
+
+  // --trace: a wait is recorded with the phase of the chunk it waited for
+  // (the next busy()), which is where the unit's inputs go.
+  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase) {
+    if (wait_pending_) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, phase);
+    wait_pending_ = false;
+    ctx_.trace->unit_busy(id_, ctx_.now(), cycles, stall, phase);
+  }
+  void trace_wait(std::uint64_t t0) {
+    flush_trace();
+    wait_t0_ = t0;
+    wait_t1_ = ctx_.now();
+    wait_pending_ = wait_t1_ > wait_t0_;
+  }
+  std::uint64_t wait_t0_ = 0, wait_t1_ = 0;
+  bool wait_pending_ = false;
 };
 
 }  // namespace sheafsim::mesh
