@@ -167,7 +167,7 @@ void run_train(const TrainOpts& o) {
       const Network start = net;
       FixedRunInfo info;
       FixedStepperFactory factory;
-      if (o.simulate) factory = mesh::mesh_stepper(o.mesh.resolve(), &engine, {}, o.mesh.trace_options());
+      if (o.simulate) factory = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
       r = train_sheaf_fixed(net, train, has_test ? &test : nullptr, opt, cfg, on_point, &info, &final_state, factory);
       fixed_json = info.to_json();
       // The fixed model pins the quantised data; its discord is measured against that.
@@ -225,6 +225,7 @@ void run_train(const TrainOpts& o) {
     if (!trace.is_null()) j["trace"] = trace;
     const nlohmann::json m = engine->report();
     j["mesh"] = m;
+    if (o.mesh.rtl_pe) j["rtl_pe"] = rtl_pe_json(o.mesh);
     j["total_cycles"] = m["total_cycles"];
     j["cycles_per_step"] = m["cycles_per_step"];
     if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
@@ -253,6 +254,7 @@ void run_train(const TrainOpts& o) {
   rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
   if (engine)
     for (const auto& row : engine->statistics()) rows.push_back(row);
+  add_rtl_pe_rows(o.mesh, rows);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   rows.push_back({"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
@@ -285,7 +287,7 @@ void run_simulate_infer(const TrainOpts& o) {
   const InferenceResult r =
       run_inference_fixed(net, train.X, opt, cfg, &info,
                           [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); },
-                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine, {}, o.mesh.trace_options()));
+                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options()));
   progress.finish();
   const ForwardPass fp = forward(net, train.X);
   const double max_err = (r.state.z.back() - fp.output).cwiseAbs().maxCoeff();
@@ -305,6 +307,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"total_cycles", m["total_cycles"]},
                       {"cycles_per_step", m["cycles_per_step"]}};
   if (!trace.is_null()) j["trace"] = trace;
+  if (o.mesh.rtl_pe) j["rtl_pe"] = rtl_pe_json(o.mesh);
   if (!o.report.empty()) write_json(o.report, j);
   if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
   std::vector<StatRow> rows = {{"mode", "infer"},
@@ -314,6 +317,7 @@ void run_simulate_infer(const TrainOpts& o) {
                                {"max_abs_error_vs_forward", num(max_err)}};
   for (const auto& row : fixed_statistics(info, false)) rows.push_back(row);
   for (const auto& row : engine->statistics()) rows.push_back(row);
+  add_rtl_pe_rows(o.mesh, rows);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
   add_trace_rows(trace, rows);

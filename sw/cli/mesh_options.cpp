@@ -24,6 +24,28 @@ mesh::MeshTraceOptions MeshOptions::trace_options() const {
   return t;
 }
 
+mesh::PeDatapathFactory MeshOptions::datapath() const {
+  if (!rtl_pe) return {};
+  return mesh::rtl_pe_datapath(rtl_stats.get());
+}
+
+nlohmann::json rtl_pe_json(const MeshOptions& o) {
+  if (!o.rtl_pe) return nullptr;
+  return {{"parameter_set", mesh::rtl_pe_parameter_set()},
+          {"operations", o.rtl_stats->operations},
+          {"rtl_cycles", o.rtl_stats->rtl_cycles},
+          {"backpressure_cycles", o.rtl_stats->backpressure_cycles},
+          {"acc_wrapped_macs", o.rtl_stats->acc_wraps}};
+}
+
+void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, std::string>>& rows) {
+  if (!o.rtl_pe) return;
+  rows.emplace_back("rtl_pe", "edge_unit.sv (verilated, parameter set " + mesh::rtl_pe_parameter_set() + ")");
+  rows.emplace_back("rtl_operations", std::to_string(o.rtl_stats->operations));
+  rows.emplace_back("rtl_cycles", std::to_string(o.rtl_stats->rtl_cycles));
+  rows.emplace_back("rtl_backpressure_cycles", std::to_string(o.rtl_stats->backpressure_cycles));
+}
+
 void add_mesh_options(CLI::App& sub, MeshOptions& o) {
   auto& m = o.cfg;
   sub.add_option("--mode", o.mode, "train (sheaf training) or infer (diffusion inference)")->capture_default_str();
@@ -45,6 +67,8 @@ void add_mesh_options(CLI::App& sub, MeshOptions& o) {
   sub.add_option("--max-stall", m.max_stall, "Largest random stall, cycles")->capture_default_str();
   sub.add_option("--counters", o.counters, "Write the per-PE, per-vertex-unit and per-link counters CSV here");
   sub.add_option("--trace", o.trace, "Write a VCD waveform of PE, vertex-unit and link activity here");
+  sub.add_flag("--rtl-pe", o.rtl_pe,
+               "Co-simulate: the verilated RTL edge unit computes every PE's products and updates");
   sub.add_option("--trace-window", o.trace_window, "Cycles to trace, START:END (also START: or :END; default: all)");
 }
 

@@ -1,12 +1,17 @@
 #pragma once
 // The mesh options of `sheafsim simulate` (keys of its TOML config too).
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sheafsim/mesh/mesh_config.h"
 #include "sheafsim/mesh/mesh_trace.h"
+#include "sheafsim/mesh/rtl_pe_datapath.h"
 
 namespace sheafsim::cli {
 
@@ -14,9 +19,17 @@ struct MeshOptions {
   std::string shape = "4x4", placement = "near", order = "snake", mode = "train", counters;
   mesh::MeshConfig cfg;
   std::string trace, trace_window;  // --trace FILE, --trace-window START:END
+  bool rtl_pe = false;               // --rtl-pe: the verilated edge unit as every PE's datapath
+  // What the RTL units did (with --rtl-pe); shared so the factory of a const run can fill it.
+  std::shared_ptr<mesh::RtlPeStats> rtl_stats = std::make_shared<mesh::RtlPeStats>();
   mesh::MeshConfig resolve() const;  // validated; throws InputError naming the setting
   mesh::MeshTraceOptions trace_options() const;  // validated likewise
+  mesh::PeDatapathFactory datapath() const;  // empty (the C++ datapath) unless --rtl-pe
 };
+
+// The --rtl-pe figures for the report (null without --rtl-pe) and the statistics block.
+nlohmann::json rtl_pe_json(const MeshOptions& o);
+void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, std::string>>& rows);
 
 void add_mesh_options(CLI::App& sub, MeshOptions& o);
 
