@@ -2,10 +2,12 @@
 #include "sheafsim/vertex_datapath.h"
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <cstdlib>
 #include <type_traits>
 
+#include "fixed_kernels.h"
 #include "sheafsim/activation.h"
 
 namespace sheafsim {
@@ -34,6 +36,73 @@ decltype(auto) with_quant(fx::Quant q, F&& f) {
     case fx::Quant::Stoch: break;
   }
   return f(QuantTag<fx::Quant::Stoch>{});
+}
+
+template <fx::Overflow O>
+using OverflowTag = std::integral_constant<fx::Overflow, O>;
+
+// Calls f with both modes as compile-time constants, for the exact-double
+// kernels (every mode but Stoch, which has no fast path).
+template <typename F>
+decltype(auto) with_fast_modes(fx::Quant q, fx::Overflow o, F&& f) {
+  auto ov = [&](auto qt) -> decltype(auto) {
+    if (o == fx::Overflow::Sat) return f(qt, OverflowTag<fx::Overflow::Sat>{});
+    return f(qt, OverflowTag<fx::Overflow::Wrap>{});
+  };
+  switch (q) {
+    case fx::Quant::Trn: return ov(QuantTag<fx::Quant::Trn>{});
+    case fx::Quant::TrnZero: return ov(QuantTag<fx::Quant::TrnZero>{});
+    case fx::Quant::Rnd: return ov(QuantTag<fx::Quant::Rnd>{});
+    case fx::Quant::RndZero: return ov(QuantTag<fx::Quant::RndZero>{});
+    case fx::Quant::RndConv: case fx::Quant::Stoch: break;  // Stoch never gets here (fast_enabled)
+  }
+  return ov(QuantTag<fx::Quant::RndConv>{});
+}
+
+// ---- Exact-double fast path ----------------------------------------------------
+//
+// Every value of the model is an integer (a raw fixed-point value or an exact
+// sum of products of them). Held in a double, an integer of magnitude below
+// 2^53 is exact, and so are the sum, difference and product of two of them
+// whenever the exact result is below 2^53 in magnitude: IEEE 754 rounds only
+// results it cannot represent. So a matrix product of integer matrices in
+// double, by any algorithm and in any summation order (Eigen's blocked GEMM,
+// FMA or not), is exact when sum_j |A_ij| |B_jk| < 2^53 for every entry:
+// that bounds every partial sum. Scaling by a power of two is exact. The
+// kernels below prove such bounds from the formats and from magnitudes of
+// this step measured exactly (max |u|, the row and column sums of |W|,
+// max |b|, max |x|, max |z|, max |a|), and fall back to the general integer
+// path when a bound fails; the general path computes the same bits. The stalk
+// registers z and a are checked to hold values of their format where they are
+// read (an out-of-range value also falls back). Rounding, fitting and
+// counting are then done in double by the kernels of fixed_kernels.h, which
+// need IEEE round-to-nearest (checked each step) and |values| < 2^50 (part
+// of each bound); see there for why one IEEE add is the register write.
+//
+// Bounds are computed exactly in unsigned 128-bit integers; every factor is
+// capped at 2^60 (far above any threshold), so no product overflows.
+using Bound = fx::uwide;
+constexpr int kBoundCap = 60;
+Bound b2(int n) { return Bound{1} << std::min(std::max(n, 0), kBoundCap); }
+Bound bcap(Bound x) { return std::min(x, b2(kBoundCap)); }
+Bound bmul(Bound x, Bound y) { return bcap(x) * bcap(y); }
+// A measured magnitude: a non-negative integer-valued double.
+Bound bnum(double x) { return x < 0x1p60 ? static_cast<Bound>(static_cast<std::uint64_t>(x)) : b2(kBoundCap); }
+
+// dst = A * B in double (exact under the callers' bounds). Tiny inner or outer
+// dimensions use rank-1 updates or matrix-vector products instead of a GEMM,
+// as in the float model.
+template <typename DA, typename DB>
+void exact_product(Matrix& dst, const DA& A, const DB& B) {
+  dst.resize(A.rows(), B.cols());
+  if (A.cols() <= 4) {
+    dst.noalias() = A.col(0) * B.row(0);
+    for (Eigen::Index j = 1; j < A.cols(); ++j) dst.noalias() += A.col(j) * B.row(j);
+  } else if (B.cols() <= 4) {
+    for (Eigen::Index j = 0; j < B.cols(); ++j) dst.col(j).noalias() = A * B.col(j);
+  } else {
+    dst.noalias() = A * B;
+  }
 }
 
 }  // namespace
@@ -161,6 +230,27 @@ void FixedArith::prepare(Workspace& ws, const FixedNetwork& net, Eigen::Index ba
   ws.s_seen = -1;
   ws.acc.resize(static_cast<size_t>(std::max<Eigen::Index>(widest, *std::max_element(net.layers.begin(), net.layers.end()))));
   ws.acc64.resize(ws.acc.size());
+  auto& F = ws.fast;
+  const size_t nL = static_cast<size_t>(L), nH = static_cast<size_t>(std::max(L - 1, 0));
+  F.Ud.assign(nL, Matrix());
+  F.Wd.assign(nL, Matrix());
+  F.Ws.assign(nL, Matrix());
+  F.u_int_stamp.assign(nL, 0);
+  F.bd.assign(nL, Vector());
+  F.WtUd.assign(nH, Matrix());
+  F.Ad.assign(nH, Matrix());
+  F.umax.assign(nL, 0);
+  F.zmax.assign(nL, 0);
+  F.amax.assign(nH, 0);
+  F.wrow.assign(nL, 0);
+  F.wcol.assign(nL, 0);
+  F.wtumax.assign(nH, 0);
+  F.u_stamp.assign(nL, 0);
+  F.z_stamp.assign(nL, 0);
+  F.wtu_stamp.assign(nH, 0);
+  F.a_stamp.assign(nH, 0);
+  F.x_stamp = F.round_stamp = 0;
+  F.hsum.assign(static_cast<size_t>(*std::max_element(net.layers.begin(), net.layers.end())), 0);
 }
 
 void FixedArith::load_constants(const StepParams& p) {
@@ -234,6 +324,7 @@ std::int64_t FixedArith::write(wide v, int frac, const fx::FixedFormat& f, FxCla
 void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const FixedState& st, const IMatrix& X) {
   // u = z - W a - b, exact at frac fw + fs in the accumulator, then one
   // rounding into the residual format.
+  if (fast_enabled(ws) && residual_fast(ws, k, net, st, X)) return;
   const size_t li = static_cast<size_t>(k);
   const int layer = k + 1;
   const IMatrix& W = net.W[li];
@@ -288,6 +379,8 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
 
 void FixedArith::backward(Workspace& ws, int k, const FixedNetwork& net) {
   // W_{k+2}^T u_{k+2}, exact at frac fw + fr; it enters g_a through the accumulator.
+  if (fast_enabled(ws) && backward_fast(ws, k)) return;
+  ensure_int_residual(ws, k + 1);
   const size_t li = static_cast<size_t>(k);
   const IMatrix& W = net.W[li + 1];
   const IMatrix& U = ws.U[li + 1];
@@ -380,6 +473,9 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   IVector& b = net.b[li];
   const Eigen::Index n = W.rows(), m = W.cols();
   wide* H = ws.acc.data();  // n x m, column-major
+  wide* hb = ws.fast.hsum.data();  // n bias sums
+  const bool fast = fast_enabled(ws) && hebbian_fast(ws, k, net);  // fills H and hb
+  if (!fast) ensure_int_residual(ws, k);
   auto accumulate = [&](auto* h0) {
     using Acc = std::remove_pointer_t<decltype(h0)>;
     std::fill(h0, h0 + n * m, Acc{0});
@@ -402,11 +498,19 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
       }
     }
   };
-  if (ws.hebbian64[li]) {
+  if (fast) {
+  } else if (ws.hebbian64[li]) {
     accumulate(ws.acc64.data());
     std::copy(ws.acc64.data(), ws.acc64.data() + n * m, H);
   } else {
     accumulate(H);
+  }
+  if (!fast) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      wide sum = 0;
+      for (Eigen::Index c = 0; c < U.cols(); ++c) sum += U(i, c);
+      hb[i] = sum;
+    }
   }
   // The end-of-step writes are the edge unit's (edge_datapath.h, rtl/edge_unit.sv).
   auto commit = [&](std::int64_t& reg, const edge::Write& w, FxClass cls) {
@@ -421,10 +525,8 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
                                  rnd(static_cast<std::uint64_t>(j), FxClass::Weight, layer, static_cast<std::uint64_t>(i))),
              FxClass::Weight);
   for (Eigen::Index i = 0; i < n; ++i) {
-    wide sum = 0;
-    for (Eigen::Index c = 0; c < U.cols(); ++c) sum += U(i, c);
     commit(b(i),
-           edge::update_bias(b(i), acc_fit(sum, layer), eta_raw_, cfg_,
+           edge::update_bias(b(i), acc_fit(hb[i], layer), eta_raw_, cfg_,
                              rnd(0, FxClass::Bias, layer, static_cast<std::uint64_t>(i))),
            FxClass::Bias);
   }
@@ -482,11 +584,24 @@ double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const 
 }
 
 double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p) {
+  double fast_change = 0;
+  if (fast_enabled(ws) && update_hidden_fast(ws, k, st, p, &fast_change)) return fast_change;
+  ensure_int_residual(ws, k);
   if (ws.s_seen != p.s) {
     plan_update64(ws);
     ws.s_seen = p.s;
   }
   const size_t li = static_cast<size_t>(k);
+  if (ws.fast.wtu_stamp[li] == stamp()) {  // backward() ran on the fast path: its sums are in WtUd
+    const Matrix& P = ws.fast.WtUd[li];
+    for (Eigen::Index i = 0; i < P.size(); ++i) {
+      const auto v = static_cast<std::int64_t>(P.data()[i]);  // an exact integer below 2^53
+      if (ws.backward64[li + 1])
+        ws.WtU64[li][static_cast<size_t>(i)] = v;
+      else
+        ws.WtU[li][static_cast<size_t>(i)] = v;
+    }
+  }
   if (!ws.update64[li]) {
     if (ws.backward64[li + 1])  // backward() left 64-bit sums; widen them for the 128-bit update
       std::copy(ws.WtU64[li].begin(), ws.WtU64[li].end(), ws.WtU[li].begin());
@@ -498,6 +613,9 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
 }
 
 double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams& p) {
+  double fast_change = 0;
+  if (fast_enabled(ws) && update_output_fast(ws, st, p, &fast_change)) return fast_change;
+  ensure_int_residual(ws, static_cast<int>(st.z.size()) - 1);
   const int L = static_cast<int>(st.z.size());
   IMatrix& Z = st.z.back();
   const IMatrix& U = ws.U.back();
@@ -519,6 +637,304 @@ double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams
     }
   }
   return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+}
+
+// ---- Exact-double fast path (see the comment at the top of this file) ---------
+
+bool FixedArith::fast_enabled(Workspace& ws) {
+#ifdef __FAST_MATH__
+  return false;  // the exact-double kernels rely on IEEE semantics (no reassociation)
+#endif
+  if (!fxk::kExactDoubleOk) return false;
+  if (cfg_.quant == fx::Quant::Stoch) return false;  // needs random bits per rounding: general path
+  if (ws.fast.round_stamp != stamp()) {
+    // The kernels' rounding (fixed_kernels.h) is round-to-nearest-even only in
+    // the default IEEE rounding mode. On x86, glibc's fegetround reads the x87
+    // control word only; the SSE unit's (MXCSR bits 13-14) is checked too.
+    ws.fast.round_ok = std::fegetround() == FE_TONEAREST;
+#if defined(__SSE2__)
+    ws.fast.round_ok = ws.fast.round_ok && (_mm_getcsr() & 0x6000u) == 0;
+#endif
+    ws.fast.round_stamp = stamp();
+  }
+  return ws.fast.round_ok;
+}
+
+bool FixedArith::residual_fast(Workspace& ws, int k, const FixedNetwork& net, const FixedState& st,
+                               const IMatrix& X) {
+  auto& F = ws.fast;
+  const size_t li = static_cast<size_t>(k);
+  const std::uint64_t now = stamp();
+  const int wS = cfg_.stalk.width();
+  const int fs = cfg_.stalk.frac_bits, fw = cfg_.weight.frac_bits, fb = cfg_.bias.frac_bits,
+            fr = cfg_.residual.frac_bits;
+  const int sb = fw + fs - fb, d = fw + fs - fr;
+  // Stalks and residuals of at most 48 bits keep every biased value in range.
+  if (wS > 48 || cfg_.residual.width() > 48 || d < 0) return false;
+  // The previous layer's values, as doubles, and a bound on their magnitude.
+  const Matrix* prev = nullptr;
+  Bound pmax = 0;
+  if (k == 0) {
+    if (F.x_stamp != now) {  // the pinned input: any int64 (it is not a register), so measured
+      F.Xd.resize(X.rows(), X.cols());
+      std::int64_t xm = 0;
+      for (Eigen::Index i = 0; i < X.size(); ++i) {
+        const std::int64_t x = X.data()[i];
+        if (x > (std::int64_t{1} << 52) || x < -(std::int64_t{1} << 52)) return false;
+        xm = std::max(xm, x < 0 ? -x : x);
+        F.Xd.data()[i] = static_cast<double>(x);  // exact: |x| <= 2^52
+      }
+      F.xmax = static_cast<Bound>(xm);
+      F.x_stamp = now;
+    }
+    prev = &F.Xd;
+    pmax = F.xmax;
+  } else {
+    const IMatrix& a = st.a[li - 1];
+    if (F.a_stamp[li - 1] != now) {  // a_k: converted once per step, checked to lie in the stalk format
+      Matrix& Ad = F.Ad[li - 1];
+      Ad.resize(a.rows(), a.cols());
+      double am = 0;
+      if (!fxk::convert_checked(a.data(), Ad.data(), a.size(), wS, &am)) return false;
+      F.amax[li - 1] = bnum(am);
+      F.a_stamp[li - 1] = now;
+    }
+    prev = &F.Ad[li - 1];
+    pmax = b2(wS - 1);
+  }
+  // W as doubles (Wd for W^T u; Ws = W 2^-d for the residual), with the exact
+  // row and column sums of |W|; b 2^(sb-d) and max |b|.
+  const IMatrix& W = net.W[li];
+  const IVector& b = net.b[li];
+  Matrix& Wd = F.Wd[li];
+  Matrix& Ws = F.Ws[li];
+  Wd.resize(W.rows(), W.cols());
+  Ws.resize(W.rows(), W.cols());
+  std::vector<Bound> colsum(static_cast<size_t>(W.cols()), 0), rowsum(static_cast<size_t>(W.rows()), 0);
+  const double inv_d = std::ldexp(1.0, -d);
+  for (Eigen::Index j = 0; j < W.cols(); ++j)
+    for (Eigen::Index i = 0; i < W.rows(); ++i) {
+      const std::int64_t w = W(i, j);
+      if (w > (std::int64_t{1} << 52) || w < -(std::int64_t{1} << 52)) return false;
+      const Bound aw = static_cast<Bound>(w < 0 ? -w : w);
+      colsum[static_cast<size_t>(j)] += aw;
+      rowsum[static_cast<size_t>(i)] += aw;
+      Wd(i, j) = static_cast<double>(w);  // exact: |w| <= 2^52
+      Ws(i, j) = Wd(i, j) * inv_d;        // exact: a power-of-two scaling
+    }
+  F.wrow[li] = *std::max_element(rowsum.begin(), rowsum.end());
+  F.wcol[li] = *std::max_element(colsum.begin(), colsum.end());
+  Vector& bd = F.bd[li];
+  bd.resize(b.size());
+  std::int64_t bm = 0;
+  for (Eigen::Index i = 0; i < b.size(); ++i) {
+    if (b(i) > (std::int64_t{1} << 52) || b(i) < -(std::int64_t{1} << 52)) return false;
+    bm = std::max(bm, b(i) < 0 ? -b(i) : b(i));
+    bd(i) = std::ldexp(static_cast<double>(b(i)), sb - d);  // exact: a power-of-two scaling
+  }
+  // acc = z 2^fw - b 2^sb - sum_j W_ij prev_j: every partial sum is at most
+  // Bf = 2^(ws-1) 2^fw + max|b| 2^sb + max_i sum_j |W_ij| max|prev|. Bf < 2^53
+  // makes the double products and sums of acc 2^-d exact (in any order: Eigen
+  // or the kernel's loop); Bf < 2^(acc_bits-1) means the accumulator does not
+  // wrap (acc_fit is the identity, nothing is counted); Bf 2^-d < 2^49 keeps
+  // the rounding kernel's sums below 2^50.
+  const Bound Bf = b2(wS - 1 + fw) + bmul(static_cast<Bound>(bm), b2(sb)) + bmul(F.wrow[li], pmax);
+  if (!(Bf < b2(53) && Bf < b2(cfg_.acc_bits - 1) && Bf < b2(std::min(53, 49 + d)))) return false;
+  const IMatrix& z = st.z[li];
+  Matrix& Ud = F.Ud[li];
+  fxk::ResidualArgs args;
+  args.z = z.data();
+  args.rows = z.rows();
+  args.cols = z.cols();
+  args.bias = bd.data();
+  args.zs = std::ldexp(1.0, fw - d);
+  args.R = fxk::Range::of(cfg_.residual);
+  args.z_width = wS;
+  const bool small = W.cols() <= 4;  // a few inputs: fused into the rounding pass
+  Ud.resize(z.rows(), z.cols());
+  if (small) {
+    args.ws = Ws.data();
+    args.prev = prev->data();
+    args.n_in = W.cols();
+  } else {
+    exact_product(F.P, Ws, *prev);  // sum_j W_ij 2^-d prev_j
+    args.prod = F.P.data();
+  }
+  args.ud = Ud.data();
+  // First without the clamp; if any value left the residual register, again
+  // with it (the inputs are unchanged, only Ud is rewritten).
+  auto run = [&](auto fit_tag) {
+    return with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+      constexpr fx::Quant Q = decltype(q)::value;
+      constexpr fx::Overflow O = decltype(o)::value;
+      constexpr bool kFit = decltype(fit_tag)::value;
+      switch (small ? args.n_in : 0) {
+        case 1: return fxk::residual_round<Q, O, 1, kFit>(args);
+        case 2: return fxk::residual_round<Q, O, 2, kFit>(args);
+        case 3: return fxk::residual_round<Q, O, 3, kFit>(args);
+        case 4: return fxk::residual_round<Q, O, 4, kFit>(args);
+        default: return fxk::residual_round<Q, O, 0, kFit>(args);
+      }
+    });
+  };
+  fxk::Counts c = run(std::false_type{});
+  if (!c.in_range) return false;  // z outside its format: the general path
+  if (!c.fits) c = run(std::true_type{});
+  counters_.saturations[static_cast<size_t>(FxClass::Residual)][li] += static_cast<std::uint64_t>(c.saturated);
+  F.umax[li] = bnum(c.max_abs);
+  F.zmax[li] = bnum(c.max_in);
+  F.u_stamp[li] = F.z_stamp[li] = now;
+  return true;
+}
+
+void FixedArith::ensure_int_residual(Workspace& ws, int k) {
+  auto& F = ws.fast;
+  const size_t li = static_cast<size_t>(k);
+  if (F.u_stamp[li] != stamp() || F.u_int_stamp[li] == stamp()) return;
+  fxk::to_int64(F.Ud[li].data(), ws.U[li].data(), ws.U[li].size());
+  F.u_int_stamp[li] = stamp();
+}
+
+bool FixedArith::backward_fast(Workspace& ws, int k) {
+  auto& F = ws.fast;
+  const size_t li = static_cast<size_t>(k);
+  if (F.u_stamp[li + 1] != stamp()) return false;
+  // |sum_i W_ij u_i| <= max_j sum_i |W_ij| max|u|: every partial sum is exact below 2^53.
+  const Bound B = bmul(F.wcol[li + 1], F.umax[li + 1]);
+  if (!(B < b2(53))) return false;
+  exact_product(F.WtUd[li], F.Wd[li + 1].transpose(), F.Ud[li + 1]);
+  F.wtumax[li] = B;
+  F.wtu_stamp[li] = stamp();
+  return true;
+}
+
+bool FixedArith::hebbian_fast(Workspace& ws, int k, FixedNetwork& net) {
+  auto& F = ws.fast;
+  const size_t li = static_cast<size_t>(k);
+  const std::uint64_t now = stamp();
+  if (F.u_stamp[li] != now) return false;
+  const Matrix* prev = nullptr;
+  Bound pmax = 0;
+  if (k == 0) {
+    if (F.x_stamp != now) return false;
+    prev = &F.Xd;
+    pmax = F.xmax;
+  } else {
+    if (F.a_stamp[li - 1] != now) return false;
+    prev = &F.Ad[li - 1];
+    pmax = b2(cfg_.stalk.width() - 1);
+  }
+  const Matrix& Ud = F.Ud[li];
+  // H = sum_s u a^T and h = sum_s u: |partial sums| <= batch max|u| max|a| (and batch max|u|).
+  const Bound batch = static_cast<Bound>(Ud.cols());
+  if (!(bmul(bmul(batch, F.umax[li]), pmax) < b2(53) && bmul(batch, F.umax[li]) < b2(53))) return false;
+  exact_product(F.H, Ud, prev->transpose());
+  const Eigen::Index n = net.W[li].rows(), m = net.W[li].cols();
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) ws.acc[static_cast<size_t>(j * n + i)] = static_cast<std::int64_t>(F.H(i, j));
+  F.hrow.noalias() = Ud.rowwise().sum();  // vectorised over the rows (a strided sum per row is latency-bound)
+  for (Eigen::Index i = 0; i < n; ++i) F.hsum[static_cast<size_t>(i)] = static_cast<std::int64_t>(F.hrow(i));
+  return true;
+}
+
+bool FixedArith::update_hidden_fast(Workspace& ws, int k, FixedState& st, const StepParams& p, double* max_change) {
+  auto& F = ws.fast;
+  const size_t li = static_cast<size_t>(k);
+  const std::uint64_t now = stamp();
+  // u_k, W^T u_{k+1} from this step; z_k (residual k) and a_k (residual k+1) checked in range.
+  if (F.u_stamp[li] != now || F.wtu_stamp[li] != now || F.z_stamp[li] != now || F.a_stamp[li] != now) return false;
+  if (s_raw_ == 0) return false;
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fw = cfg_.weight.frac_bits,
+            fc = cfg_.constant.frac_bits;
+  const int f1 = std::max(fr, fs), f2 = fw + fr, dz = fc + f1 - fs, da = fc + f2 - fs;
+  const Bound S = static_cast<Bound>(s_raw_ < 0 ? -s_raw_ : s_raw_);
+  // |q| = |a - m z| <= max|a| + max|z| (measured this step when z and a were
+  // read and range-checked); g_z = u 2^(f1-fr) - m q 2^(f1-fs),
+  // g_a = q 2^(f2-fs) - W^T u. Their bounds below 2^53 make g exact; g_a below
+  // 2^(acc_bits-1) means the accumulator does not wrap; s g below 2^53 makes
+  // the product exact (and s g 2^-d, a power-of-two scaling of it); s g 2^-d
+  // < 2^49 with |z|, |a| < 2^47 keeps the rounding kernel's sums below 2^50.
+  const Bound qB = F.amax[li] + F.zmax[li];
+  const Bound Bz = bmul(F.umax[li], b2(f1 - fr)) + bmul(qB, b2(f1 - fs));
+  const Bound Ba = bmul(qB, b2(f2 - fs)) + F.wtumax[li];
+  if (!(Bz < b2(53) && Ba < b2(53) && Ba < b2(cfg_.acc_bits - 1) && bmul(S, Bz) < b2(std::min(53, 49 + dz)) &&
+        bmul(S, Ba) < b2(std::min(53, 49 + da))))
+    return false;
+  // No result can leave the stalk register when |z| + |s g_z 2^-dz| + 1 <= max_raw
+  // (rounding moves a value by less than 1), the same for a: then the kernel
+  // skips the clamp and the saturation count (there is nothing to count).
+  const Bound hi = static_cast<Bound>(cfg_.stalk.max_raw());
+  const bool fit = !(F.zmax[li] + (bmul(S, Bz) >> std::min(dz, 120)) + 2 <= hi &&
+                     F.amax[li] + (bmul(S, Ba) >> std::min(da, 120)) + 2 <= hi);
+  // wz = u cu - m q cq = -s g_z 2^-dz, wa = q cqa - wtu cw = -s g_a 2^-da (exact,
+  // see above: each product is -s times a term of the bounded sums, scaled).
+  fxk::HiddenParams P;
+  const double ms = -static_cast<double>(s_raw_);  // exact: |s| < 2^53
+  P.cu = std::ldexp(ms, f1 - fr - dz);
+  P.cq = std::ldexp(ms, f1 - fs - dz);
+  P.cqa = std::ldexp(ms, f2 - fs - da);
+  P.cw = std::ldexp(ms, -da);
+  P.R = fxk::Range::of(cfg_.stalk);
+  IMatrix& Z = st.z[li];
+  IMatrix& A = st.a[li];
+  const fxk::Counts c = with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+    constexpr fx::Quant Q = decltype(q)::value;
+    constexpr fx::Overflow O = decltype(o)::value;
+    std::int64_t* const z = Z.data();
+    std::int64_t* const a = A.data();
+    const double* const u = F.Ud[li].data();
+    const double* const w = F.WtUd[li].data();
+    if (p.track_change)
+      return fit ? fxk::hidden_update<Q, O, true, true>(z, a, u, w, Z.size(), P)
+                 : fxk::hidden_update<Q, O, true, false>(z, a, u, w, Z.size(), P);
+    return fit ? fxk::hidden_update<Q, O, false, true>(z, a, u, w, Z.size(), P)
+               : fxk::hidden_update<Q, O, false, false>(z, a, u, w, Z.size(), P);
+  });
+  counters_.saturations[static_cast<size_t>(FxClass::Z)][li] += static_cast<std::uint64_t>(c.saturated);
+  counters_.saturations[static_cast<size_t>(FxClass::A)][li] += static_cast<std::uint64_t>(c.saturated_a);
+  counters_.lost_updates[static_cast<size_t>(FxClass::Z)][li] += static_cast<std::uint64_t>(c.lost_z);
+  counters_.lost_updates[static_cast<size_t>(FxClass::A)][li] += static_cast<std::uint64_t>(c.lost_a);
+  *max_change = p.track_change ? c.max_abs * cfg_.stalk.lsb() : 0.0;
+  return true;
+}
+
+bool FixedArith::update_output_fast(Workspace& ws, FixedState& st, const StepParams& p, double* max_change) {
+  auto& F = ws.fast;
+  const size_t li = st.z.size() - 1;
+  const std::uint64_t now = stamp();
+  if (F.u_stamp[li] != now || F.z_stamp[li] != now || s_raw_ == 0) return false;
+  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
+  const int f = std::max({fr, fs, ws.g_out_frac}), d = fc + f - fs;
+  IMatrix& Z = st.z[li];
+  const Eigen::Index n = Z.size();
+  wide gmax = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const wide g = ws.g_out[static_cast<size_t>(i)];
+    gmax = std::max(gmax, g < 0 ? -g : g);
+  }
+  if (gmax >= (wide{1} << 52)) return false;
+  // g = u 2^(f-fr) + g_out 2^(f-fg): exact below 2^53; s g exact below 2^53,
+  // s g 2^-d < 2^49 for the rounding kernel (|z| < 2^47).
+  const Bound S = static_cast<Bound>(s_raw_ < 0 ? -s_raw_ : s_raw_);
+  const Bound Bg = bmul(F.umax[li], b2(f - fr)) + bmul(static_cast<Bound>(gmax), b2(f - ws.g_out_frac));
+  if (!(Bg < b2(53) && bmul(S, Bg) < b2(std::min(53, 49 + d)))) return false;
+  F.g.resize(static_cast<size_t>(n));
+  const double su = std::ldexp(1.0, f - fr), sg = std::ldexp(1.0, f - ws.g_out_frac);
+  const double* u = F.Ud[li].data();
+  for (Eigen::Index i = 0; i < n; ++i)
+    F.g[static_cast<size_t>(i)] = u[i] * su + static_cast<double>(static_cast<std::int64_t>(ws.g_out[static_cast<size_t>(i)])) * sg;
+  const double cs = std::ldexp(-static_cast<double>(s_raw_), -d);
+  const fxk::Counts c = with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+    constexpr fx::Quant Q = decltype(q)::value;
+    constexpr fx::Overflow O = decltype(o)::value;
+    const fxk::Range R = fxk::Range::of(cfg_.stalk);
+    return p.track_change ? fxk::stalk_update<Q, O, true>(Z.data(), F.g.data(), n, cs, R)
+                          : fxk::stalk_update<Q, O, false>(Z.data(), F.g.data(), n, cs, R);
+  });
+  counters_.saturations[static_cast<size_t>(FxClass::Z)][li] += static_cast<std::uint64_t>(c.saturated);
+  counters_.lost_updates[static_cast<size_t>(FxClass::Z)][li] += static_cast<std::uint64_t>(c.lost_z);
+  *max_change = p.track_change ? c.max_abs * cfg_.stalk.lsb() : 0.0;
+  return true;
 }
 
 }  // namespace sheafsim

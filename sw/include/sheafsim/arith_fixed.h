@@ -65,6 +65,32 @@ class FixedArith {
     std::vector<bool> update64;                           // per layer: may the stalk updates use int64?
     std::vector<int> n_next;                              // n_{k+2}, for the bounds
     double s_seen = -1;                                   // update64 was computed for this s
+    // The exact-double fast path (arith_fixed.cpp, "Exact-double fast path"):
+    // integer values held in doubles, valid for the step whose stamp they carry
+    // (steps_done() + 1; 0 = not computed this step).
+    struct Fast {
+      std::vector<Matrix> Ud;            // u_k (after rounding), per layer
+      std::vector<Matrix> WtUd;          // W_{k+2}^T u_{k+2}, per hidden layer
+      std::vector<Matrix> Ad;            // a_k, per hidden layer (range-checked)
+      std::vector<Matrix> Wd;            // W_k
+      std::vector<Matrix> Ws;            // W_k 2^-(fw + fs - fr)
+      std::vector<Vector> bd;            // b_k 2^(fr - fb) (= b_k 2^(fw + fs - fb) 2^-(fw + fs - fr))
+      Matrix Xd;                         // the pinned input
+      // Exact magnitudes and bounds (integers): max |u_k|; a bound on |W^T u| per
+      // hidden layer; max_i sum_j |W_k[i,j]| and max_j sum_i |W_k[i,j]|; max |x|.
+      std::vector<fx::uwide> umax, wtumax, wrow, wcol;
+      std::vector<fx::uwide> zmax, amax;  // max |z_k|, max |a_k| read this step
+      fx::uwide xmax = 0;
+      Matrix P;                          // W 2^-d prev for the residual, scratch
+      Matrix H;                          // Hebbian sums, scratch
+      Vector hrow;                       // bias sums, scratch
+      std::vector<fx::wide> hsum;        // bias sums, scratch
+      std::vector<double> g;             // the output layer's force, scratch
+      std::vector<std::uint64_t> u_stamp, wtu_stamp, a_stamp, z_stamp;
+      std::vector<std::uint64_t> u_int_stamp;  // Ud copied to U (int64) for a general-path kernel
+      std::uint64_t x_stamp = 0, round_stamp = 0;
+      bool round_ok = false;             // IEEE round-to-nearest is the current mode
+    } fast;
   };
 
   explicit FixedArith(FixedConfig cfg = FixedConfig());
@@ -108,6 +134,17 @@ class FixedArith {
   double update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
+  // The exact-double fast path of each kernel; false when its bounds do not
+  // hold (the caller then runs the general path, which gives the same bits).
+  bool fast_enabled(Workspace& ws);
+  bool residual_fast(Workspace& ws, int k, const FixedNetwork& net, const FixedState& st, const IMatrix& X);
+  bool backward_fast(Workspace& ws, int k);
+  bool hebbian_fast(Workspace& ws, int k, FixedNetwork& net);
+  bool update_hidden_fast(Workspace& ws, int k, FixedState& st, const StepParams& p, double* max_change);
+  bool update_output_fast(Workspace& ws, FixedState& st, const StepParams& p, double* max_change);
+  // The fast residual keeps u as doubles only; a general-path kernel reading U calls this first.
+  void ensure_int_residual(Workspace& ws, int k);
+  std::uint64_t stamp() const { return step_ + 1; }
 
   FixedConfig cfg_;
   FixedCounters counters_;
