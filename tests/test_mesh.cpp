@@ -75,9 +75,14 @@ MeshConfig mesh_of(int rows, int cols) {
 }  // namespace
 
 TEST_CASE("mesh training is bit-identical to the bit-accurate model", "[mesh][exact]") {
-  const fx::Quant quant = GENERATE(fx::Quant::RndConv, fx::Quant::Stoch);
+  // Every rounding mode: the bit-accurate model's exact-double kernels
+  // (sw/lib/fixed_kernels.h) against the mesh's per-register functions.
+  const fx::Quant quant = GENERATE(fx::Quant::RndConv, fx::Quant::Stoch, fx::Quant::Trn, fx::Quant::TrnZero,
+                                   fx::Quant::Rnd, fx::Quant::RndZero);
   FixedConfig cfg;
   cfg.quant = quant;
+  // Wrap-around with the truncating modes, saturation with the others.
+  cfg.overflow = quant == fx::Quant::Trn || quant == fx::Quant::TrnZero ? fx::Overflow::Wrap : fx::Overflow::Sat;
   struct Shape {
     int rows, cols, tile_rows, tile_cols;
     VertexPlacement place;
