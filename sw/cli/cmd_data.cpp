@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "console.h"
+#include "sheafsim/digits.h"
 #include "sheafsim/error.h"
 #include "sheafsim/tasks.h"
 
@@ -9,31 +10,66 @@ namespace sheafsim::cli {
 
 void register_data(CLI::App& app) {
   struct Opts {
-    std::string task, out, test_out;
-    long n = 0, test_n = 0;
+    std::string task, out, test_out, val_out, digits_file;
+    long n = 0, test_n = 0, val_n = 0;
     std::uint64_t seed = 42;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = app.add_subcommand("data", "Generate a synthetic dataset as CSV");
-  sub->add_option("--task", o->task, "paraboloid, saddle, circular or blobs")->required();
-  sub->add_option("--n", o->n, "Number of samples")->required();
-  sub->add_option("--seed", o->seed, "Data seed")->capture_default_str();
+  CLI::App* sub = app.add_subcommand("data", "Generate a synthetic dataset, or write the digits splits, as CSV");
+  sub->add_option("--task", o->task, "paraboloid, saddle, circular, blobs or digits")->required();
+  sub->add_option("--n", o->n, "Number of samples (digits: the first N of the split's permutation)")->required();
+  sub->add_option("--seed", o->seed, "Data seed (digits: the split's permutation)")->capture_default_str();
   sub->add_option("--out", o->out, "CSV file to write")->required();
-  sub->add_option("--test-n", o->test_n, "Also draw this many more samples from the same stream ...");
+  sub->add_option("--test-n", o->test_n, "Also draw this many more samples from the same stream (digits: from the test split) ...");
   sub->add_option("--test-out", o->test_out, "... and write them here (a test split)");
+  sub->add_option("--val-n", o->val_n, "Also draw this many samples after the test samples (digits: from the validation split) ...");
+  sub->add_option("--val-out", o->val_out, "... and write them here (a validation split, for tuning)");
+  sub->add_option("--digits-file", o->digits_file,
+                  "digits.csv.gz for --task digits (default: $SHEAFSIM_DIGITS, then python3-sklearn's copy)");
   sub->callback([o] {
     const Task task = parse_task(o->task);
     if (o->n < 1) throw InputError(fmt::format("--n = {} must be at least 1", o->n));
     if (o->test_n < 0) throw InputError(fmt::format("--test-n = {} must be >= 0", o->test_n));
+    if (o->val_n < 0) throw InputError(fmt::format("--val-n = {} must be >= 0", o->val_n));
     if ((o->test_n > 0) != !o->test_out.empty()) throw InputError("--test-n and --test-out go together");
-    const Dataset all = make_task(task, o->n + o->test_n, o->seed);
-    write_csv(o->out, all.slice(0, o->n));
-    if (o->test_n > 0) write_csv(o->test_out, all.slice(o->n, o->test_n));
-    print_statistics("sheafsim data", {{"task", o->task},
-                                       {"samples", fmt::format("{}", o->n)},
-                                       {"test_samples", fmt::format("{}", o->test_n)},
-                                       {"seed", fmt::format("{}", o->seed)},
-                                       {"file", o->out}});
+    if ((o->val_n > 0) != !o->val_out.empty()) throw InputError("--val-n and --val-out go together");
+    if (!o->digits_file.empty() && task != Task::Digits) throw InputError("--digits-file goes with --task digits");
+    std::vector<StatRow> rows = {{"task", o->task}};
+    Dataset train, test, val;
+    if (task == Task::Digits) {
+      const std::string path = digits::locate(o->digits_file);
+      const Dataset all = digits::load(path);
+      const digits::Split s = digits::split(all, o->seed);
+      train = digits::training_samples(s, o->n, "--n");
+      if (o->val_n > 0 && o->n > s.train.size())
+        throw InputError(fmt::format("--n = {} reaches into the validation split (the training split has {} images); "
+                                     "with --val-n use --n <= {}",
+                                     o->n, s.train.size(), s.train.size()));
+      test = digits::test_samples(s, o->test_n, "--test-n");
+      val = digits::validation_samples(s, o->val_n, "--val-n");
+      rows.push_back({"digits_file", path});
+      rows.push_back({"images", fmt::format("{}", all.size())});
+      rows.push_back({"split_train_validation_test",
+                      fmt::format("{}/{}/{}", s.train.size(), s.validation.size(), s.test.size())});
+    } else {
+      // One stream: train, then test, then validation (so adding a validation
+      // split leaves the train and test files unchanged).
+      const Dataset all = make_task(task, o->n + o->test_n + o->val_n, o->seed);
+      train = all.slice(0, o->n);
+      test = all.slice(o->n, o->test_n);
+      val = all.slice(o->n + o->test_n, o->val_n);
+    }
+    write_csv(o->out, train);
+    if (o->test_n > 0) write_csv(o->test_out, test);
+    if (o->val_n > 0) write_csv(o->val_out, val);
+    rows.push_back({"samples", fmt::format("{}", o->n)});
+    rows.push_back({"test_samples", fmt::format("{}", o->test_n)});
+    rows.push_back({"validation_samples", fmt::format("{}", o->val_n)});
+    rows.push_back({"seed", fmt::format("{}", o->seed)});
+    rows.push_back({"file", o->out});
+    if (o->test_n > 0) rows.push_back({"test_file", o->test_out});
+    if (o->val_n > 0) rows.push_back({"validation_file", o->val_out});
+    print_statistics("sheafsim data", rows);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "sheafsim/mesh/mesh_engine.h"
 #include "sheafsim/compare.h"
 #include "sheafsim/dataset.h"
+#include "sheafsim/digits.h"
 #include "sheafsim/discord.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
@@ -30,7 +31,7 @@ struct TrainOpts {
   std::string net, layers, output = "identity";
   std::uint64_t init_seed = 0;
   // data: files, or a synthetic task
-  std::string data, test, task;
+  std::string data, test, task, digits_file;
   long n_train = 300, n_test = 100;
   std::uint64_t data_seed = 42;
   // method and its settings
@@ -84,6 +85,8 @@ Network load_network(const TrainOpts& o, nlohmann::json& source) {
 
 void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json& source) {
   if (!o.data.empty() == !o.task.empty()) throw InputError("give exactly one of --data FILE or --task NAME");
+  const bool is_digits = !o.task.empty() && parse_task(o.task) == Task::Digits;
+  if (!o.digits_file.empty() && !is_digits) throw InputError("--digits-file goes with --task digits");
   if (!o.data.empty()) {
     train = read_csv(o.data);
     if (!o.test.empty()) test = read_csv(o.test);
@@ -91,6 +94,27 @@ void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json
     return;
   }
   if (!o.test.empty()) throw InputError("--test goes with --data, not with --task (use --n-test)");
+  if (is_digits) {
+    // The fixed split (docs/file-formats.md, "Digits"): --n-train takes the
+    // first images of the permutation (the training split, then validation),
+    // --n-test the first of the test split. Tuning evaluates on the validation
+    // split written by `sheafsim data --task digits --val-out`, never on this test split.
+    const std::string path = digits::locate(o.digits_file);
+    const Dataset all = digits::load(path);
+    const digits::Split s = digits::split(all, o.data_seed);
+    train = digits::training_samples(s, o.n_train, "--n-train");
+    const Dataset t = digits::test_samples(s, o.n_test, "--n-test");
+    if (o.n_test > 0) test = t;
+    source = {{"task", o.task},
+              {"file", path},
+              {"images", all.size()},
+              {"split", {{"train", s.train.size()}, {"validation", s.validation.size()}, {"test", s.test.size()}}},
+              {"n_train", o.n_train},
+              {"n_train_from_validation", std::max<long>(0, o.n_train - static_cast<long>(s.train.size()))},
+              {"n_test", o.n_test},
+              {"data_seed", o.data_seed}};
+    return;
+  }
   require_count(o.n_train, "--n-train", 1, 1L << 24);
   require_count(o.n_test, "--n-test", 0, 1L << 24);
   // One stream, split: the first n_train samples train, the next n_test test.
@@ -332,7 +356,9 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
   sub->add_option("--init-seed", o->init_seed, "Weight seed for --layers")->capture_default_str();
   sub->add_option("--data", o->data, "Training CSV (or --task to generate one)");
   sub->add_option("--test", o->test, "Test CSV");
-  sub->add_option("--task", o->task, "Generate the data: paraboloid, saddle, circular or blobs");
+  sub->add_option("--task", o->task, "Generate the data: paraboloid, saddle, circular or blobs; or digits (read from python3-sklearn's copy)");
+  sub->add_option("--digits-file", o->digits_file,
+                  "digits.csv.gz for --task digits (default: $SHEAFSIM_DIGITS, then python3-sklearn's copy)");
   sub->add_option("--n-train", o->n_train, "Training samples for --task")->capture_default_str();
   sub->add_option("--n-test", o->n_test, "Test samples for --task")->capture_default_str();
   sub->add_option("--data-seed", o->data_seed, "Data seed for --task")->capture_default_str();

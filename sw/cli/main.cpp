@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_train(app);
   sheafsim::cli::register_spectrum(app);
   sheafsim::cli::register_simulate(app);
+  sheafsim::cli::register_ops(app);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     const auto subs = app.get_subcommands({});
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
                                                     [&](const CLI::App* s) { return s->get_name() == args[0]; });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
-          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum or simulate)", args[0]));
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate or ops)", args[0]));
     args = sheafsim::cli::expand_config(app, args);
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sheafsim/digits.h"
 #include "sheafsim/error.h"
 #include "sheafsim/rng.h"
 
@@ -21,7 +22,8 @@ Task parse_task(const std::string& name) {
   if (name == "saddle") return Task::Saddle;
   if (name == "circular") return Task::Circular;
   if (name == "blobs") return Task::Blobs;
-  throw InputError(fmt::format("unknown task '{}' (expected paraboloid, saddle, circular or blobs)", name));
+  if (name == "digits") return Task::Digits;
+  throw InputError(fmt::format("unknown task '{}' (expected paraboloid, saddle, circular, blobs or digits)", name));
 }
 
 std::string to_string(Task task) {
@@ -30,11 +32,14 @@ std::string to_string(Task task) {
     case Task::Saddle: return "saddle";
     case Task::Circular: return "circular";
     case Task::Blobs: return "blobs";
+    case Task::Digits: return "digits";
   }
   return "paraboloid";
 }
 
-std::vector<std::string> task_names() { return {"paraboloid", "saddle", "circular", "blobs"}; }
+std::vector<std::string> task_names() { return {"paraboloid", "saddle", "circular", "blobs", "digits"}; }
+
+bool is_synthetic(Task task) { return task != Task::Digits; }
 
 std::vector<int> default_layers(Task task) {
   switch (task) {
@@ -42,6 +47,7 @@ std::vector<int> default_layers(Task task) {
     case Task::Saddle: return {2, 30, 1};
     case Task::Circular: return {2, 25, 1};
     case Task::Blobs: return {2, 25, 4};
+    case Task::Digits: return {digits::kPixels, 32, digits::kClasses};
   }
   return {2, 30, 1};
 }
@@ -49,12 +55,15 @@ std::vector<int> default_layers(Task task) {
 OutputKind default_output(Task task) {
   switch (task) {
     case Task::Circular: return OutputKind::Sigmoid;
-    case Task::Blobs: return OutputKind::Softmax;
+    case Task::Blobs:
+    case Task::Digits: return OutputKind::Softmax;
     default: return OutputKind::Identity;
   }
 }
 
 Dataset make_task(Task task, Eigen::Index n, std::uint64_t seed) {
+  if (!is_synthetic(task))
+    throw InputError(fmt::format("task '{}' is read from a file, not generated", to_string(task)));
   if (n < 1 || n > (Eigen::Index{1} << 26))
     throw InputError(fmt::format("sample count {} is outside 1..{}", n, Eigen::Index{1} << 26));
   Rng rng(seed);
@@ -87,6 +96,7 @@ Dataset make_task(Task task, Eigen::Index n, std::uint64_t seed) {
         d.Y(0, s) = cls;
         break;
       }
+      case Task::Digits: break;  // rejected above
       case Task::Blobs: {
         const int cls = static_cast<int>(s % 4);
         const double n1 = rng.normal(), n2 = rng.normal();
