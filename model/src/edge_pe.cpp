@@ -21,6 +21,8 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
     resid_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("resid")));
   }
   a_in_.resize(tiles_.size());
+  fsums_.resize(tiles_.size());
+  bsums_.resize(tiles_.size());
   dp_ = ctx.datapath ? ctx.datapath(pe, ctx) : make_model_datapath(ctx);
   SC_THREAD(run);
 }
@@ -42,12 +44,10 @@ void EdgePe::forward(int ti) {
   const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
   // The activations of the tile's columns, assembled from the vertex groups' messages.
-  std::vector<std::int64_t>& a = a_in_[k];
-  a.resize(static_cast<size_t>(cols) * static_cast<size_t>(B));
-  for (const Message& m : acts_[k]->messages())
-    for_each_value(m, t.c0, cols, B, [&](size_t i, fx::wide v) { a[i] = static_cast<std::int64_t>(v); });
+  TileOperand& a = a_in_[k];
+  a.set(*acts_[k], t.c0, cols, B);
   // Partial sums (b << sb) + sum_j W a of the tile's rows.
-  std::vector<fx::wide>& psum = sums_;
+  PartialSums& psum = fsums_[k];
   dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a, psum);
   const auto macs = static_cast<std::uint64_t>(t.synapses()) * static_cast<std::uint64_t>(B);
   c_.macs_forward += macs;
@@ -60,9 +60,9 @@ void EdgePe::forward(int ti) {
   // To the vertex groups that own the rows.
   for (int g : ctx_.map->row_groups(ti)) {
     const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-    Message m = make_message(std::max(t.r0, grp.n0), std::min(t.r1, grp.n1), B,
-                             [&](int s, int i) { return psum[static_cast<size_t>(s * rows + i - t.r0)]; });
-    send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->forward_sums(), std::move(m), ctx_.fx.acc_bits,
+    const int n0 = std::max(t.r0, grp.n0), n1 = std::min(t.r1, grp.n1);
+    send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->forward_sums(), psum.view(n0, n1, t.r0, rows),
+         ctx_.fx.acc_bits,
          fx::mix64(ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
   }
 }
@@ -74,9 +74,8 @@ void EdgePe::backward_and_hebbian(int ti) {
   gather(*resid_[k]);
   const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
-  std::vector<std::int64_t> u(static_cast<size_t>(rows) * static_cast<size_t>(B));
-  for (const Message& m : resid_[k]->messages())
-    for_each_value(m, t.r0, rows, B, [&](size_t i, fx::wide v) { u[i] = static_cast<std::int64_t>(v); });
+  TileOperand& u = u_in_;
+  u.set(*resid_[k], t.r0, rows, B);
   const size_t li = static_cast<size_t>(t.layer - 1);
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
@@ -88,16 +87,16 @@ void EdgePe::backward_and_hebbian(int ti) {
   const auto syn = static_cast<std::uint64_t>(t.synapses());
 
   if (t.layer >= 2) {  // W^T u for the previous layer's vertex groups (old weights)
-    std::vector<fx::wide>& bsum = sums_;
+    PartialSums& bsum = bsums_[k];
     dp_->backward(t, B, W, u, bsum);
     c_.macs_backward += macs;
     c_.sram_read_bits += syn * ww;
     busy(sram + ceil_div(macs, lanes) + pipe, kBackward + (static_cast<std::uint64_t>(ti) << 8));
     for (int g : ctx_.map->col_groups(ti)) {
       const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-      Message m = make_message(std::max(t.c0, grp.n0), std::min(t.c1, grp.n1), B,
-                               [&](int s, int j) { return bsum[static_cast<size_t>(s * cols + j - t.c0)]; });
-      send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->backward_sums(), std::move(m), ctx_.fx.acc_bits,
+      const int n0 = std::max(t.c0, grp.n0), n1 = std::min(t.c1, grp.n1);
+      send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->backward_sums(), bsum.view(n0, n1, t.c0, cols),
+           ctx_.fx.acc_bits,
            fx::mix64(~ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
     }
   }

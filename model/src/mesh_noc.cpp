@@ -21,7 +21,19 @@ std::uint64_t MeshNoc::transfer(int src_pe, int dst_pe, long bits, std::uint64_t
   const auto flits = static_cast<std::uint64_t>((bits + cfg_.link_width - 1) / cfg_.link_width);
   std::uint64_t head = ready;
   std::uint64_t hop = 0;
-  for (int link : map_.route(src_pe, dst_pe)) {
+  // The links of MeshMapping::route(src_pe, dst_pe) (X then Y), walked without building the list.
+  const int cols = map_.cols();
+  int r = src_pe / cols, c0 = src_pe % cols;
+  const int rb = dst_pe / cols, cb = dst_pe % cols;
+  while (c0 != cb || r != rb) {
+    int link = 0;
+    if (c0 != cb) {
+      link = (r * cols + c0) * 4 + (cb > c0 ? 0 : 1);
+      c0 += cb > c0 ? 1 : -1;
+    } else {
+      link = (r * cols + c0) * 4 + (rb > r ? 2 : 3);
+      r += rb > r ? 1 : -1;
+    }
     auto& c = links_[static_cast<size_t>(link)];
     const std::uint64_t stall = random_stall(cfg_, fx::mix64(stall_key ^ (static_cast<std::uint64_t>(link) << 40)));
     const std::uint64_t start = std::max(head + stall, free_[static_cast<size_t>(link)]);

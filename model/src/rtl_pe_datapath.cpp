@@ -100,12 +100,14 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
     dut_.out_lost(out_lost_);
   }
 
-  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, const std::vector<std::int64_t>& a,
-               std::vector<fx::wide>& psum) override {
+  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, TileOperand& in,
+               PartialSums& out) override {
+    const std::vector<std::int64_t>& a = in.raw();
     const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
     const int sb = ctx_.fx.weight.frac_bits + ctx_.fx.stalk.frac_bits - ctx_.fx.bias.frac_bits;
     // Chains (s, i), one MAC per column j; the bias enters as the chain's first accumulator value.
-    psum.resize(static_cast<size_t>(rows) * static_cast<size_t>(B));
+    out.use_wide(static_cast<size_t>(rows) * static_cast<size_t>(B));
+    std::vector<fx::wide>& psum = out.wide;
     for (int s = 0; s < B; ++s)
       for (int i = 0; i < rows; ++i)
         psum[static_cast<size_t>(s * rows + i)] = t.has_bias() ? fx::shl(b(t.r0 + i), sb) : fx::wide{0};
@@ -115,11 +117,14 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
       o.w = W(t.r0 + i, t.c0 + j);
       o.a = a[static_cast<size_t>(s * cols + j)];
     });
+    out.measure_bound();
   }
 
-  void backward(const Tile& t, int B, const IMatrix& W, const std::vector<std::int64_t>& u,
-                std::vector<fx::wide>& bsum) override {
+  void backward(const Tile& t, int B, const IMatrix& W, TileOperand& in, PartialSums& out) override {
+    const std::vector<std::int64_t>& u = in.raw();
     const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
+    out.kind = PartialSums::Kind::Wide;
+    std::vector<fx::wide>& bsum = out.wide;
     bsum.assign(static_cast<size_t>(cols) * static_cast<size_t>(B), 0);
     chain(bsum, rows, [&](size_t c, int i, Op& o) {  // chains (s, j), one MAC per row i
       const int s = static_cast<int>(c) / cols, j = static_cast<int>(c) % cols;
@@ -127,10 +132,13 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
       o.w = W(t.r0 + i, t.c0 + j);
       o.r = u[static_cast<size_t>(s * rows + i)];
     });
+    out.measure_bound();
   }
 
-  void hebbian_update(const Tile& t, int B, const std::vector<std::int64_t>& u, const std::vector<std::int64_t>& a,
-                      const IMatrix& W, const IVector& b, TileWrites& out) override {
+  void hebbian_update(const Tile& t, int B, TileOperand& u_in, TileOperand& a_in, const IMatrix& W, const IVector& b,
+                      TileWrites& out) override {
+    const std::vector<std::int64_t>& u = u_in.raw();
+    const std::vector<std::int64_t>& a = a_in.raw();
     const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
     const auto n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
     const size_t nb = t.has_bias() ? static_cast<size_t>(rows) : 0;

@@ -32,9 +32,13 @@ class EdgePe : public MeshUnit {
   std::vector<int> tiles_;
   std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
   std::vector<std::unique_ptr<Mailbox>> acts_, resid_;
-  std::vector<std::vector<std::int64_t>> a_in_;  // per tile: the activations of its columns, [s * cols + j]
+  std::vector<TileOperand> a_in_;            // per tile: the activations of its columns, [s * cols + j]
+  TileOperand u_in_;                        // the current tile's residuals, [s * rows + i]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)
-  std::vector<fx::wide> sums_;              // partial sums of the current phase (reused)
+  // Per tile: this step's forward and backward partial sums. The messages to
+  // the vertex units are views of them (mailbox.h), so they live until the
+  // same phase of the next step.
+  std::vector<PartialSums> fsums_, bsums_;
   TileWrites writes_;                       // the current update's writes (reused)
 };
 

@@ -30,7 +30,7 @@ class MeshUnit : public sc_core::sc_module {
     const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
     c_.busy_cycles += cycles;
     c_.stall_cycles += stall;
-    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase);
+    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase, ctx_.now());
     if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
   }
   // Waits until every message of the mailbox has arrived, counting the wait as stall.
@@ -41,11 +41,12 @@ class MeshUnit : public sc_core::sc_module {
     if (ctx_.trace != nullptr) trace_wait(t0);
   }
   // Sends m (value_bits per value) from PE `from` to the mailbox `box` at PE `to`, now.
-  void send(int from, int to, Mailbox& box, Message m, int value_bits, std::uint64_t stall_key) {
+  // m carries (n1 - n0) x batch values (a view of the sender's registers, mailbox.h).
+  void send(int from, int to, Mailbox& box, const Message& m, int value_bits, std::uint64_t stall_key) {
     const std::uint64_t now = ctx_.now();
-    const long bits = static_cast<long>(m.data.size()) * value_bits;
+    const long bits = static_cast<long>(m.n1 - m.n0) * static_cast<long>(ctx_.batch) * value_bits;
     const std::uint64_t arrival = ctx_.noc->transfer(from, to, bits, now, stall_key, c_);
-    box.deliver(std::move(m), arrival, now, ctx_.period);
+    box.deliver(m, arrival, now, ctx_.period);
   }
 
   // Counts a register write's flags under its class and layer.
@@ -79,10 +80,11 @@ class MeshUnit : public sc_core::sc_module {
 
   // --trace: a wait is recorded with the phase of the chunk it waited for
   // (the next busy()), which is where the unit's inputs go.
-  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase) {
+  // A chunk starting at cycle t.
+  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase, std::uint64_t t) {
     if (wait_pending_) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, phase);
     wait_pending_ = false;
-    ctx_.trace->unit_busy(id_, ctx_.now(), cycles, stall, phase);
+    ctx_.trace->unit_busy(id_, t, cycles, stall, phase);
   }
   void trace_wait(std::uint64_t t0) {
     flush_trace();
