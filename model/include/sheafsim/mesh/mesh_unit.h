@@ -30,7 +30,7 @@ class MeshUnit : public sc_core::sc_module {
     const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
     c_.busy_cycles += cycles;
     c_.stall_cycles += stall;
-    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase, ctx_.now());
+    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase);
     if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
   }
   // Waits until every message of the mailbox has arrived, counting the wait as stall.
@@ -80,11 +80,10 @@ class MeshUnit : public sc_core::sc_module {
 
   // --trace: a wait is recorded with the phase of the chunk it waited for
   // (the next busy()), which is where the unit's inputs go.
-  // A chunk starting at cycle t.
-  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase, std::uint64_t t) {
+  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase) {
     if (wait_pending_) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, phase);
     wait_pending_ = false;
-    ctx_.trace->unit_busy(id_, t, cycles, stall, phase);
+    ctx_.trace->unit_busy(id_, ctx_.now(), cycles, stall, phase);
   }
   void trace_wait(std::uint64_t t0) {
     flush_trace();

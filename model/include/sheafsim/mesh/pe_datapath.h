@@ -121,7 +121,8 @@ class PeDatapath {
 // datapath may be a SystemC module). The context outlives the datapath.
 using PeDatapathFactory = std::function<std::unique_ptr<PeDatapath>(int pe, const MeshContext& ctx)>;
 
-// The C++ datapath: exact sums in wide integers, the writes of edge_datapath.h.
+// The C++ datapath: exact sums (in doubles, 64-bit integers or __int128, as
+// this step's bounds allow), the writes of edge_datapath.h.
 std::unique_ptr<PeDatapath> make_model_datapath(const MeshContext& ctx);
 
 }  // namespace sheafsim::mesh
