@@ -12,6 +12,10 @@ set(EDGE_UNIT_PARAMS_q8  S_I=3 S_F=5  W_I=2 W_F=6  B_I=4 B_F=4   R_I=3 R_F=5   C
 set(EDGE_UNIT_PARAMS_q12 S_I=4 S_F=8  W_I=3 W_F=9  B_I=5 B_F=11  R_I=2 R_F=12  C_I=1 C_F=23 ACC_W=30)
 set(EDGE_UNIT_PARAMS_q16 S_I=4 S_F=12 W_I=4 W_F=12 B_I=4 B_F=12  R_I=4 R_F=12  C_I=1 C_F=31 ACC_W=48)
 
+# Widths of the hash-key and tag ports (the RTL defaults, passed explicitly so
+# the C++ side, which reads them from the generated headers, cannot disagree).
+set(EDGE_UNIT_COMMON STEP_W=32 IDX_W=16 TAG_W=8)
+
 # Mode encodings of the QUANT / OVF parameters (the fx::Quant / fx::Overflow
 # order); QUANT 6 / OVF 2 select the mode per operation from cfg_quant / cfg_ovf.
 set(EDGE_UNIT_QUANT_trn 0)

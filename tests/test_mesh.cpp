@@ -5,6 +5,7 @@
 // Every MeshEngine elaborates into its own SystemC context (KernelScope).
 #include <catch2/catch.hpp>
 
+#include "mesh_support.h"
 #include "sheafsim/error.h"
 #include "sheafsim/inference.h"
 #include "sheafsim/mesh/mesh_engine.h"
@@ -14,24 +15,14 @@
 using namespace sheafsim;
 using namespace sheafsim::mesh;
 using Catch::Matchers::Contains;
+using test::mesh_of;
+using test::require_same_state;
+
+const auto paraboloid = test::paraboloid_case;
+const auto deep = test::deep_case;
+using Case = test::MeshCase;
 
 namespace {
-
-struct Case {
-  std::vector<int> layers;
-  Dataset data;
-};
-
-Case paraboloid(Eigen::Index n) { return {{2, 30, 1}, make_task(Task::Paraboloid, n, 7)}; }
-
-Case deep(Eigen::Index n) {
-  // A 3-layer net on random data: several hidden layers exercise the backward sums.
-  Rng rng(11);
-  Dataset d{Matrix(3, n), Matrix(2, n)};
-  for (Eigen::Index i = 0; i < d.X.size(); ++i) d.X.data()[i] = rng.normal();
-  for (Eigen::Index i = 0; i < d.Y.size(); ++i) d.Y.data()[i] = 0.5 * rng.normal();
-  return {{3, 7, 5, 2}, d};
-}
 
 struct Run {
   Network net;
@@ -40,7 +31,7 @@ struct Run {
   std::shared_ptr<MeshEngine> engine;
 };
 
-Run train(const Case& c, const FixedConfig& cfg, long steps, int inner, const MeshConfig* mesh) {
+Run train(const test::MeshCase& c, const FixedConfig& cfg, long steps, int inner, const MeshConfig* mesh) {
   Run r;
   r.net = Network::he_init(c.layers, OutputKind::Identity, 3);
   SheafTrainOptions opt;
@@ -53,23 +44,6 @@ Run train(const Case& c, const FixedConfig& cfg, long steps, int inner, const Me
   if (mesh != nullptr) factory = mesh_stepper(*mesh, &r.engine);
   train_sheaf_fixed(r.net, c.data, nullptr, opt, cfg, {}, &r.info, &r.state, factory);
   return r;
-}
-
-void require_identical(const Run& a, const Run& b) {
-  for (size_t k = 0; k < a.net.W.size(); ++k) {
-    REQUIRE(a.net.W[k] == b.net.W[k]);  // exact: raw * 2^-f converts exactly
-    REQUIRE(a.net.b[k] == b.net.b[k]);
-    REQUIRE(a.state.z[k] == b.state.z[k]);
-    if (k + 1 < a.net.W.size()) REQUIRE(a.state.a[k] == b.state.a[k]);
-  }
-  REQUIRE(a.info.counters.to_json() == b.info.counters.to_json());
-}
-
-MeshConfig mesh_of(int rows, int cols) {
-  MeshConfig m;
-  m.rows = rows;
-  m.cols = cols;
-  return m;
 }
 
 }  // namespace
@@ -105,7 +79,7 @@ TEST_CASE("mesh training is bit-identical to the bit-accurate model", "[mesh][ex
         INFO("layers " << c.layers.size() << " mesh " << s.rows << "x" << s.cols << " tile " << s.tile_rows << "x"
                        << s.tile_cols << " K " << inner << " quant " << fx::to_string(quant));
         const Run mr = train(c, cfg, 9, inner, &m);
-        require_identical(ref, mr);
+        require_same_state(ref, mr);
         CHECK(mr.engine->timing().steps == 9);
         CHECK(mr.engine->timing().total_cycles > 0);
       }
@@ -175,7 +149,7 @@ TEST_CASE("random stalls change cycles but not results", "[mesh][stalls]") {
     s.random_stalls = seed;
     s.max_stall = 20;
     const Run stalled = train(c, cfg, 8, 2, &s);
-    require_identical(calm, stalled);
+    require_same_state(calm, stalled);
     CHECK(stalled.engine->timing().total_cycles > calm.engine->timing().total_cycles);
     cycles.push_back(stalled.engine->timing().total_cycles);
   }

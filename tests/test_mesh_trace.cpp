@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "mesh_support.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
 #include "sheafsim/inference.h"
@@ -191,19 +192,6 @@ struct Run {
   TraceSummary trace;
 };
 
-struct Case {
-  std::vector<int> layers;
-  Dataset data;
-};
-
-Case deep(Eigen::Index n) {  // [3,7,5,2]: backward sums, several hidden groups
-  Rng rng(11);
-  Dataset d{Matrix(3, n), Matrix(2, n)};
-  for (Eigen::Index i = 0; i < d.X.size(); ++i) d.X.data()[i] = rng.normal();
-  for (Eigen::Index i = 0; i < d.Y.size(); ++i) d.Y.data()[i] = 0.5 * rng.normal();
-  return {{3, 7, 5, 2}, d};
-}
-
 // A time-multiplexed 2x3 mesh with random stalls: every signal has something to show.
 MeshConfig busy_mesh() {
   MeshConfig m;
@@ -223,7 +211,7 @@ std::string temp_vcd(const std::string& tag) {
 }
 
 Run train(const MeshConfig& m, const MeshTraceOptions& trace, long steps = 7, int inner = 3) {
-  const Case c = deep(12);
+  const test::MeshCase c = test::deep_case(12);
   Run r;
   r.net = Network::he_init(c.layers, OutputKind::Identity, 3);
   SheafTrainOptions opt;
@@ -244,13 +232,7 @@ MeshTraceOptions to(const std::string& path, const std::string& window = "") {
 }
 
 void require_identical(const Run& a, const Run& b) {
-  for (size_t k = 0; k < a.net.W.size(); ++k) {
-    REQUIRE(a.net.W[k] == b.net.W[k]);
-    REQUIRE(a.net.b[k] == b.net.b[k]);
-    REQUIRE(a.state.z[k] == b.state.z[k]);
-    if (k + 1 < a.net.W.size()) REQUIRE(a.state.a[k] == b.state.a[k]);
-  }
-  REQUIRE(a.info.counters.to_json() == b.info.counters.to_json());
+  test::require_same_state(a, b);
   REQUIRE(a.engine->timing().total_cycles == b.engine->timing().total_cycles);
   REQUIRE(a.engine->timing().joint_cycles == b.engine->timing().joint_cycles);
   REQUIRE(a.engine->counters_csv() == b.engine->counters_csv());  // every unit's and link's counters
@@ -288,7 +270,7 @@ TEST_CASE("an unwritable trace file is an input error naming it; an unfinished o
   const std::string path = temp_vcd("unfinished");
   {
     std::shared_ptr<MeshEngine> engine;
-    const Case c = deep(4);
+    const test::MeshCase c = test::deep_case(4);
     Network net = Network::he_init(c.layers, OutputKind::Identity, 3);
     SheafTrainOptions opt;
     opt.steps = 2;
@@ -467,7 +449,7 @@ TEST_CASE("a trace window records exactly the whole run's waveform inside it", "
 }
 
 TEST_CASE("an inference trace has no Hebbian or update phases", "[trace][infer]") {
-  const Case c = deep(8);
+  const test::MeshCase c = test::deep_case(8);
   const Network net = Network::he_init(c.layers, OutputKind::Identity, 5);
   InferenceOptions opt;
   opt.fixed_steps = 5;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "sheafsim/energy_table.h"
+#include "mesh_support.h"
 #include "sheafsim/error.h"
 #include "sheafsim/inference.h"
 #include "sheafsim/mesh/mesh_engine.h"
@@ -307,21 +308,9 @@ namespace {
 
 using mesh::MeshConfig;
 using mesh::UnitCounters;
-
-struct Net {
-  std::vector<int> layers;
-  Dataset data;
-};
-
-Net paraboloid(Eigen::Index n) { return {{2, 30, 1}, make_task(Task::Paraboloid, n, 7)}; }
-
-Net deep(Eigen::Index n) {
-  Rng rng(11);
-  Dataset d{Matrix(3, n), Matrix(2, n)};
-  for (Eigen::Index i = 0; i < d.X.size(); ++i) d.X.data()[i] = rng.normal();
-  for (Eigen::Index i = 0; i < d.Y.size(); ++i) d.Y.data()[i] = 0.5 * rng.normal();
-  return {{3, 7, 5, 2}, d};
-}
+using Net = test::MeshCase;
+const auto paraboloid = test::paraboloid_case;
+const auto deep = test::deep_case;
 
 std::shared_ptr<mesh::MeshEngine> run_mesh(const Net& c, const FixedConfig& cfg, long steps, int inner,
                                            const MeshConfig& m) {

@@ -118,22 +118,6 @@ FixedRunInfo MeshEngine::run_info() const {
 }
 
 namespace {
-void add(UnitCounters& t, const UnitCounters& c) {
-  t.macs_forward += c.macs_forward;
-  t.macs_backward += c.macs_backward;
-  t.macs_hebbian += c.macs_hebbian;
-  t.adds += c.adds;
-  t.register_writes += c.register_writes;
-  t.sram_read_bits += c.sram_read_bits;
-  t.sram_write_bits += c.sram_write_bits;
-  t.flits_sent += c.flits_sent;
-  t.flit_hops += c.flit_hops;
-  t.messages_sent += c.messages_sent;
-  t.busy_cycles += c.busy_cycles;
-  t.stall_cycles += c.stall_cycles;
-  t.saturations += c.saturations;
-  t.lost_updates += c.lost_updates;
-}
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 }  // namespace
 
@@ -141,13 +125,13 @@ TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : Tra
 
 UnitCounters MeshEngine::pe_totals() const {
   UnitCounters t;
-  for (const auto& p : pes_) add(t, p->counters());
+  for (const auto& p : pes_) t += p->counters();
   return t;
 }
 
 UnitCounters MeshEngine::vertex_totals() const {
   UnitCounters t;
-  for (const auto& u : units_) add(t, u->counters());
+  for (const auto& u : units_) t += u->counters();
   return t;
 }
 

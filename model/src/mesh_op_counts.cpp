@@ -9,30 +9,7 @@ namespace {
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 std::uint64_t u(long long v) { return static_cast<std::uint64_t>(v); }
 
-void add(UnitCounters& t, const UnitCounters& c) {
-  t.macs_forward += c.macs_forward;
-  t.macs_backward += c.macs_backward;
-  t.macs_hebbian += c.macs_hebbian;
-  t.adds += c.adds;
-  t.register_writes += c.register_writes;
-  t.sram_read_bits += c.sram_read_bits;
-  t.sram_write_bits += c.sram_write_bits;
-  t.flits_sent += c.flits_sent;
-  t.flit_hops += c.flit_hops;
-  t.messages_sent += c.messages_sent;
-  t.busy_cycles += c.busy_cycles;
-  t.stall_cycles += c.stall_cycles;
-  t.saturations += c.saturations;
-  t.lost_updates += c.lost_updates;
-}
 
-UnitCounters times(UnitCounters c, std::uint64_t k) {
-  for (std::uint64_t* f : {&c.macs_forward, &c.macs_backward, &c.macs_hebbian, &c.adds, &c.register_writes,
-                           &c.sram_read_bits, &c.sram_write_bits, &c.flits_sent, &c.flit_hops, &c.messages_sent,
-                           &c.busy_cycles, &c.stall_cycles, &c.saturations, &c.lost_updates})
-    *f *= k;
-  return c;
-}
 
 // Overlap of [a0, a1) and [b0, b1).
 std::uint64_t overlap(int a0, int a1, int b0, int b1) { return u(std::max(0, std::min(a1, b1) - std::max(a0, b0))); }
@@ -41,13 +18,13 @@ std::uint64_t overlap(int a0, int a1, int b0, int b1) { return u(std::max(0, std
 
 UnitCounters MeshStepCounts::pe_totals() const {
   UnitCounters t;
-  for (const UnitCounters& c : pes) add(t, c);
+  for (const UnitCounters& c : pes) t += c;
   return t;
 }
 
 UnitCounters MeshStepCounts::vertex_totals() const {
   UnitCounters t;
-  for (const UnitCounters& c : groups) add(t, c);
+  for (const UnitCounters& c : groups) t += c;
   return t;
 }
 
@@ -61,8 +38,8 @@ MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
   pes.resize(std::max(pes.size(), o.pes.size()));
   groups.resize(std::max(groups.size(), o.groups.size()));
   link_flits.resize(std::max(link_flits.size(), o.link_flits.size()), 0);
-  for (size_t i = 0; i < o.pes.size(); ++i) add(pes[i], o.pes[i]);
-  for (size_t i = 0; i < o.groups.size(); ++i) add(groups[i], o.groups[i]);
+  for (size_t i = 0; i < o.pes.size(); ++i) pes[i] += o.pes[i];
+  for (size_t i = 0; i < o.groups.size(); ++i) groups[i] += o.groups[i];
   for (size_t i = 0; i < o.link_flits.size(); ++i) link_flits[i] += o.link_flits[i];
   bias_writeback_sram_read_bits += o.bias_writeback_sram_read_bits;
   bias_writeback_sram_write_bits += o.bias_writeback_sram_write_bits;
@@ -71,8 +48,8 @@ MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
 
 MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
   MeshStepCounts s = *this;
-  for (UnitCounters& c : s.pes) c = times(c, k);
-  for (UnitCounters& c : s.groups) c = times(c, k);
+  for (UnitCounters& c : s.pes) c *= k;
+  for (UnitCounters& c : s.groups) c *= k;
   for (std::uint64_t& f : s.link_flits) f *= k;
   s.bias_writeback_sram_read_bits *= k;
   s.bias_writeback_sram_write_bits *= k;

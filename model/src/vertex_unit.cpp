@@ -67,7 +67,7 @@ void accumulate(const Message& m, int base, size_t ld, int B, T* acc) {
   }
 }
 
-bool simd_ok(const FixedConfig& f) { return f.quant != fx::Quant::Stoch && simd::exact_doubles_ok(); }
+bool simd_ok(const FixedConfig& f) { return f.quant != fx::Quant::Stoch && xd::exact_doubles_ok(); }
 }  // namespace
 
 VertexUnit::VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx)

@@ -2,12 +2,12 @@
 #include "sheafsim/vertex_datapath.h"
 
 #include <algorithm>
-#include <cfenv>
 #include <cmath>
 #include <cstdlib>
 #include <type_traits>
 
 #include "fixed_kernels.h"
+#include "sheafsim/fixed_modes.h"
 #include "sheafsim/activation.h"
 
 namespace sheafsim {
@@ -19,45 +19,9 @@ namespace {
 
 std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
 
-template <fx::Quant Q>
-using QuantTag = std::integral_constant<fx::Quant, Q>;
-
-// Calls f with the rounding mode as a compile-time constant, so the hot loops
-// round in straight-line code. Stoch stays a run-time path (it needs the
-// random bits of each rounding).
-template <typename F>
-decltype(auto) with_quant(fx::Quant q, F&& f) {
-  switch (q) {
-    case fx::Quant::Trn: return f(QuantTag<fx::Quant::Trn>{});
-    case fx::Quant::TrnZero: return f(QuantTag<fx::Quant::TrnZero>{});
-    case fx::Quant::Rnd: return f(QuantTag<fx::Quant::Rnd>{});
-    case fx::Quant::RndZero: return f(QuantTag<fx::Quant::RndZero>{});
-    case fx::Quant::RndConv: return f(QuantTag<fx::Quant::RndConv>{});
-    case fx::Quant::Stoch: break;
-  }
-  return f(QuantTag<fx::Quant::Stoch>{});
-}
-
-template <fx::Overflow O>
-using OverflowTag = std::integral_constant<fx::Overflow, O>;
-
-// Calls f with both modes as compile-time constants, for the exact-double
-// kernels (every mode but Stoch, which has no fast path).
-template <typename F>
-decltype(auto) with_fast_modes(fx::Quant q, fx::Overflow o, F&& f) {
-  auto ov = [&](auto qt) -> decltype(auto) {
-    if (o == fx::Overflow::Sat) return f(qt, OverflowTag<fx::Overflow::Sat>{});
-    return f(qt, OverflowTag<fx::Overflow::Wrap>{});
-  };
-  switch (q) {
-    case fx::Quant::Trn: return ov(QuantTag<fx::Quant::Trn>{});
-    case fx::Quant::TrnZero: return ov(QuantTag<fx::Quant::TrnZero>{});
-    case fx::Quant::Rnd: return ov(QuantTag<fx::Quant::Rnd>{});
-    case fx::Quant::RndZero: return ov(QuantTag<fx::Quant::RndZero>{});
-    case fx::Quant::RndConv: case fx::Quant::Stoch: break;  // Stoch never gets here (fast_enabled)
-  }
-  return ov(QuantTag<fx::Quant::RndConv>{});
-}
+using fx::QuantTag;
+using fx::with_det_modes;
+using fx::with_quant;
 
 // ---- Exact-double fast path ----------------------------------------------------
 //
@@ -642,19 +606,9 @@ double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams
 // ---- Exact-double fast path (see the comment at the top of this file) ---------
 
 bool FixedArith::fast_enabled(Workspace& ws) {
-#ifdef __FAST_MATH__
-  return false;  // the exact-double kernels rely on IEEE semantics (no reassociation)
-#endif
-  if (!fxk::kExactDoubleOk) return false;
   if (cfg_.quant == fx::Quant::Stoch) return false;  // needs random bits per rounding: general path
-  if (ws.fast.round_stamp != stamp()) {
-    // The kernels' rounding (fixed_kernels.h) is round-to-nearest-even only in
-    // the default IEEE rounding mode. On x86, glibc's fegetround reads the x87
-    // control word only; the SSE unit's (MXCSR bits 13-14) is checked too.
-    ws.fast.round_ok = std::fegetround() == FE_TONEAREST;
-#if defined(__SSE2__)
-    ws.fast.round_ok = ws.fast.round_ok && (_mm_getcsr() & 0x6000u) == 0;
-#endif
+  if (ws.fast.round_stamp != stamp()) {  // the environment is read once per step
+    ws.fast.round_ok = xd::exact_doubles_ok();
     ws.fast.round_stamp = stamp();
   }
   return ws.fast.round_ok;
@@ -764,7 +718,7 @@ bool FixedArith::residual_fast(Workspace& ws, int k, const FixedNetwork& net, co
   // First without the clamp; if any value left the residual register, again
   // with it (the inputs are unchanged, only Ud is rewritten).
   auto run = [&](auto fit_tag) {
-    return with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+    return with_det_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
       constexpr fx::Quant Q = decltype(q)::value;
       constexpr fx::Overflow O = decltype(o)::value;
       constexpr bool kFit = decltype(fit_tag)::value;
@@ -877,7 +831,7 @@ bool FixedArith::update_hidden_fast(Workspace& ws, int k, FixedState& st, const 
   P.R = fxk::Range::of(cfg_.stalk);
   IMatrix& Z = st.z[li];
   IMatrix& A = st.a[li];
-  const fxk::Counts c = with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+  const fxk::Counts c = with_det_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
     constexpr fx::Quant Q = decltype(q)::value;
     constexpr fx::Overflow O = decltype(o)::value;
     std::int64_t* const z = Z.data();
@@ -924,7 +878,7 @@ bool FixedArith::update_output_fast(Workspace& ws, FixedState& st, const StepPar
   for (Eigen::Index i = 0; i < n; ++i)
     F.g[static_cast<size_t>(i)] = u[i] * su + static_cast<double>(static_cast<std::int64_t>(ws.g_out[static_cast<size_t>(i)])) * sg;
   const double cs = std::ldexp(-static_cast<double>(s_raw_), -d);
-  const fxk::Counts c = with_fast_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
+  const fxk::Counts c = with_det_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
     constexpr fx::Quant Q = decltype(q)::value;
     constexpr fx::Overflow O = decltype(o)::value;
     const fxk::Range R = fxk::Range::of(cfg_.stalk);

@@ -20,6 +20,7 @@
 
 #include "sheafsim/edge_datapath.h"
 #include "sheafsim/fixed_config.h"
+#include "sheafsim/fixed_modes.h"
 #include "sheafsim/fixed_point.h"
 
 namespace sheafsim::mesh::fast {
@@ -78,47 +79,11 @@ uwide block_max_abs(const Mat& M, Eigen::Index r0, Eigen::Index n, Eigen::Index 
 // The largest magnitude of a register of width w.
 inline uwide reg_max(int width) { return pow2(width - 1); }
 
-// ---- The rounding and overflow modes as compile-time constants ----------------
-
-template <fx::Quant Q>
-using QuantTag = std::integral_constant<fx::Quant, Q>;
-template <fx::Overflow O>
-using OverflowTag = std::integral_constant<fx::Overflow, O>;
-
-// Calls f(QuantTag, OverflowTag) with the run's modes, so the loops round in straight-line code.
-template <typename F>
-decltype(auto) with_modes(fx::Quant q, fx::Overflow o, F&& f) {
-  auto ov = [&](auto qt) -> decltype(auto) {
-    if (o == fx::Overflow::Sat) return f(qt, OverflowTag<fx::Overflow::Sat>{});
-    return f(qt, OverflowTag<fx::Overflow::Wrap>{});
-  };
-  switch (q) {
-    case fx::Quant::Trn: return ov(QuantTag<fx::Quant::Trn>{});
-    case fx::Quant::TrnZero: return ov(QuantTag<fx::Quant::TrnZero>{});
-    case fx::Quant::Rnd: return ov(QuantTag<fx::Quant::Rnd>{});
-    case fx::Quant::RndZero: return ov(QuantTag<fx::Quant::RndZero>{});
-    case fx::Quant::RndConv: return ov(QuantTag<fx::Quant::RndConv>{});
-    case fx::Quant::Stoch: break;
-  }
-  return ov(QuantTag<fx::Quant::Stoch>{});
-}
-
-// The same for the deterministic modes only (a caller that has excluded Stoch).
-template <typename F>
-decltype(auto) with_det_modes(fx::Quant q, fx::Overflow o, F&& f) {
-  auto ov = [&](auto qt) -> decltype(auto) {
-    if (o == fx::Overflow::Sat) return f(qt, OverflowTag<fx::Overflow::Sat>{});
-    return f(qt, OverflowTag<fx::Overflow::Wrap>{});
-  };
-  switch (q) {
-    case fx::Quant::Trn: return ov(QuantTag<fx::Quant::Trn>{});
-    case fx::Quant::TrnZero: return ov(QuantTag<fx::Quant::TrnZero>{});
-    case fx::Quant::Rnd: return ov(QuantTag<fx::Quant::Rnd>{});
-    case fx::Quant::RndZero: return ov(QuantTag<fx::Quant::RndZero>{});
-    case fx::Quant::RndConv: case fx::Quant::Stoch: break;  // Stoch: never (the caller's check)
-  }
-  return ov(QuantTag<fx::Quant::RndConv>{});
-}
+// The rounding and overflow modes as compile-time constants (sheafsim/fixed_modes.h).
+using fx::OverflowTag;
+using fx::QuantTag;
+using fx::with_det_modes;
+using fx::with_modes;
 
 // Calls f(std::bool_constant<b>).
 template <typename F>

@@ -16,6 +16,22 @@ struct UnitCounters {
   std::uint64_t saturations = 0, lost_updates = 0;
 
   std::uint64_t macs() const { return macs_forward + macs_backward + macs_hebbian; }
+
+  // Every counter, for sums and scalings.
+  static constexpr std::uint64_t UnitCounters::*kFields[] = {
+      &UnitCounters::macs_forward,  &UnitCounters::macs_backward,   &UnitCounters::macs_hebbian,
+      &UnitCounters::adds,          &UnitCounters::register_writes, &UnitCounters::sram_read_bits,
+      &UnitCounters::sram_write_bits, &UnitCounters::flits_sent,    &UnitCounters::flit_hops,
+      &UnitCounters::messages_sent, &UnitCounters::busy_cycles,     &UnitCounters::stall_cycles,
+      &UnitCounters::saturations,   &UnitCounters::lost_updates};
+  UnitCounters& operator+=(const UnitCounters& o) {
+    for (auto f : kFields) this->*f += o.*f;
+    return *this;
+  }
+  UnitCounters& operator*=(std::uint64_t k) {
+    for (auto f : kFields) this->*f *= k;
+    return *this;
+  }
 };
 
 struct LinkCounters {
