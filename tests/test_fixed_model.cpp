@@ -271,3 +271,30 @@ TEST_CASE("fixed point with sigmoid and softmax outputs: inference and training"
     CHECK(info.counters.saturations[static_cast<size_t>(FxClass::Output)][1] == 0);
   }
 }
+
+TEST_CASE("the 64-bit register write equals the wide one for every shift, including left shifts",
+          "[fixed-model][quantize]") {
+  // A residual register may carry more fractional bits than weight x stalk
+  // (Q3.13 against Q3.5 x Q3.5): the write is then an exact left shift.
+  const fx::FixedFormat f = fx::parse_format("Q3.13", "residual");
+  const fx::Quant quant = GENERATE(fx::Quant::Trn, fx::Quant::RndConv, fx::Quant::Stoch);
+  const fx::Overflow ov = GENERATE(fx::Overflow::Sat, fx::Overflow::Wrap);
+  long compared = 0;
+  for (int frac_in = 0; frac_in <= 30; ++frac_in) {
+    for (std::int64_t v : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{5}, std::int64_t{-37},
+                           std::int64_t{1000}, std::int64_t{-123456}, std::int64_t{1} << 40}) {
+      bool o64 = false, o128 = false;
+      const std::int64_t a = fx::quantize64(v, frac_in, f, quant, ov, &o64, 0x9e3779b97f4a7c15ULL);
+      const std::int64_t b = fx::quantize(fx::wide{v}, frac_in, f, quant, ov, &o128, 0x9e3779b97f4a7c15ULL);
+      INFO("v " << v << " frac_in " << frac_in);
+      REQUIRE(a == b);
+      REQUIRE(o64 == o128);
+      ++compared;
+    }
+  }
+  CHECK(compared == 31 * 8);
+  // 5 at 10 fractional bits is 5 << 3 at 13: exact, whatever the mode.
+  bool o = false;
+  CHECK(fx::quantize64(5, 10, f, quant, ov, &o) == 40);
+  CHECK_FALSE(o);
+}

@@ -475,14 +475,15 @@ TEST_CASE("analytic mesh counts equal the SystemC model's counters exactly", "[o
         CHECK(pe.macs_backward == ops.macs(MacRole::Backward));
         CHECK(pe.macs_hebbian == ops.macs(MacRole::Gradient));
         CHECK(pe.register_writes + vu.register_writes == ops.total(Op::RegisterWrite));
-        // The biases' write-back traffic (b and its accumulator read, b written), which
-        // edge_pe.cpp does not count, is kept apart: sum_l n_l (wb + acc) and n_l wb per joint step.
-        std::uint64_t neurons = 0;
-        for (size_t l = 1; l < c.layers.size(); ++l) neurons += static_cast<std::uint64_t>(c.layers[l]);
+        // The write-back traffic of a joint step: every weight and bias with its
+        // accumulator, spilled (written) then read; sum_l n_l (n_{l-1} (ww + acc) + wb + acc).
+        std::uint64_t wb_bits = 0;
+        for (size_t l = 1; l < c.layers.size(); ++l)
+          wb_bits += static_cast<std::uint64_t>(c.layers[l]) *
+                     static_cast<std::uint64_t>(c.layers[l - 1] * (cfg.weight.width() + cfg.acc_bits) +
+                                                cfg.bias.width() + cfg.acc_bits);
         const auto J = static_cast<std::uint64_t>(steps / K);
-        CHECK(a.bias_writeback_sram_read_bits ==
-              J * neurons * static_cast<std::uint64_t>(cfg.bias.width() + cfg.acc_bits));
-        CHECK(a.bias_writeback_sram_write_bits == J * neurons * static_cast<std::uint64_t>(cfg.bias.width()));
+        CHECK(pe.sram_write_bits == J * wb_bits);
       }
     }
   }
@@ -552,15 +553,14 @@ TEST_CASE("mesh counts by hand: [2,3,1] on a 1x2 mesh", "[ops][mesh]") {
   CHECK(d.groups[2].register_writes == 4 + 4);
   CHECK(d.groups[2].flits_sent == 0);
   CHECK(d.link_flits_total() == 24);
-  // Joint step: + Hebbian 24 + 12 MACs, bias sums 12 + 4, writes 9 + 4, H and W read, W written,
+  // Joint step: + Hebbian 24 + 12 MACs, bias sums 12 + 4, writes 9 + 4; the 9 weight and
+  // 4 bias sums spilled to SRAM, read back with their parameters, the parameters written;
   // and layer 1's residuals go back to PE 0 (local: no flits).
   CHECK(j.pe_totals().macs_hebbian == 36);
   CHECK(j.pe_totals().adds == d.pe_totals().adds + 16);
   CHECK(j.pe_totals().register_writes == 13);
-  CHECK(j.pe_totals().sram_read_bits == d.pe_totals().sram_read_bits + 9 * (48 + 16));
-  CHECK(j.pe_totals().sram_write_bits == 9 * 16);
-  CHECK(j.bias_writeback_sram_read_bits == 4 * (16 + 48));
-  CHECK(j.bias_writeback_sram_write_bits == 4 * 16);
+  CHECK(j.pe_totals().sram_read_bits == d.pe_totals().sram_read_bits + 13 * (48 + 16));
+  CHECK(j.pe_totals().sram_write_bits == 13 * (48 + 16));
   CHECK(j.link_flits_total() == 24);
   // Busy cycles of PE 0 on a diffusion step, 4 lanes: sram 1 + ceil(24 / 4) + pipeline 3.
   CHECK(d.pes[0].busy_cycles == 10);

@@ -3,7 +3,11 @@
 #   tools/bootstrap.sh demo   install what is missing, build, run the default demo
 #   tools/bootstrap.sh test   install what is missing, build, run every test
 #   tools/bootstrap.sh build  install what is missing and build only
-# Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc).
+#   tools/bootstrap.sh robust install what is missing, build the asan-ubsan preset
+#                             (build-asan/) and run every test under AddressSanitizer
+#                             + UBSan, then fuzz every parser briefly (tools/fuzz.sh)
+# Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc),
+#   FUZZ_SECONDS (robust: seconds per fuzz target, default 12).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -52,5 +56,14 @@ case "$what" in
     build
     ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure
     ;;
-  *) echo "usage: tools/bootstrap.sh demo|test|build" >&2; exit 2 ;;
+  robust)
+    # Sanitizers: everything (library, CLI, SystemC model, verilated RTL, tests)
+    # with -fsanitize=address,undefined; suppressions in tests/sanitizers/.
+    cmake --preset asan-ubsan >/dev/null
+    cmake --build --preset asan-ubsan -j "$jobs"
+    ctest --preset asan-ubsan -j "$jobs"
+    # Fuzzing: every parser from its seed corpus (docs/reliability.md).
+    tools/fuzz.sh "${FUZZ_SECONDS:-12}"
+    ;;
+  *) echo "usage: tools/bootstrap.sh demo|test|build|robust" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tools/tune_digits.sh: choose the step sizes of sheaf and SGD training on the
-# handwritten-digits task ([64,32,10], softmax) on the VALIDATION split.
+# tools/tune_digits.sh: choose the step sizes of sheaf, SGD and SID training on
+# the handwritten-digits task ([64,32,10], softmax) on the VALIDATION split.
 #
 #   tools/tune_digits.sh                   # the grid of docs/validation.md ("Digits")
 #   SHEAF_DT="0.05 0.1" SGD_LR="0.5" tools/tune_digits.sh    # another grid
@@ -11,9 +11,9 @@
 # split is never written, read or looked at here. For every grid point it
 # prints the final validation accuracy and cross-entropy, then the best point
 # per method (highest validation accuracy; ties go to the lower validation
-# cross-entropy). The chosen values go into configs/digits-sheaf.toml and
-# configs/digits-sgd.toml by hand; the final runs (docs/validation.md) train
-# with them and report the test split once.
+# cross-entropy). The chosen values go into configs/digits-sheaf.toml,
+# configs/digits-sgd.toml and configs/digits-sid.toml by hand; the final runs
+# (docs/validation.md) train with them and report the test split once.
 #
 # Needs python3-sklearn (or SHEAFSIM_DIGITS / DIGITS_FILE naming digits.csv.gz).
 # Environment (defaults in brackets):
@@ -24,9 +24,11 @@
 #   SHEAF_DT    sheaf --dt values [0.02 0.05 0.1 0.15 0.2 0.3]
 #   SHEAF_BETA_X sheaf --beta values as multiples of 1/n_train [0.25 0.5 1 2 4]
 #   SGD_LR      SGD --lr values [0.05 0.1 0.2 0.5 1 2]
+#   SID_LR      SID --lr values [0.05 0.1 0.2 0.3 0.4 0.5] (alpha, modules, width: sid.md's defaults)
 #   (an empty list skips that method: SGD_LR= tools/tune_digits.sh)
 #   ARITH_ARGS  extra options for the sheaf runs, e.g. "--arith fixed --fixed-config configs/fixed-16bit.toml"
-# About 30 sheaf and 6 SGD runs of 5000 steps: 5 to 10 minutes on two cores.
+# About 30 sheaf, 6 SGD and 6 SID runs of 5000 steps: 5 to 10 minutes on two cores for
+# sheaf and SGD; a SID run costs about 11 SGD runs (a larger network: `sheafsim ops --method sid`).
 # A run that diverges (non-finite loss) is listed as "diverged" with its accuracy.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +38,7 @@ STEPS=${STEPS:-5000}
 SHEAF_DT=${SHEAF_DT-"0.02 0.05 0.1 0.15 0.2 0.3"}
 SHEAF_BETA_X=${SHEAF_BETA_X-"0.25 0.5 1 2 4"}
 SGD_LR=${SGD_LR-"0.05 0.1 0.2 0.5 1 2"}
+SID_LR=${SID_LR-"0.05 0.1 0.2 0.3 0.4 0.5"}
 ARITH_ARGS=${ARITH_ARGS:-}
 [ -x "$S" ] || { echo "tune_digits: $S is not an executable (build first or set SHEAFSIM)" >&2; exit 2; }
 mkdir -p "$OUT"
@@ -81,9 +84,12 @@ done
 for lr in $SGD_LR; do
   run sgd "lr=$lr" --method sgd --lr "$lr"
 done
+for lr in $SID_LR; do
+  run sid "lr=$lr" --method sid --lr "$lr"
+done
 
 echo "# best per method (validation accuracy, then validation cross-entropy)"
-for m in sheaf sgd; do
+for m in sheaf sgd sid; do
   awk -F'\t' -v m="$m" 'NR > 1 && $1 == m && $4 != "diverged"' "$table" | sort -t$'\t' -k3,3gr -k4,4g | head -1 |
     awk -F'\t' '{printf "best %s: %s  (validation accuracy %s, cross-entropy %s)\n", $1, $2, $3, $4}'
 done

@@ -126,10 +126,13 @@ void EdgePe::backward_and_hebbian(int ti) {
   }
   c_.macs_hebbian += macs;
   c_.register_writes += writes;
-  // The accumulators stay in registers over the batch, then go through the
-  // update unit: read H and W, write W.
-  c_.sram_read_bits += syn * (acc + ww);
-  c_.sram_write_bits += syn * ww;
+  // A sum accumulates in a lane register over the batch and is spilled to its
+  // SRAM slot (MeshMapping reserves one per synapse and bias); the update
+  // unit then reads it with the parameter and writes the parameter back.
+  const std::uint64_t bias_bits =
+      t.has_bias() ? static_cast<std::uint64_t>(rows) * (acc + static_cast<std::uint64_t>(ctx_.fx.bias.width())) : 0;
+  c_.sram_read_bits += syn * (acc + ww) + bias_bits;
+  c_.sram_write_bits += syn * (acc + ww) + bias_bits;
   busy(ceil_div(macs, lanes) + pipe, kHebbian + (static_cast<std::uint64_t>(ti) << 8));
   busy(sram + ceil_div(writes, lanes) + pipe, kUpdate + (static_cast<std::uint64_t>(ti) << 8));
 }

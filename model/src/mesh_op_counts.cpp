@@ -41,8 +41,6 @@ MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
   for (size_t i = 0; i < o.pes.size(); ++i) pes[i] += o.pes[i];
   for (size_t i = 0; i < o.groups.size(); ++i) groups[i] += o.groups[i];
   for (size_t i = 0; i < o.link_flits.size(); ++i) link_flits[i] += o.link_flits[i];
-  bias_writeback_sram_read_bits += o.bias_writeback_sram_read_bits;
-  bias_writeback_sram_write_bits += o.bias_writeback_sram_write_bits;
   return *this;
 }
 
@@ -51,8 +49,6 @@ MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
   for (UnitCounters& c : s.pes) c *= k;
   for (UnitCounters& c : s.groups) c *= k;
   for (std::uint64_t& f : s.link_flits) f *= k;
-  s.bias_writeback_sram_read_bits *= k;
-  s.bias_writeback_sram_write_bits *= k;
   return s;
 }
 
@@ -106,19 +102,19 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
       }
     }
     if (!joint) continue;
-    // Hebbian sums over the batch, then the write-back of every weight and bias:
-    // read H and W, write W (the biases' b, h reads and b write are not counted by edge_pe.cpp).
+    // Hebbian sums over the batch, spilled to SRAM (H, h written), then the
+    // write-back of every weight and bias: read H, W and h, b; write W and b.
     std::uint64_t writes = syn;
+    std::uint64_t bias_bits = 0;
     if (t.has_bias()) {
       c.adds += rows * B;
       writes += rows;
-      r.bias_writeback_sram_read_bits += rows * (wb + acc);
-      r.bias_writeback_sram_write_bits += rows * wb;
+      bias_bits = rows * (wb + acc);
     }
     c.macs_hebbian += macs;
     c.register_writes += writes;
-    c.sram_read_bits += syn * (acc + ww);
-    c.sram_write_bits += syn * ww;
+    c.sram_read_bits += syn * (acc + ww) + bias_bits;
+    c.sram_write_bits += syn * (acc + ww) + bias_bits;
     c.busy_cycles += ceil_div(macs, lanes) + pipe;
     c.busy_cycles += sram + ceil_div(writes, lanes) + pipe;
   }

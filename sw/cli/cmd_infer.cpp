@@ -10,6 +10,8 @@
 #include "sheafsim/inference.h"
 #include "sheafsim/network_io.h"
 #include "sheafsim/report_json.h"
+#include "sheafsim/resource_limits.h"
+#include "resource_options.h"
 #include "sheafsim/settings.h"
 #include "toml_config.h"
 
@@ -29,6 +31,14 @@ void run_infer(const InferOpts& o) {
   const Network net = read_network(o.net);
   const Dataset data = read_csv(o.input);
   check_compatible(net, data, false, o.input);
+  {  // the stalks, plus every stalk of every sample in the report (about 96 bytes a number as JSON and text)
+    const RunSize rs{net.layers, data.size(), 0, o.fx.fixed(), o.fx.compare_float, 0};
+    check_index_range(rs);
+    double neurons = 0;
+    for (int n : net.layers) neurons += n;
+    check_memory(run_bytes(rs) + 96.0 * neurons * static_cast<double>(data.size()),
+                 fmt::format("inference of [{}] on {} samples", fmt::join(net.layers, ","), data.size()));
+  }
   InferenceOptions opt;
   opt.alpha = o.alpha;
   opt.dt = o.dt;
@@ -120,6 +130,7 @@ void register_infer(CLI::App& app) {
   auto o = std::make_shared<InferOpts>();
   CLI::App* sub = app.add_subcommand("infer", "Relax the stalks by sheaf diffusion with the input pinned");
   add_config_option(*sub);
+  add_resource_options(*sub);
   sub->add_option("--net", o->net, "Network JSON file")->required();
   sub->add_option("--input", o->input, "Input CSV (x0.. columns; y columns ignored)")->required();
   sub->add_option("--alpha", o->alpha, "Stalk rate alpha")->capture_default_str();

@@ -55,13 +55,11 @@ json counts_json(const OpCounts& c, const ops::EnergyTable& table) {
   return j;
 }
 
-// The mesh counts of one phase, with the SRAM totals corrected by the biases'
-// write-back traffic (edge_pe.cpp does not count it; docs/ops.md) and their energy.
+// The mesh counts of one phase and their energy.
 json mesh_phase_json(const mesh::MeshStepCounts& m, const mesh::MeshConfig& mc, std::uint64_t single_tile_adds,
                      double arithmetic_pJ, const ops::EnergyTable& table, int acc_bits) {
   const mesh::UnitCounters pe = m.pe_totals(), vu = m.vertex_totals();
-  const std::uint64_t rd = pe.sram_read_bits + m.bias_writeback_sram_read_bits;
-  const std::uint64_t wr = pe.sram_write_bits + m.bias_writeback_sram_write_bits;
+  const std::uint64_t rd = pe.sram_read_bits, wr = pe.sram_write_bits;
   const std::uint64_t hops = pe.flit_hops + vu.flit_hops;
   const std::uint64_t extra_adds = vu.adds > single_tile_adds ? vu.adds - single_tile_adds : 0;
   std::uint64_t busy_max = 0;
@@ -73,8 +71,6 @@ json mesh_phase_json(const mesh::MeshStepCounts& m, const mesh::MeshConfig& mc, 
   return {{"pe_totals", mesh::counters_json(pe)},
           {"vertex_totals", mesh::counters_json(vu)},
           {"link_flits", m.link_flits_total()},
-          {"bias_writeback_sram_read_bits", m.bias_writeback_sram_read_bits},
-          {"bias_writeback_sram_write_bits", m.bias_writeback_sram_write_bits},
           {"sram_read_bits", rd},
           {"sram_write_bits", wr},
           {"flit_hops", hops},

@@ -16,35 +16,19 @@
 #include "sheafsim/file_io.h"
 #include "sheafsim/network_io.h"
 #include "sheafsim/report_json.h"
+#include "sheafsim/resource_limits.h"
+#include "resource_options.h"
 #include "sheafsim/settings.h"
 #include "sheafsim/sgd_trainer.h"
+#include "train_sid.h"
 #include "sheafsim/sheaf_trainer.h"
 #include "sheafsim/tasks.h"
 #include "toml_config.h"
+#include "train_options.h"
 
 namespace sheafsim::cli {
 
 namespace {
-
-struct TrainOpts {
-  // network: a file, or a shape to He-initialise
-  std::string net, layers, output = "identity";
-  std::uint64_t init_seed = 0;
-  // data: files, or a synthetic task
-  std::string data, test, task, digits_file;
-  long n_train = 300, n_test = 100;
-  std::uint64_t data_seed = 42;
-  // method and its settings
-  std::string method = "sheaf", stalk_init = "auto", reinit = "auto";
-  double alpha = 1.0, beta = kNaN, dt = 0.005, lr = 0.005;
-  long steps = -1, epoch_steps = 1000, log_every = 1000;
-  int inner = 1;
-  std::uint64_t seed = 42;
-  std::string out_net, report;
-  FixedOptions fx;
-  bool simulate = false;  // `simulate`: the same run on the SystemC mesh
-  MeshOptions mesh;
-};
 
 // Closes the --trace file after the run: its JSON for the report (null without
 // a trace), and a warning when the window starts after the run ended.
@@ -73,6 +57,8 @@ void add_trace_rows(const nlohmann::json& trace, std::vector<StatRow>& rows) {
   rows.push_back({"trace_value_changes", fmt::format("{}", trace["value_changes"].get<std::uint64_t>())});
 }
 
+}  // namespace
+
 Network load_network(const TrainOpts& o, nlohmann::json& source) {
   if (!o.net.empty() == !o.layers.empty()) throw InputError("give exactly one of --net FILE or --layers n0,...,nL");
   if (!o.net.empty()) {
@@ -80,7 +66,9 @@ Network load_network(const TrainOpts& o, nlohmann::json& source) {
     return read_network(o.net);
   }
   source = {{"layers", o.layers}, {"output", o.output}, {"init", "he"}, {"init_seed", o.init_seed}};
-  return Network::he_init(parse_layers(o.layers), parse_output_kind(o.output), o.init_seed);
+  const std::vector<int> layers = parse_layers(o.layers);
+  check_memory(network_bytes(layers), fmt::format("the network --layers {}", o.layers));  // before allocating it
+  return Network::he_init(layers, parse_output_kind(o.output), o.init_seed);
 }
 
 void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json& source) {
@@ -124,6 +112,8 @@ void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json
   source = {{"task", o.task}, {"n_train", o.n_train}, {"n_test", o.n_test}, {"data_seed", o.data_seed}};
 }
 
+namespace {
+
 void run_train(const TrainOpts& o) {
   nlohmann::json net_source, data_source;
   Network net = load_network(o, net_source);
@@ -132,11 +122,14 @@ void run_train(const TrainOpts& o) {
   check_compatible(net, train, true, o.data.empty() ? "--task data" : o.data);
   const bool has_test = test.size() > 0;
   if (has_test) check_compatible(net, test, true, o.test.empty() ? "--task test data" : o.test);
+  check_run_size({net.layers, train.size(), test.size(), o.fx.fixed(), o.fx.compare_float,
+                  o.simulate ? o.mesh.resolve().pes() : 0},
+                 fmt::format("training [{}] on {} samples", fmt::join(net.layers, ","), train.size()));
   if (o.steps < 0) throw InputError("--steps is required");
   require_count(o.steps, "--steps", 0, 1000000000);
   require_count(o.log_every, "--log-every", 1, 1000000000);
-  if (o.method != "sheaf" && o.method != "sgd")
-    throw InputError(fmt::format("unknown --method '{}' (expected sheaf or sgd)", o.method));
+  if (o.method != "sheaf" && o.method != "sgd" && o.method != "sid")
+    throw InputError(fmt::format("unknown --method '{}' (expected sheaf, sgd or sid)", o.method));
 
   nlohmann::json settings, fixed_json;
   std::shared_ptr<mesh::MeshEngine> engine;  // `simulate` only
@@ -147,40 +140,13 @@ void run_train(const TrainOpts& o) {
   TrainResult r;
   SheafState final_state;
   const bool sheaf = o.method == "sheaf";
+  SidRun sid;  // --method sid: its report and statistics
   ProgressLine progress(fmt::format("train ({})", o.method), o.steps);
   const TrainProgress on_point = [&](const TrainPoint& p, long) {
     progress.update(p.step, fmt::format("train loss {:.4g}", p.train.loss));
   };
   if (sheaf) {
-    SheafTrainOptions opt;
-    opt.alpha = o.alpha;
-    opt.dt = o.dt;
-    opt.beta = o.beta;
-    if (!std::isnan(o.beta)) require_non_negative(o.beta, "--beta");
-    if (auto w = check_step_size(net, o.alpha, o.dt, net.output == OutputKind::Identity)) warn(*w);
-    require_count(o.inner, "--inner", 1, 1000000);
-    require_count(o.epoch_steps, "--epoch-steps", 1, 1000000000);
-    opt.steps = o.steps;
-    opt.inner = o.inner;
-    // The reference's choices (sheaf-math.md §7.2): regression starts from random
-    // stalks and keeps them; classification starts from the forward pass and
-    // resets to it every epoch.
-    const bool cls = is_classification(net.output);
-    opt.init = o.stalk_init == "auto" ? (cls ? StalkInit::Forward : StalkInit::Random) : parse_stalk_init(o.stalk_init);
-    if (o.reinit != "auto" && o.reinit != "never" && o.reinit != "epoch")
-      throw InputError(fmt::format("unknown --reinit '{}' (expected auto, never or epoch)", o.reinit));
-    opt.reinit_each_epoch = o.reinit == "epoch" || (o.reinit == "auto" && cls);
-    opt.epoch_steps = o.epoch_steps;
-    opt.seed = o.seed;
-    opt.log_every = o.log_every;
-    settings = {{"alpha", o.alpha},
-                {"beta", effective_beta(opt, train.size())},
-                {"dt", o.dt},
-                {"inner", o.inner},
-                {"stalk_init", to_string(opt.init)},
-                {"reinit_each_epoch", opt.reinit_each_epoch},
-                {"epoch_steps", o.epoch_steps},
-                {"seed", o.seed}};
+    SheafTrainOptions opt = make_sheaf_options(o, net, train.size(), settings);
     if (!fixed) {
       r = train_sheaf(net, train, has_test ? &test : nullptr, opt, on_point, &final_state);
     } else {
@@ -218,6 +184,10 @@ void run_train(const TrainOpts& o) {
         fixed_rows.push_back({"weights_max_abs_diff_vs_float", num(dw.max_abs)});
       }
     }
+  } else if (o.method == "sid") {
+    sid = run_sid_training(o, net, train, has_test ? &test : nullptr, on_point);
+    r = sid.result;
+    settings = sid.settings;
   } else {
     SgdOptions opt;
     require_positive(o.lr, "--lr");
@@ -228,6 +198,7 @@ void run_train(const TrainOpts& o) {
     r = train_sgd(net, train, has_test ? &test : nullptr, opt, on_point);
   }
   progress.finish();
+  if (const std::string m = divergence_message(r, o.method == "sheaf" ? "sheaf training" : "training"); !m.empty()) warn(m);
   settings["steps"] = o.steps;
   settings["log_every"] = o.log_every;
 
@@ -255,6 +226,7 @@ void run_train(const TrainOpts& o) {
     if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
   }
   j.update(to_json(r));
+  if (o.method == "sid") j["sid"] = sid.report;
   if (sheaf) j["discord"] = to_json(discord(net, final_state, pinned.X, &pinned.Y, Phase::Training));
   if (!o.report.empty()) write_json(o.report, j);
 
@@ -274,6 +246,7 @@ void run_train(const TrainOpts& o) {
     rows.push_back({"test_accuracy_final", num(last.test.accuracy)});
   }
   if (sheaf) rows.push_back({"discord_total_final", num(last.discord_total)});
+  rows.insert(rows.end(), sid.rows.begin(), sid.rows.end());
   rows.push_back({"arith", fixed ? "fixed" : "float"});
   rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
   if (engine)
@@ -295,6 +268,8 @@ void run_simulate_infer(const TrainOpts& o) {
   Dataset train, test;
   load_data(o, train, test, data_source);
   check_compatible(net, train, false, o.data.empty() ? "--task data" : o.data);
+  check_run_size({net.layers, train.size(), 0, true, false, o.mesh.resolve().pes()},
+                 fmt::format("simulated inference of [{}] on {} samples", fmt::join(net.layers, ","), train.size()));
   if (o.steps < 0) throw InputError("--steps is required");
   require_count(o.steps, "--steps", 0, 1000000000);
   const FixedConfig cfg = o.fx.resolve();
@@ -348,8 +323,11 @@ void run_simulate_infer(const TrainOpts& o) {
   print_statistics("sheafsim simulate", rows);
 }
 
+}  // namespace
+
 void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
   add_config_option(*sub);
+  add_resource_options(*sub);
   sub->add_option("--net", o->net, "Network JSON file (or --layers to initialise one)");
   sub->add_option("--layers", o->layers, "He-initialise a network of these widths instead of --net");
   sub->add_option("--output", o->output, "Output for --layers: identity, sigmoid or softmax")->capture_default_str();
@@ -362,11 +340,16 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
   sub->add_option("--n-train", o->n_train, "Training samples for --task")->capture_default_str();
   sub->add_option("--n-test", o->n_test, "Test samples for --task")->capture_default_str();
   sub->add_option("--data-seed", o->data_seed, "Data seed for --task")->capture_default_str();
-  sub->add_option("--method", o->method, "sheaf or sgd")->capture_default_str();
+  sub->add_option("--method", o->method, "sheaf, sgd or sid")->capture_default_str();
   sub->add_option("--alpha", o->alpha, "Stalk rate alpha (sheaf)")->capture_default_str();
   sub->add_option("--beta", o->beta, "Parameter rate beta (sheaf); default 1/n_train");
   sub->add_option("--dt", o->dt, "Euler step dt (sheaf)")->capture_default_str();
-  sub->add_option("--lr", o->lr, "Learning rate (sgd)")->capture_default_str();
+  sub->add_option("--lr", o->lr, "Learning rate (sgd, sid)")->capture_default_str();
+  sub->add_option("--sid-alpha", o->sid_alpha, "SID fidelity weight alpha in (0, 1]")->capture_default_str();
+  sub->add_option("--sid-smoothing", o->sid_smoothing, "SID label smoothing epsilon in [0, 1)")->capture_default_str();
+  sub->add_option("--sid-modules", o->sid_modules, "SID: modules in the cascade")->capture_default_str();
+  sub->add_option("--sid-hidden", o->sid_hidden, "SID: hidden width of a module (0: twice the features)")
+      ->capture_default_str();
   sub->add_option("--steps", o->steps, "Euler steps (sheaf) or full-batch gradient steps (sgd)");
   sub->add_option("--inner", o->inner, "K: K-1 stalk-only steps before every joint step (sheaf)")->capture_default_str();
   sub->add_option("--stalk-init", o->stalk_init, "auto, zeros, forward or random (auto: random for regression, forward for classification)")
@@ -374,18 +357,17 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
   sub->add_option("--reinit", o->reinit, "Reset stalks to the forward pass every epoch: auto, never or epoch")
       ->capture_default_str();
   sub->add_option("--epoch-steps", o->epoch_steps, "Steps per epoch (for --reinit)")->capture_default_str();
-  sub->add_option("--seed", o->seed, "Stalk seed")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Stalk seed (sheaf); module initialisation seed (sid)")->capture_default_str();
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
   sub->add_option("--out-net", o->out_net, "Write the trained network here");
   sub->add_option("--report", o->report, "Write the JSON report here");
   add_fixed_options(*sub, o->fx);
 }
 
-}  // namespace
-
 void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOpts>();
-  CLI::App* sub = app.add_subcommand("train", "Train by sheaf diffusion (two-sided pinning) or by backprop SGD");
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train by sheaf diffusion (two-sided pinning), by backprop SGD or by SID (local losses)");
   add_train_options(sub, o);
   sub->callback([o] { run_train(*o); });
 }

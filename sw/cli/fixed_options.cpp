@@ -1,5 +1,8 @@
 #include "fixed_options.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -28,11 +31,21 @@ void apply(FixedConfig& c, const std::string& key, const std::string& value, con
   else if (key == "overflow") c.overflow = fx::parse_overflow(value);
   else if (key == "acc-bits") {
     char* end = nullptr;
+    errno = 0;
     const long v = std::strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0') throw InputError(fmt::format("{} '{}' is not an integer", setting, value));
+    if (value.empty() || *end != '\0' || errno == ERANGE)
+      throw InputError(fmt::format("{} '{}' is not an integer", setting, value));
     c.acc_bits = static_cast<int>(std::max(-1L, std::min(v, 1000L)));
   } else if (key == "stoch-seed") {
-    c.seed = std::stoull(value);
+    // Digits only, at most 2^64 - 1 (std::stoull threw std::invalid_argument /
+    // std::out_of_range, an internal error, and wrapped "-1"; found by fuzz_toml_config).
+    char* end = nullptr;
+    errno = 0;
+    const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+    const unsigned long long v = digits ? std::strtoull(value.c_str(), &end, 10) : 0;
+    if (!digits || errno == ERANGE)
+      throw InputError(fmt::format("{} '{}' is not an integer 0..18446744073709551615", setting, value));
+    c.seed = static_cast<std::uint64_t>(v);
   } else {
     throw InputError(fmt::format("{}: unknown key '{}' (expected stalk-format, weight-format, bias-format, "
                                  "residual-format, constant-format, acc-bits, round, overflow, stoch-seed)",
@@ -42,23 +55,25 @@ void apply(FixedConfig& c, const std::string& key, const std::string& value, con
 
 }  // namespace
 
+void apply_fixed_config_toml(FixedConfig& c, const std::string& text, const std::string& origin) {
+  toml::table t;
+  try {
+    t = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}: invalid TOML at line {}: {}", origin, e.source().begin.line, e.description()));
+  }
+  for (const auto& [k, node] : t) {
+    std::string value;
+    if (auto s = node.as_string()) value = s->get();
+    else if (auto i = node.as_integer()) value = std::to_string(i->get());
+    else throw InputError(fmt::format("{}: key '{}' must be a string or an integer", origin, std::string(k.str())));
+    apply(c, std::string(k.str()), value, origin);
+  }
+}
+
 FixedConfig FixedOptions::resolve() const {
   FixedConfig c;
-  if (!fixed_config.empty()) {
-    toml::table t;
-    try {
-      t = toml::parse(read_text_file(fixed_config), fixed_config);
-    } catch (const toml::parse_error& e) {
-      throw InputError(fmt::format("{}: invalid TOML at line {}: {}", fixed_config, e.source().begin.line, e.description()));
-    }
-    for (const auto& [k, node] : t) {
-      std::string value;
-      if (auto s = node.as_string()) value = s->get();
-      else if (auto i = node.as_integer()) value = std::to_string(i->get());
-      else throw InputError(fmt::format("{}: key '{}' must be a string or an integer", fixed_config, std::string(k.str())));
-      apply(c, std::string(k.str()), value, fixed_config);
-    }
-  }
+  if (!fixed_config.empty()) apply_fixed_config_toml(c, read_text_file(fixed_config), fixed_config);
   const std::pair<const char*, const std::string*> flags[] = {
       {"stalk-format", &stalk}, {"weight-format", &weight}, {"bias-format", &bias}, {"residual-format", &residual},
       {"constant-format", &constant}, {"round", &round}, {"overflow", &overflow}};

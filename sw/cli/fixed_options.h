@@ -26,6 +26,10 @@ struct FixedOptions {
 
 void add_fixed_options(CLI::App& sub, FixedOptions& o);
 
+// Applies the settings of a --fixed-config file's TOML `text` to `c` (not
+// validated); `origin` names the file in messages. Throws InputError only.
+void apply_fixed_config_toml(FixedConfig& c, const std::string& text, const std::string& origin);
+
 // The statistics-block rows of a fixed-point run (formats, modes, constants, counters).
 std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training);
 

@@ -10,10 +10,17 @@
 #include "toml_config.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
+#include "sheafsim/run_control.h"
 
 namespace sheafsim::cli {
 
 void write_json(const std::string& path, const nlohmann::json& j) {
+  if (deterministic_reports()) {  // SHEAFSIM_DETERMINISTIC=1: wall-clock fields as null
+    nlohmann::json copy = j;
+    scrub_timing(copy);
+    write_text_file(path, copy.dump(1) + "\n");
+    return;
+  }
   write_text_file(path, j.dump(1) + "\n");
 }
 
@@ -32,6 +39,10 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_spectrum(app);
   sheafsim::cli::register_simulate(app);
   sheafsim::cli::register_ops(app);
+  sheafsim::cli::register_compare(app);
+  // Ctrl-C / SIGTERM: training stops at the next step boundary and writes a
+  // partial report ("interrupted": true); exit code 128 + signal.
+  sheafsim::install_interrupt_handlers();
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     const auto subs = app.get_subcommands({});
@@ -39,7 +50,7 @@ int main(int argc, char** argv) {
                                                     [&](const CLI::App* s) { return s->get_name() == args[0]; });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
-          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate or ops)", args[0]));
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops or compare)", args[0]));
     args = sheafsim::cli::expand_config(app, args);
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);
@@ -54,6 +65,11 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "sheafsim: internal error: {}\n", e.what());
     return 3;
+  }
+  if (sheafsim::interrupt_requested()) {
+    fmt::print(stderr, "sheafsim: warning: interrupted by {}; the outputs written hold the steps done so far\n",
+               sheafsim::interrupt_signal_name());
+    return 128 + sheafsim::interrupt_signal();
   }
   return 0;
 }

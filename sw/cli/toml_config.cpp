@@ -20,6 +20,30 @@ std::string scalar_text(const toml::node& node, const std::string& origin, const
 
 }  // namespace
 
+std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin) {
+  toml::table table;
+  try {
+    table = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}: invalid TOML at line {}: {}", origin, e.source().begin.line, e.description()));
+  }
+  std::vector<std::string> injected;
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const CLI::Option* opt = key == "config" ? nullptr : sub.get_option_no_throw("--" + key);
+    if (opt == nullptr)
+      throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'", origin, key, sub.get_name()));
+    if (node.is_table()) throw InputError(fmt::format("{}: key '{}' is a table; expected a value", origin, key));
+    if (const auto* arr = node.as_array()) {
+      injected.push_back("--" + key);
+      for (const auto& el : *arr) injected.push_back(scalar_text(el, origin, key));
+    } else {
+      injected.push_back("--" + key + "=" + scalar_text(node, origin, key));
+    }
+  }
+  return injected;
+}
+
 void add_config_option(CLI::App& sub) {
   static std::string unused;  // the value is consumed by expand_config before parsing
   sub.add_option("--config", unused, "Read settings from a TOML file (keys are long option names; the command line wins)");
@@ -47,27 +71,7 @@ std::vector<std::string> expand_config(const CLI::App& app, const std::vector<st
   }
   if (path.empty()) return args;
 
-  const std::string text = read_text_file(path);
-  toml::table table;
-  try {
-    table = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}: invalid TOML at line {}: {}", path, e.source().begin.line, e.description()));
-  }
-  std::vector<std::string> injected;
-  for (const auto& [k, node] : table) {
-    const std::string key(k.str());
-    const CLI::Option* opt = key == "config" ? nullptr : sub->get_option_no_throw("--" + key);
-    if (opt == nullptr)
-      throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'", path, key, sub->get_name()));
-    if (node.is_table()) throw InputError(fmt::format("{}: key '{}' is a table; expected a value", path, key));
-    if (const auto* arr = node.as_array()) {
-      injected.push_back("--" + key);
-      for (const auto& el : *arr) injected.push_back(scalar_text(el, path, key));
-    } else {
-      injected.push_back("--" + key + "=" + scalar_text(node, path, key));
-    }
-  }
+  const std::vector<std::string> injected = config_arguments(*sub, read_text_file(path), path);
   std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(sub_at) + 1);
   out.insert(out.end(), injected.begin(), injected.end());
   out.insert(out.end(), args.begin() + static_cast<long>(sub_at) + 1, args.end());

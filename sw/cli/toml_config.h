@@ -20,4 +20,9 @@ void add_config_option(CLI::App& sub);
 // file, a bad value or a key that names no option of the subcommand.
 std::vector<std::string> expand_config(const CLI::App& app, const std::vector<std::string>& args);
 
+// The arguments a config file's TOML `text` stands for on subcommand `sub`
+// (`--key=value`, or `--key v1 v2 ...` for an array); `origin` names the file
+// in messages. Throws InputError only. (expand_config's parser; fuzz/fuzz_toml_config.cpp.)
+std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin);
+
 }  // namespace sheafsim::cli

@@ -26,6 +26,8 @@ json to_json(const TrainResult& r) {
           {"param_updates", r.param_updates},
           {"wall_time_s", r.wall_s},
           {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+          {"interrupted", r.interrupted},
+          {"interrupted_at_step", r.interrupted ? json(r.steps) : json(nullptr)},
           {"history", std::move(history)},
           {"final", r.history.empty() ? json(nullptr) : to_json(r.history.back())}};
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sheafsim/activation.h"
+#include "sheafsim/run_control.h"
 
 namespace sheafsim {
 
@@ -63,6 +64,11 @@ TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, c
   };
   record(0);
   for (long i = 0; i < opt.steps; ++i) {
+    if (interrupt_requested()) {  // SIGINT/SIGTERM: stop at this step boundary, end the history here
+      r.interrupted = true;
+      if (r.history.back().step != r.steps) record(r.steps);
+      break;
+    }
     trainer.step(net, train, opt.lr);
     r.steps = r.param_updates = i + 1;
     if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);

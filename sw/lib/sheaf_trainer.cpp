@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sheafsim/discord.h"
+#include "sheafsim/run_control.h"
 
 namespace sheafsim {
 
@@ -42,14 +43,29 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
     r.history.push_back(pt);
     if (progress) progress(pt, opt.steps);
   };
+  auto observe = [&](long step) {
+    if (!opt.observe || opt.observe_every <= 0) return;
+    if (step != 0 && step % opt.observe_every != 0 && step != opt.steps) return;
+    Network fnet;
+    SheafState fst;
+    view(net, st, fnet, fst);
+    opt.observe(step, fnet, fst);
+  };
   record(0);
+  observe(0);
   for (long i = 0; i < opt.steps; ++i) {
+    if (interrupt_requested()) {  // SIGINT/SIGTERM: stop at this step boundary, end the history here
+      r.interrupted = true;
+      if (r.history.back().step != r.steps) record(r.steps);
+      break;
+    }
     if (opt.reinit_each_epoch && i > 0 && opt.epoch_steps > 0 && i % opt.epoch_steps == 0) reinit(net, st);
     const bool joint = (i + 1) % K == 0;
     engine.step(net, st, X, &Y, p, joint);
     if (joint) ++r.param_updates;
     r.steps = i + 1;
     if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
+    observe(r.steps);
   }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

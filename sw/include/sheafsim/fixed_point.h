@@ -135,11 +135,14 @@ inline std::int64_t quantize(wide v, int frac_in, const FixedFormat& f, Quant q,
   return static_cast<std::int64_t>(fit_width<wide>(aligned, f.width(), o, overflowed));
 }
 
-// The same for a value known to fit in 64 bits, with 0 <= frac_in - f.frac_bits < 63.
+// The same for a value known to fit in 64 bits. A register with more
+// fractional bits than the value (frac_in < f.frac_bits) takes an exact left
+// shift, which may leave 64 bits: that case goes through the wide path.
 inline std::int64_t quantize64(std::int64_t v, int frac_in, const FixedFormat& f, Quant q, Overflow o,
                                bool* overflowed, std::uint64_t rnd = 0) {
-  return fit_width<std::int64_t>(round_shift<std::int64_t>(v, frac_in - f.frac_bits, q, rnd), f.width(), o,
-                                 overflowed);
+  const int d = frac_in - f.frac_bits;
+  if (d < 0) return quantize(wide{v}, frac_in, f, q, o, overflowed, rnd);
+  return fit_width<std::int64_t>(round_shift<std::int64_t>(v, d, q, rnd), f.width(), o, overflowed);
 }
 
 // Left shift of a 64-bit value that is defined for negative values.

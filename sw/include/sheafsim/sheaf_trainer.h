@@ -5,6 +5,7 @@
 // updates) from the same old state. With inner = K, K-1 stalk-only steps
 // precede every joint step (K = 1 is the joint flow).
 #include <cstdint>
+#include <functional>
 
 #include "sheafsim/arith_fixed.h"
 #include "sheafsim/fixed_stepper.h"
@@ -24,6 +25,11 @@ struct SheafTrainOptions {
   long epoch_steps = 1000;
   std::uint64_t seed = 42;         // stalk seed
   long log_every = 1000;
+  // Sees the float view of the network and the stalks at step 0, every
+  // observe_every steps and after the last step (the traces of
+  // compare_run.h); never called when empty. Values are unaffected.
+  long observe_every = 0;
+  std::function<void(long step, const Network& net, const SheafState& state)> observe;
 };
 
 // Resolves the beta default for a training set of n samples.

@@ -29,6 +29,9 @@ struct TrainResult {
   long steps = 0;
   long param_updates = 0;
   double wall_s = 0.0;
+  // Stopped early by SIGINT/SIGTERM (run_control.h) after `steps` steps; the
+  // history then ends with a point at that step.
+  bool interrupted = false;
 };
 
 // Called at every history point with (point, total steps).

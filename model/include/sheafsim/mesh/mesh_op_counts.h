@@ -7,9 +7,7 @@
 // flits, flit-hops, messages and busy cycles (the compute cycles a unit
 // annotates; stalls and waits depend on contention and are not counted here).
 //
-// Exact agreement with the simulator is tested (tests/test_ops.cpp). One
-// deliberate difference, a known counter omission of model/src/edge_pe.cpp,
-// is kept apart: `bias_writeback_sram_*_bits` (docs/ops.md).
+// Exact agreement with the simulator is tested (tests/test_ops.cpp).
 #include <cstdint>
 #include <vector>
 
@@ -25,9 +23,6 @@ struct MeshStepCounts {
   std::vector<UnitCounters> pes;     // per PE (index row * cols + col)
   std::vector<UnitCounters> groups;  // per vertex group (MeshMapping::groups() order)
   std::vector<std::uint64_t> link_flits;  // per directed link (MeshMapping::links() index)
-  // The biases' SRAM traffic of a joint step's write-back (read b and its
-  // accumulator, write b), which edge_pe.cpp does not count; 0 on other steps.
-  std::uint64_t bias_writeback_sram_read_bits = 0, bias_writeback_sram_write_bits = 0;
 
   UnitCounters pe_totals() const;
   UnitCounters vertex_totals() const;

@@ -1,0 +1,63 @@
+#pragma once
+// The options of `train` (network, data, method and step settings, fixed
+// point, mesh), shared with `simulate` and `compare`, which accept the same
+// settings so that their runs are the same run. Registration and the loaders
+// live in cmd_train.cpp; make_sheaf_options in train_options.cpp.
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "fixed_options.h"
+#include "mesh_options.h"
+#include "sheafsim/dataset.h"
+#include "sheafsim/network.h"
+#include "sheafsim/sheaf_trainer.h"
+#include "sheafsim/training.h"
+
+namespace sheafsim::cli {
+
+struct TrainOpts {
+  // network: a file, or a shape to He-initialise
+  std::string net, layers, output = "identity";
+  std::uint64_t init_seed = 0;
+  // data: files, or a synthetic task
+  std::string data, test, task, digits_file;
+  long n_train = 300, n_test = 100;
+  std::uint64_t data_seed = 42;
+  // method and its settings
+  std::string method = "sheaf", stalk_init = "auto", reinit = "auto";
+  double alpha = 1.0, beta = kNaN, dt = 0.005, lr = 0.005;
+  long steps = -1, epoch_steps = 1000, log_every = 1000;
+  int inner = 1;
+  std::uint64_t seed = 42;
+  // sid (sid_trainer.h): fidelity weight, label smoothing, modules M, hidden width H (0: 2 d)
+  double sid_alpha = 0.5, sid_smoothing = 0.0;
+  int sid_modules = 4, sid_hidden = 0;
+  std::string out_net, report;
+  FixedOptions fx;
+  bool simulate = false;  // `simulate`: the same run on the SystemC mesh
+  MeshOptions mesh;
+};
+
+// The network (--net or --layers) and the data (--data/--test or --task);
+// `source` receives their description for the report.
+Network load_network(const TrainOpts& o, nlohmann::json& source);
+void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json& source);
+
+// Registers every option of `train` on `sub`.
+void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o);
+
+// The sheaf training options `train` builds from its settings, validated the
+// same way (warnings for step sizes beyond the stability bound); `settings`
+// receives them for the report.
+SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eigen::Index n_train,
+                                     nlohmann::json& settings);
+
+// A warning when a run's loss became non-finite (it diverged): names the
+// first history point with a non-finite training loss and what to change.
+// Empty when every loss is finite.
+std::string divergence_message(const TrainResult& r, const std::string& run);
+
+}  // namespace sheafsim::cli
