@@ -81,3 +81,36 @@ TEST_CASE("the interrupt flag records the signal", "[robust][interrupt]") {
   request_interrupt(0);
   CHECK_FALSE(interrupt_requested());
 }
+
+// ---- Parser crashes found by fuzzing and review (docs/reliability.md §1) ----
+
+TEST_CASE("a wide CSV header over blank lines is refused before allocating", "[robust][fuzz][csv]") {
+  // 100,001 columns and a million blank lines (1.7 MB) made parse_csv ask for
+  // 100,001 x 1,000,001 doubles (745 GiB): std::bad_alloc (exit code 3), or an
+  // AddressSanitizer abort, before the short row was noticed.
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += (i ? ",x" : "x") + std::to_string(i);
+  text += ",y0\n";
+  text += std::string(1000000, '\n');
+  text += "1\n";
+  try {
+    parse_csv(text, "wide.csv");
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "wide.csv: line 2 has 1 fields, header has 100001");
+  }
+}
+
+TEST_CASE("a network whose rows are short is refused before allocating its matrix", "[robust][fuzz][json]") {
+  // layers [65536, 65536] with 65536 empty rows (a 200 KB file) allocated the
+  // 32 GiB W_1 before checking row 0.
+  std::string rows;
+  for (int i = 0; i < 65536; ++i) rows += i ? ",[]" : "[]";
+  const std::string text = R"({"layers":[65536,65536],"weights":[[)" + rows + R"(]],"biases":[[]]})";
+  try {
+    network_from_json(parse_json_text(text, "wide.json"), "wide.json");
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "wide.json: W_1 row 0 must have 65536 entries, got 0");
+  }
+}

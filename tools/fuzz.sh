@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
   cov=$( (grep -Eo 'cov: [0-9]+' "$log" || true) | tail -1 | cut -d' ' -f2)
   units=$(find "$work" -type f | wc -l)
-  line=$(printf '%-14s %3ss  executions %10s  exec/s %7s  coverage %5s  new corpus files %5s  exit %s' \
+  line=$(printf '%-14s %3ss  executions %10s  exec/s %7s  coverage %5s  work corpus files %5s  exit %s' \
          "$t" "$per" "${runs:-?}" "${speed:-?}" "${cov:-?}" "$units" "$rc")
   echo "$line" | tee -a "$summary"
   if [ "$rc" -ne 0 ]; then

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -78,14 +79,24 @@ Dataset parse_csv(const std::string& text, const std::string& origin) {
   }
   const Eigen::Index n = static_cast<Eigen::Index>(lines.size()) - 1;
   if (n < 1) throw InputError(fmt::format("{}: no data rows after the header", origin));
+  const auto check_count = [&](Eigen::Index r, size_t count) {
+    if (count != header.size())
+      throw InputError(fmt::format("{}: line {} has {} fields, header has {}", origin, r + 2, count, header.size()));
+  };
+  // A row of k fields takes at least k - 1 bytes (its commas): with more
+  // fields than bytes some row is short. Find it before allocating, or a wide
+  // header over many blank lines (a 2 MB file) asks for terabytes.
+  if (static_cast<double>(header.size()) * static_cast<double>(n) > static_cast<double>(text.size()))
+    for (Eigen::Index r = 0; r < n; ++r) {
+      const std::string& line = lines[static_cast<size_t>(r) + 1];
+      check_count(r, static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1);
+    }
   Dataset d;
   d.X.resize(nx, n);
   d.Y.resize(ny, n);
   for (Eigen::Index r = 0; r < n; ++r) {
     const auto fields = split_fields(lines[static_cast<size_t>(r) + 1]);
-    if (fields.size() != header.size())
-      throw InputError(fmt::format("{}: line {} has {} fields, header has {}", origin, r + 2, fields.size(),
-                                   header.size()));
+    check_count(r, fields.size());
     for (size_t c = 0; c < fields.size(); ++c) {
       const std::string& f = fields[c];
       char* end = nullptr;

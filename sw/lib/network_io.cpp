@@ -95,12 +95,17 @@ Network network_from_json(const json& j, const std::string& origin) {
     if (!Wj.is_array() || Wj.size() != static_cast<size_t>(rows))
       throw InputError(fmt::format("{}: W_{} must have {} rows (layers {}), got {}", origin, k + 1, rows,
                                    j["layers"].dump(), Wj.is_array() ? Wj.size() : 0));
-    Matrix W(rows, cols);
+    // Every row's length before the matrix is allocated: 65536 empty rows
+    // (a 200 KB file) under layers [65536, 65536] asked for 32 GiB first.
     for (int i = 0; i < rows; ++i) {
       const json& row = Wj[static_cast<size_t>(i)];
       if (!row.is_array() || row.size() != static_cast<size_t>(cols))
         throw InputError(fmt::format("{}: W_{} row {} must have {} entries, got {}", origin, k + 1, i, cols,
                                      row.is_array() ? row.size() : 0));
+    }
+    Matrix W(rows, cols);
+    for (int i = 0; i < rows; ++i) {
+      const json& row = Wj[static_cast<size_t>(i)];
       for (int c = 0; c < cols; ++c)
         W(i, c) = number_at(row[static_cast<size_t>(c)], origin, fmt::format("W_{}[{}][{}]", k + 1, i, c));
     }

@@ -1,9 +1,7 @@
 #include "sheafsim/sgd_trainer.h"
 
-#include <chrono>
 
 #include "sheafsim/activation.h"
-#include "sheafsim/run_control.h"
 
 namespace sheafsim {
 
@@ -51,30 +49,20 @@ void SgdTrainer::step(Network& net, const Dataset& data, double lr) {
 
 TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, const SgdOptions& opt,
                       const TrainProgress& progress) {
-  const auto t0 = std::chrono::steady_clock::now();
   SgdTrainer trainer(net, train.size());
-  TrainResult r;
-  auto record = [&](long step) {
-    TrainPoint pt;
-    pt.step = step;
-    pt.train = evaluate(net, train);
-    if (test != nullptr) pt.test = evaluate(net, *test);
-    r.history.push_back(pt);
-    if (progress) progress(pt, opt.steps);
-  };
-  record(0);
-  for (long i = 0; i < opt.steps; ++i) {
-    if (interrupt_requested()) {  // SIGINT/SIGTERM: stop at this step boundary, end the history here
-      r.interrupted = true;
-      if (r.history.back().step != r.steps) record(r.steps);
-      break;
-    }
-    trainer.step(net, train, opt.lr);
-    r.steps = r.param_updates = i + 1;
-    if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
-  }
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return run_training_steps(
+      opt.steps, opt.log_every, progress,
+      [&](long) {
+        trainer.step(net, train, opt.lr);
+        return true;
+      },
+      [&](long step) {
+        TrainPoint pt;
+        pt.step = step;
+        pt.train = evaluate(net, train);
+        if (test != nullptr) pt.test = evaluate(net, *test);
+        return pt;
+      });
 }
 
 }  // namespace sheafsim

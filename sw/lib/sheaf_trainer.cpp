@@ -1,10 +1,8 @@
 #include "sheafsim/sheaf_trainer.h"
 
-#include <chrono>
 #include <cmath>
 
 #include "sheafsim/discord.h"
-#include "sheafsim/run_control.h"
 
 namespace sheafsim {
 
@@ -23,15 +21,13 @@ template <typename Engine, typename Net, typename State, typename Mat, typename 
 TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, const Mat& Y, const Dataset& train,
                          const Dataset& pinned, const Dataset* test, const SheafTrainOptions& opt,
                          const TrainProgress& progress, View&& view, Reinit&& reinit) {
-  const auto t0 = std::chrono::steady_clock::now();
   StepParams p;
   p.s = opt.alpha * opt.dt;
   p.eta = effective_beta(opt, train.size()) * opt.dt;
   p.phase = Phase::Training;
   p.track_change = false;
   const int K = opt.inner < 1 ? 1 : opt.inner;
-  TrainResult r;
-  auto record = [&](long step) {
+  auto point = [&](long step) {
     Network fnet;
     SheafState fst;
     view(net, st, fnet, fst);
@@ -40,8 +36,7 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
     pt.train = evaluate(fnet, train);
     if (test != nullptr) pt.test = evaluate(fnet, *test);
     pt.discord_total = discord(fnet, fst, pinned.X, &pinned.Y, Phase::Training).total;
-    r.history.push_back(pt);
-    if (progress) progress(pt, opt.steps);
+    return pt;
   };
   auto observe = [&](long step) {
     if (!opt.observe || opt.observe_every <= 0) return;
@@ -51,24 +46,17 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
     view(net, st, fnet, fst);
     opt.observe(step, fnet, fst);
   };
-  record(0);
   observe(0);
-  for (long i = 0; i < opt.steps; ++i) {
-    if (interrupt_requested()) {  // SIGINT/SIGTERM: stop at this step boundary, end the history here
-      r.interrupted = true;
-      if (r.history.back().step != r.steps) record(r.steps);
-      break;
-    }
-    if (opt.reinit_each_epoch && i > 0 && opt.epoch_steps > 0 && i % opt.epoch_steps == 0) reinit(net, st);
-    const bool joint = (i + 1) % K == 0;
-    engine.step(net, st, X, &Y, p, joint);
-    if (joint) ++r.param_updates;
-    r.steps = i + 1;
-    if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
-    observe(r.steps);
-  }
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return run_training_steps(
+      opt.steps, opt.log_every, progress,
+      [&](long i) {
+        if (opt.reinit_each_epoch && i > 0 && opt.epoch_steps > 0 && i % opt.epoch_steps == 0) reinit(net, st);
+        const bool joint = (i + 1) % K == 0;
+        engine.step(net, st, X, &Y, p, joint);
+        observe(i + 1);
+        return joint;
+      },
+      point);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "sheafsim/sid_trainer.h"
 
-#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -284,25 +283,21 @@ Metrics evaluate(const SidModel& m, const Dataset& data) {
 TrainResult train_sid(SidModel& m, const Dataset& train, const Dataset* test, const SidOptions& opt,
                       const TrainProgress& progress, SidMacCount* macs) {
   validate(opt);
-  const auto t0 = std::chrono::steady_clock::now();
   SidTrainer trainer(m, train.size());
   const Matrix Yt = sid_smoothed_targets(train.Y, opt.smoothing);
-  TrainResult r;
-  auto record = [&](long step) {
-    TrainPoint pt;
-    pt.step = step;
-    pt.train = evaluate(m, train);
-    if (test != nullptr) pt.test = evaluate(m, *test);
-    r.history.push_back(pt);
-    if (progress) progress(pt, opt.steps);
-  };
-  record(0);
-  for (long i = 0; i < opt.steps; ++i) {
-    trainer.step(m, train.X, Yt, opt.alpha, opt.lr);
-    r.steps = r.param_updates = i + 1;
-    if (r.steps % opt.log_every == 0 || r.steps == opt.steps) record(r.steps);
-  }
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  TrainResult r = run_training_steps(
+      opt.steps, opt.log_every, progress,
+      [&](long) {
+        trainer.step(m, train.X, Yt, opt.alpha, opt.lr);
+        return true;
+      },
+      [&](long step) {
+        TrainPoint pt;
+        pt.step = step;
+        pt.train = evaluate(m, train);
+        if (test != nullptr) pt.test = evaluate(m, *test);
+        return pt;
+      });
   if (macs != nullptr) {
     if (opt.steps == 0) trainer.compute_gradients(m, train.X, Yt, opt.alpha);  // count without updating
     *macs = trainer.last_step_macs();

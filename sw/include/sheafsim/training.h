@@ -1,12 +1,14 @@
 #pragma once
 // What every trainer (sheaf, backprop SGD) reports: a loss history evaluated
 // with the ordinary forward pass (sheaf-math.md §7.1), and run totals.
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <vector>
 
 #include "sheafsim/dataset.h"
+#include "sheafsim/run_control.h"
 
 namespace sheafsim {
 
@@ -36,5 +38,34 @@ struct TrainResult {
 
 // Called at every history point with (point, total steps).
 using TrainProgress = std::function<void(const TrainPoint&, long)>;
+
+// The loop every trainer shares: `step(i)` advances step i (0-based) and
+// returns whether it updated the parameters; `point(s)` evaluates the history
+// point after s steps, taken at step 0, every `log_every` steps and at the
+// last step. A SIGINT/SIGTERM ends the run at a step boundary, with a last
+// history point there.
+template <typename Step, typename Point>
+TrainResult run_training_steps(long steps, long log_every, const TrainProgress& progress, Step&& step,
+                               Point&& point) {
+  const auto t0 = std::chrono::steady_clock::now();
+  TrainResult r;
+  auto record = [&](long s) {
+    r.history.push_back(point(s));
+    if (progress) progress(r.history.back(), steps);
+  };
+  record(0);
+  for (long i = 0; i < steps; ++i) {
+    if (interrupt_requested()) {
+      r.interrupted = true;
+      if (r.history.back().step != r.steps) record(r.steps);
+      break;
+    }
+    if (step(i)) ++r.param_updates;
+    r.steps = i + 1;
+    if (r.steps % log_every == 0 || r.steps == steps) record(r.steps);
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
 
 }  // namespace sheafsim
