@@ -88,6 +88,35 @@ json mesh_phase_json(const mesh::MeshStepCounts& m, const mesh::MeshConfig& mc, 
             {"total_pJ", mem + arithmetic_pJ}}}};
 }
 
+// Every count is a 64-bit integer, linear in the batch and in the steps.
+// Refuse a request whose counts could pass 2^63 rather than print wrapped
+// numbers: a generous bound (synapses and module weights, times the batch,
+// the steps of an epoch or a training step, three products per synapse and
+// the widest value in bits, times the longest route with a mesh).
+void check_count_range(const OpsOpts& o, const std::vector<int>& layers, long batch, const FixedConfig& cfg,
+                       bool with_mesh, bool with_sid) {
+  double per_sample = 0;
+  for (size_t l = 1; l < layers.size(); ++l)
+    per_sample += static_cast<double>(layers[l]) * (static_cast<double>(layers[l - 1]) + 1.0);
+  if (with_sid && layers.size() >= 2) {
+    const double d = layers[layers.size() - 2], c = layers.back();
+    const double h = o.sid_hidden > 0 ? o.sid_hidden : 2 * d;
+    per_sample += o.sid_modules * ((d + c + 1) * h + 2 * (h + 1) * c + h * d);
+  }
+  const double steps = std::max(static_cast<double>(o.epoch_steps), static_cast<double>(o.inner));
+  const int widest = std::max({cfg.stalk.width(), cfg.weight.width(), cfg.bias.width(), cfg.residual.width()});
+  double bound = per_sample * static_cast<double>(batch) * steps * 3.0 * (cfg.acc_bits + widest);
+  if (with_mesh) {
+    const mesh::MeshConfig mc = o.mesh.resolve();
+    bound *= mc.rows + mc.cols;
+  }
+  if (bound > 9.0e18)
+    throw InputError(fmt::format("the counts of this request could pass 2^63 (about {:.3g} at most for --layers {}, "
+                                 "--batch {}, {} steps): they are 64-bit integers; reduce --batch, --epoch-steps, "
+                                 "--inner or the widths",
+                                 bound, fmt::join(layers, ","), batch, static_cast<long>(steps)));
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -145,6 +174,7 @@ void run_ops(const OpsOpts& o, const CLI::App& sub) {
   if (with_mesh && !do_sheaf) throw InputError("--mesh counts the sheaf mesh: use --method sheaf or all");
 
   const FixedConfig cfg = o.fx.resolve();
+  check_count_range(o, layers, batch, cfg, with_mesh, do_sid);
   const ops::OpWidths w = ops::OpWidths::of(cfg);
   const std::string table_path = o.energy_table.empty() ? SHEAFSIM_DEFAULT_ENERGY_TABLE : o.energy_table;
   const ops::EnergyTable table = ops::EnergyTable::load(table_path);
