@@ -56,13 +56,7 @@ TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, c
         trainer.step(net, train, opt.lr);
         return true;
       },
-      [&](long step) {
-        TrainPoint pt;
-        pt.step = step;
-        pt.train = evaluate(net, train);
-        if (test != nullptr) pt.test = evaluate(net, *test);
-        return pt;
-      });
+      [&](long step) { return evaluate_point(net, train, test, step); });
 }
 
 }  // namespace sheafsim

@@ -31,10 +31,7 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
     Network fnet;
     SheafState fst;
     view(net, st, fnet, fst);
-    TrainPoint pt;
-    pt.step = step;
-    pt.train = evaluate(fnet, train);
-    if (test != nullptr) pt.test = evaluate(fnet, *test);
+    TrainPoint pt = evaluate_point(fnet, train, test, step);
     pt.discord_total = discord(fnet, fst, pinned.X, &pinned.Y, Phase::Training).total;
     return pt;
   };

@@ -291,13 +291,7 @@ TrainResult train_sid(SidModel& m, const Dataset& train, const Dataset* test, co
         trainer.step(m, train.X, Yt, opt.alpha, opt.lr);
         return true;
       },
-      [&](long step) {
-        TrainPoint pt;
-        pt.step = step;
-        pt.train = evaluate(m, train);
-        if (test != nullptr) pt.test = evaluate(m, *test);
-        return pt;
-      });
+      [&](long step) { return evaluate_point(m, train, test, step); });
   if (macs != nullptr) {
     if (opt.steps == 0) trainer.compute_gradients(m, train.X, Yt, opt.alpha);  // count without updating
     *macs = trainer.last_step_macs();

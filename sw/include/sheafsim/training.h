@@ -39,6 +39,17 @@ struct TrainResult {
 // Called at every history point with (point, total steps).
 using TrainProgress = std::function<void(const TrainPoint&, long)>;
 
+// The history point after `step` steps of a model that `evaluate(model,
+// data)` scores (a Network, a SidModel): train and, with a test set, test metrics.
+template <typename Model>
+TrainPoint evaluate_point(const Model& model, const Dataset& train, const Dataset* test, long step) {
+  TrainPoint pt;
+  pt.step = step;
+  pt.train = evaluate(model, train);
+  if (test != nullptr) pt.test = evaluate(model, *test);
+  return pt;
+}
+
 // The loop every trainer shares: `step(i)` advances step i (0-based) and
 // returns whether it updated the parameters; `point(s)` evaluates the history
 // point after s steps, taken at step 0, every `log_every` steps and at the
