@@ -8,11 +8,11 @@
 // bit-accurate model, N: an N x N mesh).
 #include <benchmark/benchmark.h>
 
-#include "sheafsim/fixed_stepper.h"
+#include "sheafsim/bitacc/fixed_stepper.h"
 #include "sheafsim/mesh/mesh_engine.h"
-#include "sheafsim/rng.h"
-#include "sheafsim/sheaf_state.h"
-#include "sheafsim/tasks.h"
+#include "sheafsim/base/rng.h"
+#include "sheafsim/reference/sheaf_state.h"
+#include "sheafsim/reference/tasks.h"
 
 using namespace sheafsim;
 

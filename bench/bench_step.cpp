@@ -2,10 +2,10 @@
 // paraboloid samples (docs/performance.md).
 #include <benchmark/benchmark.h>
 
-#include "sheafsim/arith_fixed.h"
-#include "sheafsim/sgd_trainer.h"
-#include "sheafsim/sheaf_dynamics.h"
-#include "sheafsim/tasks.h"
+#include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/train/sgd_trainer.h"
+#include "sheafsim/reference/sheaf_dynamics.h"
+#include "sheafsim/reference/tasks.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <exception>
 #include <typeinfo>
 
-#include "sheafsim/error.h"
+#include "sheafsim/base/error.h"
 
 namespace sheafsim_fuzz {
 

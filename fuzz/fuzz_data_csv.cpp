@@ -1,11 +1,11 @@
-// libFuzzer target: the data CSV parser (sheafsim/dataset.h).
+// libFuzzer target: the data CSV parser (sheafsim/reference/dataset.h).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "fuzz_common.h"
-#include "sheafsim/dataset.h"
+#include "sheafsim/reference/dataset.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

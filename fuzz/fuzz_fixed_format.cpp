@@ -6,9 +6,9 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "sheafsim/fixed_config.h"
-#include "sheafsim/fixed_point.h"
-#include "sheafsim/mesh/mesh_config.h"
+#include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/fixed/fixed_point.h"
+#include "sheafsim/arch/mesh_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

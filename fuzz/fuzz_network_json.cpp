@@ -1,4 +1,4 @@
-// libFuzzer target: the network JSON parser (sheafsim/network_io.h).
+// libFuzzer target: the network JSON parser (sheafsim/reference/network_io.h).
 // Any input must give a Network or a sheafsim::InputError; anything else
 // (another exception, a crash, a sanitizer report) is a bug.
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "sheafsim/network_io.h"
+#include "sheafsim/reference/network_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

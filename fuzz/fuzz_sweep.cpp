@@ -1,12 +1,12 @@
 // libFuzzer target: the sweep grammar of `sheafsim compare --sweep`
-// (sheafsim/sweep.h, sheafsim::parse_sweep). A spec parses to a grid no larger
+// (sheafsim/analysis/sweep.h, sheafsim::parse_sweep). A spec parses to a grid no larger
 // than kMaxSweepPoints, or throws sheafsim::InputError.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "fuzz_common.h"
-#include "sheafsim/sweep.h"
+#include "sheafsim/analysis/sweep.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -18,8 +18,8 @@
 
 #include "fixed_options.h"
 #include "fuzz_common.h"
-#include "sheafsim/energy_table.h"
-#include "sheafsim/mesh/mesh_config.h"
+#include "sheafsim/cost/energy_table.h"
+#include "sheafsim/arch/mesh_config.h"
 #include "toml_config.h"
 
 namespace {

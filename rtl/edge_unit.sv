@@ -1,6 +1,6 @@
 `timescale 1ns/1ps
 // edge_unit: one lane of an edge processing element's datapath, bit-exactly
-// the functions of sw/include/sheafsim/edge_datapath.h (docs/fixed-point.md
+// the functions of sw/fixed/include/sheafsim/fixed/edge_datapath.h (docs/fixed-point.md
 // §3-§5; interface and test plan in docs/edge-unit.md).
 //
 // Operations (in_op):

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "edge_unit_set.h"
-#include "sheafsim/edge_datapath.h"
-#include "sheafsim/fixed_config.h"
-#include "sheafsim/rng.h"
+#include "sheafsim/fixed/edge_datapath.h"
+#include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/base/rng.h"
 #include "sim_control.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"

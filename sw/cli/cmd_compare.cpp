@@ -12,12 +12,12 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
-#include "sheafsim/compare_run.h"
-#include "sheafsim/error.h"
-#include "sheafsim/file_io.h"
-#include "sheafsim/settings.h"
-#include "sheafsim/sweep_select.h"
-#include "sheafsim/tasks.h"
+#include "sheafsim/analysis/compare_run.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
+#include "sheafsim/reference/settings.h"
+#include "sheafsim/analysis/sweep_select.h"
+#include "sheafsim/reference/tasks.h"
 #include "toml_config.h"
 
 namespace sheafsim::cli {

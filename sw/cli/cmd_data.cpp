@@ -2,9 +2,9 @@
 
 #include "commands.h"
 #include "console.h"
-#include "sheafsim/digits.h"
-#include "sheafsim/error.h"
-#include "sheafsim/tasks.h"
+#include "sheafsim/reference/digits.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/reference/tasks.h"
 
 namespace sheafsim::cli {
 

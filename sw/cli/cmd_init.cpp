@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "console.h"
-#include "sheafsim/network_io.h"
+#include "sheafsim/reference/network_io.h"
 
 namespace sheafsim::cli {
 

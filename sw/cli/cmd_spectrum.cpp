@@ -4,11 +4,11 @@
 
 #include "commands.h"
 #include "console.h"
-#include "sheafsim/dataset.h"
-#include "sheafsim/network_io.h"
-#include "sheafsim/report_json.h"
-#include "sheafsim/settings.h"
-#include "sheafsim/spectrum.h"
+#include "sheafsim/reference/dataset.h"
+#include "sheafsim/reference/network_io.h"
+#include "sheafsim/train/report_json.h"
+#include "sheafsim/reference/settings.h"
+#include "sheafsim/reference/spectrum.h"
 
 namespace sheafsim::cli {
 

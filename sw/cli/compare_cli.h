@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sheafsim/fixed_stepper.h"
+#include "sheafsim/bitacc/fixed_stepper.h"
 #include "sheafsim/mesh/mesh_engine.h"
 #include "train_options.h"
 

@@ -15,10 +15,10 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
-#include "sheafsim/error.h"
-#include "sheafsim/file_io.h"
-#include "sheafsim/sweep.h"
-#include "sheafsim/sweep_select.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
+#include "sheafsim/analysis/sweep.h"
+#include "sheafsim/analysis/sweep_select.h"
 
 namespace sheafsim::cli {
 

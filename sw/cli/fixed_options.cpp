@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "sheafsim/error.h"
-#include "sheafsim/file_io.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
 
 namespace sheafsim::cli {
 

@@ -6,8 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include "console.h"
-#include "sheafsim/arith_fixed.h"
-#include "sheafsim/fixed_config.h"
+#include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/fixed/fixed_config.h"
 
 namespace sheafsim::cli {
 

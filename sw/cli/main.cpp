@@ -1,5 +1,5 @@
 // sheafsim: command-line front end. Every subcommand is a thin layer over the
-// library in sw/lib; errors become one line on stderr and a non-zero exit:
+// library layers (sw/*/, model/*/; docs/architecture.md); errors become one line on stderr and a non-zero exit:
 //   0 success, 2 bad input (options, files, settings), 3 internal error.
 #include <algorithm>
 #include <cstdio>
@@ -8,9 +8,9 @@
 
 #include "commands.h"
 #include "toml_config.h"
-#include "sheafsim/error.h"
-#include "sheafsim/file_io.h"
-#include "sheafsim/run_control.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
+#include "sheafsim/base/run_control.h"
 
 namespace sheafsim::cli {
 

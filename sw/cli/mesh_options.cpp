@@ -1,6 +1,6 @@
 #include "mesh_options.h"
 
-#include "sheafsim/error.h"
+#include "sheafsim/base/error.h"
 
 namespace sheafsim::cli {
 

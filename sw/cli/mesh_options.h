@@ -9,9 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "sheafsim/mesh/mesh_config.h"
-#include "sheafsim/mesh/mesh_trace.h"
-#include "sheafsim/mesh/rtl_pe_datapath.h"
+#include "sheafsim/arch/mesh_config.h"
+#include "sheafsim/arch/mesh_trace.h"
+#include "sheafsim/cosim/rtl_pe_datapath.h"
 
 namespace sheafsim::cli {
 

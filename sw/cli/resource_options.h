@@ -1,8 +1,8 @@
 #pragma once
-// `--max-memory-gib` on train, infer and simulate (sheafsim/resource_limits.h).
+// `--max-memory-gib` on train, infer and simulate (sheafsim/base/resource_limits.h).
 #include <CLI/CLI.hpp>
 
-#include "sheafsim/resource_limits.h"
+#include "sheafsim/base/resource_limits.h"
 
 namespace sheafsim::cli {
 

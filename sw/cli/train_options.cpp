@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "console.h"
-#include "sheafsim/error.h"
-#include "sheafsim/settings.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/reference/settings.h"
 
 namespace sheafsim::cli {
 

@@ -11,10 +11,10 @@
 
 #include "fixed_options.h"
 #include "mesh_options.h"
-#include "sheafsim/dataset.h"
-#include "sheafsim/network.h"
-#include "sheafsim/sheaf_trainer.h"
-#include "sheafsim/training.h"
+#include "sheafsim/reference/dataset.h"
+#include "sheafsim/reference/network.h"
+#include "sheafsim/train/sheaf_trainer.h"
+#include "sheafsim/train/training.h"
 
 namespace sheafsim::cli {
 

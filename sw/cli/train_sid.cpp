@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "sheafsim/error.h"
-#include "sheafsim/sid_trainer.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/train/sid_trainer.h"
 
 namespace sheafsim::cli {
 

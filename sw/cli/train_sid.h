@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "console.h"
-#include "sheafsim/training.h"
+#include "sheafsim/train/training.h"
 #include "train_options.h"
 
 namespace sheafsim::cli {

@@ -1,0 +1,73 @@
+#pragma once
+// Where everything lives on the mesh: every weight edge W_l is cut into tiles
+// of synapses, each tile stays in one PE for the whole run (weight-stationary),
+// and the neurons of every layer are split into vertex groups, each held by a
+// vertex unit at some PE. Routing is dimension-ordered (X then Y) over
+// neighbour links only.
+#include <string>
+#include <vector>
+
+#include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/arch/mesh_config.h"
+
+namespace sheafsim::mesh {
+
+struct Tile {
+  int layer = 1;       // W_layer, 1..L
+  int r0 = 0, r1 = 0;  // output neurons [r0, r1) of layer
+  int c0 = 0, c1 = 0;  // input neurons [c0, c1) of layer - 1
+  int pe = 0;
+  bool has_bias() const { return c0 == 0; }  // the first tile of a row band holds its biases
+  long synapses() const { return static_cast<long>(r1 - r0) * (c1 - c0); }
+};
+
+struct VertexGroup {
+  int layer = 0;       // 0: the pinned input; L: the output (holds the targets)
+  int n0 = 0, n1 = 0;  // neurons [n0, n1)
+  int pe = 0;          // where its vertex unit sits
+};
+
+class MeshMapping {
+ public:
+  // Throws InputError when the mapping does not fit (tiles > PEs without
+  // time multiplexing, a PE's tiles larger than its SRAM).
+  MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx);
+
+  const std::vector<Tile>& tiles() const { return tiles_; }
+  const std::vector<VertexGroup>& groups() const { return groups_; }
+  const std::vector<int>& tiles_of_pe(int pe) const { return pe_tiles_[static_cast<size_t>(pe)]; }
+  // Who talks to whom, in ascending index order (fixed for the run):
+  const std::vector<int>& row_groups(int tile) const { return row_groups_[static_cast<size_t>(tile)]; }  // own its rows
+  const std::vector<int>& col_groups(int tile) const { return col_groups_[static_cast<size_t>(tile)]; }  // own its columns
+  const std::vector<int>& row_tiles(int group) const { return row_tiles_[static_cast<size_t>(group)]; }  // compute its neurons
+  const std::vector<int>& reader_tiles(int group) const { return reader_tiles_[static_cast<size_t>(group)]; }  // read its activations
+  int tile_rows() const { return tile_rows_; }
+  int tile_cols() const { return tile_cols_; }
+  long sram_bits_used(int pe) const { return sram_bits_[static_cast<size_t>(pe)]; }
+  long sram_bits() const { return sram_bits_capacity_; }
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  int pes() const { return rows_ * cols_; }
+  // Directed neighbour links, index pe * 4 + dir (0 E, 1 W, 2 S, 3 N); those off the edge are never used.
+  int links() const { return rows_ * cols_ * 4; }
+  int existing_links() const { return 2 * (rows_ * (cols_ - 1) + cols_ * (rows_ - 1)); }
+  // The links of the X-then-Y route from a to b, in order (empty when a == b).
+  std::vector<int> route(int a, int b) const;
+  std::string link_name(int link) const;  // "(r,c)->(r,c+1)"
+
+ private:
+  int rows_, cols_;
+  int tile_rows_ = 0, tile_cols_ = 0;
+  std::vector<Tile> tiles_;
+  std::vector<VertexGroup> groups_;
+  std::vector<std::vector<int>> pe_tiles_;
+  std::vector<std::vector<int>> row_groups_, col_groups_, row_tiles_, reader_tiles_;
+  std::vector<long> sram_bits_;
+  long sram_bits_capacity_ = 0;
+};
+
+// The number of tiles of a network at tile_rows x tile_cols synapses per tile.
+long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols);
+
+}  // namespace sheafsim::mesh

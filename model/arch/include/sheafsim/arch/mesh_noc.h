@@ -1,0 +1,41 @@
+#pragma once
+// The network of neighbour links. A transfer of `bits` from PE a to PE b is
+// cut into flits of link_width bits and follows the X-then-Y route; on each
+// link the head waits until the link is free (contention), the link then
+// carries the message's flits back to back, and the head moves on after
+// link_latency cycles. The tail arrives flits cycles after the head. A
+// transfer within one PE is free. Reservations are made in the order the
+// senders run, so the timing is reproducible; the values never depend on it.
+#include <cstdint>
+#include <vector>
+
+#include "sheafsim/arch/mesh_counters.h"
+#include "sheafsim/arch/mesh_mapping.h"
+
+namespace sheafsim::mesh {
+
+class MeshTrace;
+
+class MeshNoc {
+ public:
+  MeshNoc(const MeshMapping& map, const MeshConfig& cfg);
+  // Reserves the route for a message ready at cycle `ready`; returns the
+  // cycle its last flit arrives. `stall_key` seeds the random link stalls.
+  std::uint64_t transfer(int src_pe, int dst_pe, long bits, std::uint64_t ready, std::uint64_t stall_key,
+                         UnitCounters& sender);
+  const std::vector<LinkCounters>& links() const { return links_; }
+  // Reports every link reservation to `trace` (null: none).
+  void set_trace(MeshTrace* trace) { trace_ = trace; }
+
+ private:
+  const MeshMapping& map_;
+  MeshConfig cfg_;
+  std::vector<std::uint64_t> free_;  // per link: the first cycle it is free
+  std::vector<LinkCounters> links_;
+  MeshTrace* trace_ = nullptr;
+};
+
+// A random stall in [0, max] cycles from a counter-based hash of the key (0 when stalls are off).
+std::uint64_t random_stall(const MeshConfig& cfg, std::uint64_t key);
+
+}  // namespace sheafsim::mesh

@@ -1,0 +1,46 @@
+#pragma once
+// The mesh-dependent operation counts of one step, computed analytically
+// from the mapping (tiles, vertex groups, X-then-Y routes) without running
+// the simulation: per PE, per vertex unit and per link, the same counters the
+// SystemC model increments (mesh_counters.h; docs/file-formats.md "Mesh
+// report and counters"): MACs, adds, register writes, SRAM read/write bits,
+// flits, flit-hops, messages and busy cycles (the compute cycles a unit
+// annotates; stalls and waits depend on contention and are not counted here).
+//
+// Exact agreement with the simulator is tested (tests/unit/test_ops.cpp).
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/arch/mesh_counters.h"
+#include "sheafsim/arch/mesh_mapping.h"
+
+namespace sheafsim::mesh {
+
+struct MeshStepCounts {
+  std::vector<UnitCounters> pes;     // per PE (index row * cols + col)
+  std::vector<UnitCounters> groups;  // per vertex group (MeshMapping::groups() order)
+  std::vector<std::uint64_t> link_flits;  // per directed link (MeshMapping::links() index)
+
+  UnitCounters pe_totals() const;
+  UnitCounters vertex_totals() const;
+  std::uint64_t link_flits_total() const;
+  MeshStepCounts& operator+=(const MeshStepCounts& o);
+  MeshStepCounts scaled(std::uint64_t k) const;
+};
+
+// One step on `map` for a batch of `batch` samples: a diffusion step (training
+// or inference: the counters are the same) or, with `joint`, a joint step.
+MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                                std::uint64_t batch, int depth, bool joint);
+
+// `steps` Euler steps with inner K: the step i (0-based) is joint when (i + 1) % K == 0.
+MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                               std::uint64_t batch, int depth, long steps, int inner);
+
+// The counters of a unit as JSON (the names of MeshEngine::report()'s totals, no cycles but busy_cycles).
+nlohmann::json counters_json(const UnitCounters& c);
+
+}  // namespace sheafsim::mesh

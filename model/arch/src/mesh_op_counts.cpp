@@ -1,0 +1,176 @@
+#include "sheafsim/arch/mesh_op_counts.h"
+
+#include <algorithm>
+
+namespace sheafsim::mesh {
+
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t u(long long v) { return static_cast<std::uint64_t>(v); }
+
+
+
+// Overlap of [a0, a1) and [b0, b1).
+std::uint64_t overlap(int a0, int a1, int b0, int b1) { return u(std::max(0, std::min(a1, b1) - std::max(a0, b0))); }
+
+}  // namespace
+
+UnitCounters MeshStepCounts::pe_totals() const {
+  UnitCounters t;
+  for (const UnitCounters& c : pes) t += c;
+  return t;
+}
+
+UnitCounters MeshStepCounts::vertex_totals() const {
+  UnitCounters t;
+  for (const UnitCounters& c : groups) t += c;
+  return t;
+}
+
+std::uint64_t MeshStepCounts::link_flits_total() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t f : link_flits) n += f;
+  return n;
+}
+
+MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
+  pes.resize(std::max(pes.size(), o.pes.size()));
+  groups.resize(std::max(groups.size(), o.groups.size()));
+  link_flits.resize(std::max(link_flits.size(), o.link_flits.size()), 0);
+  for (size_t i = 0; i < o.pes.size(); ++i) pes[i] += o.pes[i];
+  for (size_t i = 0; i < o.groups.size(); ++i) groups[i] += o.groups[i];
+  for (size_t i = 0; i < o.link_flits.size(); ++i) link_flits[i] += o.link_flits[i];
+  return *this;
+}
+
+MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
+  MeshStepCounts s = *this;
+  for (UnitCounters& c : s.pes) c *= k;
+  for (UnitCounters& c : s.groups) c *= k;
+  for (std::uint64_t& f : s.link_flits) f *= k;
+  return s;
+}
+
+MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                                std::uint64_t B, int L, bool joint) {
+  MeshStepCounts r;
+  r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
+  r.groups.assign(map.groups().size(), UnitCounters{});
+  r.link_flits.assign(static_cast<size_t>(map.links()), 0);
+  const std::uint64_t lanes = u(mesh.lanes), vlanes = u(mesh.vertex_lanes), pipe = u(mesh.mac_pipeline),
+                      sram = u(mesh.sram_latency);
+  const std::uint64_t ws = u(fx.stalk.width()), ww = u(fx.weight.width()), wb = u(fx.bias.width()),
+                      wr = u(fx.residual.width()), acc = u(fx.acc_bits);
+  // A message of `values` values of `bits` bits from PE a to PE b, counted at
+  // the sender (mesh_noc.cpp: nothing within a PE; flits = ceil(bits / width); X then Y).
+  auto send = [&](UnitCounters& sender, int a, int b, std::uint64_t values, std::uint64_t bits) {
+    const std::uint64_t total = values * bits;
+    if (a == b || total == 0) return;
+    const std::uint64_t flits = ceil_div(total, u(mesh.link_width));
+    const std::vector<int> route = map.route(a, b);
+    for (int link : route) r.link_flits[static_cast<size_t>(link)] += flits;
+    sender.flits_sent += flits;
+    sender.flit_hops += flits * route.size();
+    ++sender.messages_sent;
+  };
+  // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
+  auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
+
+  // Edge PEs (edge_pe.cpp), tile by tile.
+  for (size_t ti = 0; ti < map.tiles().size(); ++ti) {
+    const Tile& t = map.tiles()[ti];
+    UnitCounters& c = r.pes[static_cast<size_t>(t.pe)];
+    const std::uint64_t rows = u(t.r1 - t.r0), syn = u(t.synapses()), macs = syn * B;
+    // Forward partial sums (b << sb) + W a: weights (and biases) read once for the batch.
+    c.macs_forward += macs;
+    if (t.has_bias()) c.adds += rows * B;
+    c.sram_read_bits += syn * ww + (t.has_bias() ? rows * wb : 0);
+    c.busy_cycles += sram + ceil_div(macs, lanes) + pipe;
+    for (int g : map.row_groups(static_cast<int>(ti))) {
+      const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
+      send(c, t.pe, grp.pe, overlap(t.r0, t.r1, grp.n0, grp.n1) * B, acc);
+    }
+    if (!needs_residuals(t.layer)) continue;
+    if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
+      c.macs_backward += macs;
+      c.sram_read_bits += syn * ww;
+      c.busy_cycles += sram + ceil_div(macs, lanes) + pipe;
+      for (int g : map.col_groups(static_cast<int>(ti))) {
+        const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
+        send(c, t.pe, grp.pe, overlap(t.c0, t.c1, grp.n0, grp.n1) * B, acc);
+      }
+    }
+    if (!joint) continue;
+    // Hebbian sums over the batch, spilled to SRAM (H, h written), then the
+    // write-back of every weight and bias: read H, W and h, b; write W and b.
+    std::uint64_t writes = syn;
+    std::uint64_t bias_bits = 0;
+    if (t.has_bias()) {
+      c.adds += rows * B;
+      writes += rows;
+      bias_bits = rows * (wb + acc);
+    }
+    c.macs_hebbian += macs;
+    c.register_writes += writes;
+    c.sram_read_bits += syn * (acc + ww) + bias_bits;
+    c.sram_write_bits += syn * (acc + ww) + bias_bits;
+    c.busy_cycles += ceil_div(macs, lanes) + pipe;
+    c.busy_cycles += sram + ceil_div(writes, lanes) + pipe;
+  }
+
+  // Vertex units (vertex_unit.cpp), group by group.
+  for (size_t gi = 0; gi < map.groups().size(); ++gi) {
+    const VertexGroup& g = map.groups()[gi];
+    UnitCounters& c = r.groups[gi];
+    const int gidx = static_cast<int>(gi);
+    // Multicast of the activations (or the input) to the tiles that read them.
+    for (int ti : map.reader_tiles(gidx)) {
+      const Tile& t = map.tiles()[static_cast<size_t>(ti)];
+      send(c, g.pe, t.pe, overlap(t.c0, t.c1, g.n0, g.n1) * B, ws);
+    }
+    if (g.layer == 0) continue;  // the pinned input only sends
+    const std::uint64_t elems = u(g.n1 - g.n0) * B;
+    // Residuals: reduce the forward partial sums (one add per message and element), round, multicast back.
+    const std::uint64_t fwd_msgs = map.row_tiles(gidx).size();
+    c.adds += elems * fwd_msgs;
+    c.register_writes += elems;
+    c.busy_cycles += ceil_div(elems * (fwd_msgs + 1), vlanes);
+    if (needs_residuals(g.layer))
+      for (int ti : map.row_tiles(gidx)) {
+        const Tile& t = map.tiles()[static_cast<size_t>(ti)];
+        send(c, g.pe, t.pe, overlap(t.r0, t.r1, g.n0, g.n1) * B, wr);
+      }
+    // Stalk update: hidden layers reduce the backward sums and write z and a; the output writes z.
+    if (g.layer < L) {
+      const std::uint64_t bwd_msgs = map.reader_tiles(gidx).size();
+      c.adds += elems * bwd_msgs;
+      c.register_writes += 2 * elems;
+      c.busy_cycles += ceil_div(elems * (bwd_msgs + 2), vlanes);
+    } else {
+      c.register_writes += elems;
+      c.busy_cycles += ceil_div(elems * 2, vlanes);
+    }
+  }
+  return r;
+}
+
+MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                               std::uint64_t batch, int depth, long steps, int inner) {
+  const long K = inner < 1 ? 1 : inner;
+  const std::uint64_t joint = u(steps / K), diffusion = u(steps) - joint;
+  MeshStepCounts r = mesh_step_counts(map, mesh, fx, batch, depth, false).scaled(diffusion);
+  r += mesh_step_counts(map, mesh, fx, batch, depth, true).scaled(joint);
+  return r;
+}
+
+nlohmann::json counters_json(const UnitCounters& c) {
+  return {{"macs_forward", c.macs_forward},     {"macs_backward", c.macs_backward},
+          {"macs_hebbian", c.macs_hebbian},     {"adds", c.adds},
+          {"register_writes", c.register_writes}, {"sram_read_bits", c.sram_read_bits},
+          {"sram_write_bits", c.sram_write_bits}, {"flits_sent", c.flits_sent},
+          {"flit_hops", c.flit_hops},           {"messages_sent", c.messages_sent},
+          {"busy_cycles", c.busy_cycles}};
+}
+
+}  // namespace sheafsim::mesh

@@ -1,0 +1,144 @@
+#pragma once
+// A unit's input buffer for one kind of message in one step: it knows how
+// many messages to expect, keeps their payloads, and wakes its owner when the
+// last flit of the last one has arrived.
+//
+// A payload is not copied: a message is a view of the sender's registers
+// (the vertex unit's stalks or residuals, the PE's partial sums), which the
+// sender writes once per step, before it sends, and not again until the next
+// step (after the step's barrier). The receiver reads it after wait_all(),
+// within the step:
+//  - activations: views of the vertex unit's copy of its stalks a_{l-1} (or
+//    the input x), as 64-bit integers and as doubles, taken when it sends them
+//    and rewritten only when it sends the next step's (its update writes
+//    a_{l-1} itself, not the copy).
+//  - residuals: views of the vertex unit's u (rewritten in the next step's
+//    residual phase).
+//  - forward and backward partial sums: views of the PE's per-tile sum
+//    buffers (rewritten in the next step's same phase of the same tile).
+// So a view reads the values the message would have carried.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include <systemc>
+
+#include "sheafsim/fixed/fixed_point.h"
+
+namespace sheafsim::mesh {
+
+// The vertex units' payloads of doubles have padded rows and slack
+// (vertex_simd.h, padded()): a kernel may load whole vectors from any row's start.
+//
+// Values of neurons [n0, n1) for every sample s: value(s, i) is
+// narrow[s * stride + (i - n0)] (64-bit integers), or dbl[s * dstride + (i - n0)]
+// (integers held exactly in doubles), or wide[s * stride + (i - n0)]; at least
+// one is set, and when several are they hold the same values. Every
+// |value| <= bound.
+struct Message {
+  int n0 = 0, n1 = 0;
+  const std::int64_t* narrow = nullptr;
+  const double* dbl = nullptr;
+  const fx::wide* wide = nullptr;
+  size_t stride = 0, dstride = 0;
+  fx::uwide bound = ~fx::uwide{0};
+  // dbl: every row holds the n1 - n0 values, then zeros up to dstride.
+  bool zero_pad = false;
+
+  fx::wide value(int s, int i) const {
+    const size_t k = static_cast<size_t>(i - n0);
+    if (narrow != nullptr) return narrow[static_cast<size_t>(s) * stride + k];
+    if (dbl != nullptr) return static_cast<std::int64_t>(dbl[static_cast<size_t>(s) * dstride + k]);
+    return wide[static_cast<size_t>(s) * stride + k];
+  }
+  int size() const { return n1 - n0; }
+};
+
+// Calls f(index, value) for every value of m, where index = s * ld + (i - base)
+// addresses the receiver's block of neurons [base, base + n), stored with leading dimension ld.
+template <typename F>
+void for_each_value(const Message& m, int base, size_t ld, int B, F&& f) {
+  for (int s = 0; s < B; ++s)
+    for (int i = m.n0; i < m.n1; ++i) f(static_cast<size_t>(s) * ld + static_cast<size_t>(i - base), m.value(s, i));
+}
+
+// The receiver's block dst[s * ld + (i - base)] from m's values of type T
+// (T = std::int64_t: narrow, or dbl converted; T = double: dbl).
+template <typename T>
+void assemble(const Message& m, int base, size_t ld, int B, T* dst) {
+  const auto len = static_cast<size_t>(m.n1 - m.n0);
+  for (int s = 0; s < B; ++s) {
+    T* d = dst + static_cast<size_t>(s) * ld + static_cast<size_t>(m.n0 - base);
+    if constexpr (std::is_same_v<T, double>) {
+      const double* src = m.dbl + static_cast<size_t>(s) * m.dstride;
+      for (size_t k = 0; k < len; ++k) d[k] = src[k];
+    } else if (m.narrow != nullptr) {
+      const std::int64_t* src = m.narrow + static_cast<size_t>(s) * m.stride;
+      for (size_t k = 0; k < len; ++k) d[k] = src[k];
+    } else {
+      const double* src = m.dbl + static_cast<size_t>(s) * m.dstride;
+      for (size_t k = 0; k < len; ++k) d[k] = static_cast<std::int64_t>(src[k]);
+    }
+  }
+}
+
+class Mailbox {
+ public:
+  explicit Mailbox(const char* name) : ev_(name) {}
+  void expect(int n) {
+    expected_ = n;
+    received_ = 0;
+    last_ = 0;
+    msgs_.clear();  // keeps the capacity: no allocation after the first steps
+  }
+  int expected() const { return expected_; }
+  // Called by the sender at cycle `now`; the message is complete at `arrival`.
+  void deliver(const Message& m, std::uint64_t arrival, std::uint64_t now, const sc_core::sc_time& period) {
+    msgs_.push_back(m);
+    last_ = std::max(last_, arrival);
+    if (++received_ == expected_) ev_.notify(static_cast<double>(last_ - now) * period);
+  }
+  // Waits (in the calling thread) until every expected message has arrived.
+  void wait_all(std::uint64_t now, const sc_core::sc_time& period) {
+    if (received_ < expected_)
+      sc_core::wait(ev_);
+    else if (last_ > now)
+      sc_core::wait(static_cast<double>(last_ - now) * period);
+  }
+  const std::vector<Message>& messages() const { return msgs_; }
+
+  // What the messages hold: all as doubles, all as 64-bit integers or
+  // doubles, and a bound on the sum of their magnitudes (saturating far
+  // above 2^64, which means "unbounded").
+  bool all_double() const {
+    for (const Message& m : msgs_)
+      if (m.dbl == nullptr) return false;
+    return true;
+  }
+  bool all_int64() const {
+    for (const Message& m : msgs_)
+      if (m.narrow == nullptr && m.dbl == nullptr) return false;
+    return true;
+  }
+  fx::uwide bound_sum() const {
+    fx::uwide s = 0;
+    const fx::uwide cap = fx::uwide{1} << 100;
+    for (const Message& m : msgs_) s += std::min(m.bound, cap);  // fewer than 2^27 messages: no overflow
+    return std::min(s, cap);
+  }
+  fx::uwide bound_max() const {
+    fx::uwide s = 0;
+    for (const Message& m : msgs_) s = std::max(s, m.bound);
+    return s;
+  }
+
+ private:
+  sc_core::sc_event ev_;
+  int expected_ = 0, received_ = 0;
+  std::uint64_t last_ = 0;
+  std::vector<Message> msgs_;
+};
+
+}  // namespace sheafsim::mesh

@@ -1,0 +1,56 @@
+#pragma once
+// What every unit of the mesh shares during a step: the configuration, the
+// mapping and the network of links, the step's settings and constants, the
+// arithmetic counters, and the functional state each unit reads and writes
+// only in its own part (a PE its tiles' weights and biases, a vertex unit its
+// neurons' stalks).
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/arch/mesh_noc.h"
+#include "sheafsim/mesh/pe_datapath.h"
+#include "sheafsim/fixed/vertex_datapath.h"
+
+namespace sheafsim::mesh {
+
+class EdgePe;
+class VertexUnit;
+class MeshTrace;
+
+struct MeshContext {
+  MeshConfig mesh;
+  FixedConfig fx;
+  const MeshMapping* map = nullptr;
+  MeshNoc* noc = nullptr;
+  sc_core::sc_time period;
+  std::vector<EdgePe*> tile_owner;     // per tile: the PE module
+  std::vector<VertexUnit*> group_unit; // per vertex group: its unit
+  PeDatapathFactory datapath;          // the PEs' arithmetic (empty: the C++ datapath)
+  MeshTrace* trace = nullptr;          // the VCD recorder (--trace), or null: no trace
+  int L = 0;
+  Eigen::Index batch = 0;
+
+  // The step being simulated.
+  sc_core::sc_event start;
+  FixedNetwork* net = nullptr;
+  FixedState* st = nullptr;
+  const IMatrix* X = nullptr;
+  const IMatrix* Y = nullptr;  // targets (training) or null (inference)
+  bool joint = false;          // Hebbian products and parameter writes this step
+  std::uint64_t step = 0;      // steps done before this one (the stochastic-rounding counter)
+  std::int64_t s_raw = 0, eta_raw = 0;
+  FixedCounters counters;
+
+  std::uint64_t now() const { return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period); }
+  std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const {
+    return fx.quant == fx::Quant::Stoch ? fx::stoch_bits(fx.seed, step, sample, edge::site(cls, layer, row)) : 0;
+  }
+  // Does the weight edge of `layer` need the residuals back this step
+  // (backward products from layer 2 on, Hebbian products on joint steps)?
+  bool needs_residuals(int layer) const { return layer >= 2 || joint; }
+};
+
+}  // namespace sheafsim::mesh

@@ -1,0 +1,76 @@
+#pragma once
+// The SystemC model of the mesh as a fixed-point stepper: it elaborates one
+// EdgePe per mesh node and one VertexUnit per vertex group into its own
+// simulation context, and every step() runs the kernel until the mesh has
+// finished that step. The stalks and weights it computes are bit-identical to
+// the bit-accurate model's; it also counts cycles, traffic and operations.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sheafsim/bitacc/fixed_stepper.h"
+#include "sheafsim/mesh/kernel_scope.h"
+#include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/arch/mesh_trace.h"
+
+namespace sheafsim::mesh {
+
+class EdgePe;
+class VertexUnit;
+
+struct MeshTiming {
+  std::uint64_t total_cycles = 0;
+  std::uint64_t steps = 0, joint_steps = 0;
+  std::uint64_t joint_cycles = 0, stalk_cycles = 0;  // cycles spent in joint / stalk-only steps
+  double wall_s = 0;                                  // wall time inside the SystemC kernel
+};
+
+class MeshEngine final : public FixedStepper {
+ public:
+  // Throws InputError when the network or the mapping cannot run on this mesh.
+  // `datapath` builds each PE's arithmetic (empty: the C++ datapath); with
+  // `trace.path` set, the run is recorded as a VCD waveform (mesh_trace.h).
+  MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+             const FixedCounters& loads, PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
+  ~MeshEngine() override;
+
+  double step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
+              bool update_params) override;
+  FixedCounters& counters() override { return ctx_.counters; }
+  FixedRunInfo run_info() const override;
+
+  const MeshMapping& mapping() const { return *map_; }
+  const MeshTiming& timing() const { return timing_; }
+  // The aggregate figures (units in the names) and the per-unit/per-link table.
+  nlohmann::json report() const;
+  std::string counters_csv() const;
+  // Rows for the end-of-run statistics block: name, value.
+  std::vector<std::pair<std::string, std::string>> statistics() const;
+  UnitCounters pe_totals() const;
+  UnitCounters vertex_totals() const;
+  // Closes the VCD file (--trace) after the run and says what it holds;
+  // throws InputError on a write error. Without a trace: an empty summary.
+  // An engine destroyed without it (a failed run) leaves no file.
+  TraceSummary finish_trace();
+
+ private:
+  std::unique_ptr<KernelScope> kernel_;  // first member: the context outlives every module
+  MeshContext ctx_;
+  std::unique_ptr<MeshMapping> map_;
+  std::unique_ptr<MeshNoc> noc_;
+  std::vector<std::unique_ptr<EdgePe>> pes_;
+  std::vector<std::unique_ptr<VertexUnit>> units_;
+  MeshTiming timing_;
+  double s_cached_ = -1, eta_cached_ = -1;
+  std::unique_ptr<MeshTrace> trace_;  // --trace, or null
+};
+
+// A factory for train_sheaf_fixed that builds a MeshEngine and shares it
+// through *out, so that its counters can be read after the run; `datapath`
+// and `trace` as for MeshEngine.
+FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
+                                 PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
+
+}  // namespace sheafsim::mesh

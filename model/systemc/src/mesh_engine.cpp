@@ -1,0 +1,257 @@
+#include "sheafsim/mesh/mesh_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "sheafsim/base/error.h"
+#include "sheafsim/mesh/edge_pe.h"
+#include "sheafsim/mesh/vertex_unit.h"
+
+namespace sheafsim::mesh {
+
+MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+                       const FixedCounters& loads, PeDatapathFactory datapath, const MeshTraceOptions& trace)
+    : kernel_(std::make_unique<KernelScope>()) {
+  if (net.output != OutputKind::Identity)
+    throw InputError(fmt::format("the mesh model runs identity outputs; this network's output is {} "
+                                 "(its lookup unit is not modelled: use train --arith fixed)",
+                                 to_string(net.output)));
+  cfg.validate();
+  ctx_.mesh = mesh;
+  ctx_.fx = cfg;
+  ctx_.L = net.depth();
+  ctx_.batch = batch;
+  ctx_.counters = loads;
+  ctx_.datapath = std::move(datapath);
+  if (ctx_.counters.saturations[0].size() != static_cast<size_t>(ctx_.L)) ctx_.counters.resize(ctx_.L);
+  // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
+  ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
+  map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg);
+  noc_ = std::make_unique<MeshNoc>(*map_, mesh);
+  ctx_.map = map_.get();
+  ctx_.noc = noc_.get();
+  for (int p = 0; p < map_->pes(); ++p)
+    pes_.push_back(std::make_unique<EdgePe>(fmt::format("pe_{}_{}", p / mesh.cols, p % mesh.cols).c_str(), p, ctx_));
+  ctx_.tile_owner.resize(map_->tiles().size());
+  for (size_t t = 0; t < map_->tiles().size(); ++t) ctx_.tile_owner[t] = pes_[static_cast<size_t>(map_->tiles()[t].pe)].get();
+  for (size_t g = 0; g < map_->groups().size(); ++g) {
+    const VertexGroup& grp = map_->groups()[g];
+    units_.push_back(std::make_unique<VertexUnit>(fmt::format("vu_l{}_n{}", grp.layer, grp.n0).c_str(), static_cast<int>(g), ctx_));
+  }
+  for (auto& u : units_) ctx_.group_unit.push_back(u.get());
+  if (trace.enabled()) {  // opens the file before the first step: a bad path fails at once
+    trace_ = std::make_unique<MeshTrace>(trace, *map_);
+    ctx_.trace = trace_.get();
+    noc_->set_trace(trace_.get());
+  }
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end of elaboration: every thread waits for its first step
+}
+
+MeshEngine::~MeshEngine() = default;
+
+double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
+                        bool update_params) {
+  if (p.s != s_cached_) {
+    ctx_.s_raw = quantize_constant(p.s, ctx_.fx, "alpha*dt");
+    s_cached_ = p.s;
+  }
+  if (p.eta != eta_cached_) {
+    ctx_.eta_raw = p.eta > 0 ? quantize_constant(p.eta, ctx_.fx, "beta*dt") : 0;
+    eta_cached_ = p.eta;
+  }
+  if (p.phase == Phase::Training && Y == nullptr) throw InputError("a training step needs targets");
+  ctx_.net = &net;
+  ctx_.st = &st;
+  ctx_.X = &X;
+  ctx_.Y = p.phase == Phase::Training ? Y : nullptr;
+  ctx_.joint = update_params;
+  // Every input buffer learns how many messages this step brings.
+  for (size_t t = 0; t < map_->tiles().size(); ++t) {
+    const int ti = static_cast<int>(t);
+    EdgePe& pe = *ctx_.tile_owner[t];
+    pe.activations(ti).expect(static_cast<int>(map_->col_groups(ti).size()));
+    pe.residuals(ti).expect(ctx_.needs_residuals(map_->tiles()[t].layer) ? static_cast<int>(map_->row_groups(ti).size()) : 0);
+  }
+  for (size_t g = 0; g < units_.size(); ++g) {
+    const int gi = static_cast<int>(g);
+    units_[g]->forward_sums().expect(static_cast<int>(map_->row_tiles(gi).size()));
+    // Layer 0 has readers but no backward sums: only hidden groups receive W^T u.
+    units_[g]->backward_sums().expect(map_->groups()[g].layer >= 1 ? static_cast<int>(map_->reader_tiles(gi).size()) : 0);
+  }
+  const std::uint64_t t0 = ctx_.now();
+  const auto w0 = std::chrono::steady_clock::now();
+  ctx_.start.notify(sc_core::SC_ZERO_TIME);
+  sc_core::sc_start();  // runs until every unit has finished the step
+  timing_.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  const std::uint64_t cycles = ctx_.now() - t0;
+  if (trace_) {  // kernel time runs on across steps: t0 is the step's absolute start cycle
+    for (auto& pe : pes_) pe->flush_trace();
+    for (auto& u : units_) u->flush_trace();
+    trace_->step(ctx_.step, t0, t0 + cycles, update_params);
+  }
+  timing_.total_cycles += cycles;
+  ++timing_.steps;
+  if (update_params) {
+    ++timing_.joint_steps;
+    timing_.joint_cycles += cycles;
+  } else {
+    timing_.stalk_cycles += cycles;
+  }
+  ++ctx_.step;
+  if (!p.track_change) return 0.0;
+  std::int64_t change = 0;
+  for (const auto& u : units_) change = std::max(change, u->max_change());
+  return static_cast<double>(change) * ctx_.fx.stalk.lsb();
+}
+
+FixedRunInfo MeshEngine::run_info() const {
+  FixedRunInfo info;
+  info.config = ctx_.fx;
+  info.counters = ctx_.counters;
+  info.s_raw = ctx_.s_raw;
+  info.eta_raw = ctx_.eta_raw;
+  info.s_used = static_cast<double>(ctx_.s_raw) * ctx_.fx.constant.lsb();
+  info.eta_used = static_cast<double>(ctx_.eta_raw) * ctx_.fx.constant.lsb();
+  return info;
+}
+
+namespace {
+double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+}  // namespace
+
+TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : TraceSummary{}; }
+
+UnitCounters MeshEngine::pe_totals() const {
+  UnitCounters t;
+  for (const auto& p : pes_) t += p->counters();
+  return t;
+}
+
+UnitCounters MeshEngine::vertex_totals() const {
+  UnitCounters t;
+  for (const auto& u : units_) t += u->counters();
+  return t;
+}
+
+nlohmann::json MeshEngine::report() const {
+  const UnitCounters pe = pe_totals(), vu = vertex_totals();
+  const double cyc = static_cast<double>(timing_.total_cycles);
+  std::uint64_t link_busy = 0, link_wait = 0, link_flits = 0;
+  for (const LinkCounters& l : noc_->links()) {
+    link_busy += l.busy_cycles;
+    link_wait += l.wait_cycles;
+    link_flits += l.flits;
+  }
+  long sram_max = 0;
+  for (int p = 0; p < map_->pes(); ++p) sram_max = std::max(sram_max, map_->sram_bits_used(p));
+  const double peak_macs = cyc * map_->pes() * ctx_.mesh.lanes;
+  const double us_per_cycle = 1.0 / ctx_.mesh.clock_mhz;
+  nlohmann::json j;
+  j["mesh"] = ctx_.mesh.to_json();
+  j["mapping"] = {{"tile_rows", map_->tile_rows()},
+                  {"tile_cols", map_->tile_cols()},
+                  {"tiles", map_->tiles().size()},
+                  {"vertex_groups", map_->groups().size()},
+                  {"pes", map_->pes()},
+                  {"links", map_->existing_links()},
+                  {"sram_bits_used_max", sram_max},
+                  {"sram_bits_per_pe", map_->sram_bits()}};
+  j["total_cycles"] = timing_.total_cycles;
+  j["steps"] = timing_.steps;
+  j["joint_steps"] = timing_.joint_steps;
+  j["cycles_per_step"] = ratio(cyc, static_cast<double>(timing_.steps));
+  j["cycles_per_training_step"] = ratio(static_cast<double>(timing_.joint_cycles), static_cast<double>(timing_.joint_steps));
+  j["cycles_per_diffusion_step"] =
+      ratio(static_cast<double>(timing_.stalk_cycles), static_cast<double>(timing_.steps - timing_.joint_steps));
+  j["simulated_time_us"] = cyc * us_per_cycle;
+  j["mac_utilisation"] = ratio(static_cast<double>(pe.macs()), peak_macs);
+  j["link_utilisation"] = ratio(static_cast<double>(link_busy), cyc * map_->existing_links());
+  j["sim_cycles_per_wall_second"] = ratio(cyc, timing_.wall_s);
+  j["kernel_wall_s"] = timing_.wall_s;
+  auto unit_json = [](const UnitCounters& c) {
+    return nlohmann::json{{"macs_forward", c.macs_forward},   {"macs_backward", c.macs_backward},
+                          {"macs_hebbian", c.macs_hebbian},   {"adds", c.adds},
+                          {"register_writes", c.register_writes}, {"sram_read_bits", c.sram_read_bits},
+                          {"sram_write_bits", c.sram_write_bits}, {"flits_sent", c.flits_sent},
+                          {"flit_hops", c.flit_hops},         {"messages_sent", c.messages_sent},
+                          {"busy_cycles", c.busy_cycles},     {"stall_cycles", c.stall_cycles},
+                          {"saturations", c.saturations},     {"lost_updates", c.lost_updates}};
+  };
+  j["pe_totals"] = unit_json(pe);
+  j["vertex_totals"] = unit_json(vu);
+  j["link_totals"] = {{"flits", link_flits}, {"busy_cycles", link_busy}, {"wait_cycles", link_wait}};
+  return j;
+}
+
+std::string MeshEngine::counters_csv() const {
+  std::string out =
+      "kind,name,pe_row,pe_col,macs_forward,macs_backward,macs_hebbian,adds,register_writes,sram_read_bits,"
+      "sram_write_bits,flits,flit_hops,messages,busy_cycles,stall_cycles,idle_cycles,wait_cycles,saturations,"
+      "lost_updates\n";
+  const std::uint64_t total = timing_.total_cycles;
+  auto unit = [&](const char* kind, const std::string& name, int pe, const UnitCounters& c) {
+    const std::uint64_t idle = total > c.busy_cycles + c.stall_cycles ? total - c.busy_cycles - c.stall_cycles : 0;
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},0,{},{}\n", kind, name, pe / ctx_.mesh.cols,
+                       pe % ctx_.mesh.cols, c.macs_forward, c.macs_backward, c.macs_hebbian, c.adds, c.register_writes,
+                       c.sram_read_bits, c.sram_write_bits, c.flits_sent, c.flit_hops, c.messages_sent, c.busy_cycles,
+                       c.stall_cycles, idle, c.saturations, c.lost_updates);
+  };
+  for (const auto& p : pes_) unit("pe", p->basename(), p->pe(), p->counters());
+  for (const auto& u : units_) unit("vertex", u->basename(), u->pe(), u->counters());
+  for (int l = 0; l < map_->links(); ++l) {
+    const LinkCounters& c = noc_->links()[static_cast<size_t>(l)];
+    if (c.flits == 0 && c.wait_cycles == 0) continue;
+    const int pe = l / 4;
+    const std::uint64_t idle = total > c.busy_cycles ? total - c.busy_cycles : 0;
+    out += fmt::format("link,\"{}\",{},{},0,0,0,0,0,0,0,{},0,0,{},0,{},{},0,0\n", map_->link_name(l), pe / ctx_.mesh.cols,
+                       pe % ctx_.mesh.cols, c.flits, c.busy_cycles, idle, c.wait_cycles);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const {
+  const nlohmann::json j = report();
+  auto num = [](double v) { return fmt::format("{:.4g}", v); };
+  return {{"mesh", fmt::format("{}x{} PEs, {} lanes, {} tiles of {}x{}", ctx_.mesh.rows, ctx_.mesh.cols, ctx_.mesh.lanes,
+                               map_->tiles().size(), map_->tile_rows(), map_->tile_cols())},
+          {"total_cycles", fmt::format("{}", timing_.total_cycles)},
+          {"cycles_per_training_step", num(j["cycles_per_training_step"].get<double>())},
+          {"cycles_per_diffusion_step", num(j["cycles_per_diffusion_step"].get<double>())},
+          {"simulated_time_us", num(j["simulated_time_us"].get<double>())},
+          {"macs_total", fmt::format("{}", pe_totals().macs())},
+          {"mac_utilisation", num(j["mac_utilisation"].get<double>())},
+          {"link_utilisation", num(j["link_utilisation"].get<double>())},
+          {"flits_total", fmt::format("{}", j["link_totals"]["flits"].get<std::uint64_t>())},
+          {"sim_cycles_per_wall_second", num(j["sim_cycles_per_wall_second"].get<double>())}};
+}
+
+namespace {
+// Forwards to an engine whose lifetime the caller shares.
+class SharedStepper final : public FixedStepper {
+ public:
+  explicit SharedStepper(std::shared_ptr<MeshEngine> e) : e_(std::move(e)) {}
+  double step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
+              bool update_params) override {
+    return e_->step(net, st, X, Y, p, update_params);
+  }
+  FixedCounters& counters() override { return e_->counters(); }
+  FixedRunInfo run_info() const override { return e_->run_info(); }
+
+ private:
+  std::shared_ptr<MeshEngine> e_;
+};
+}  // namespace
+
+FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out, PeDatapathFactory datapath,
+                                 const MeshTraceOptions& trace) {
+  return [mesh, out, datapath, trace](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+                                      const FixedCounters& loads) -> std::unique_ptr<FixedStepper> {
+    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads, datapath, trace);
+    if (out != nullptr) *out = e;
+    return std::make_unique<SharedStepper>(e);
+  };
+}
+
+}  // namespace sheafsim::mesh

@@ -1,0 +1,48 @@
+#include "sheafsim/base/file_io.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sheafsim/base/error.h"
+
+namespace sheafsim {
+
+// Inputs larger than this are refused rather than read into memory.
+constexpr std::streamoff kMaxInputBytes = std::streamoff{1} << 30;
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot open file", path));
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw InputError(fmt::format("{}: cannot read file", path));
+  if (size > kMaxInputBytes) throw InputError(fmt::format("{}: file is larger than 1 GiB", path));
+  in.seekg(0, std::ios::beg);
+  std::string content(static_cast<size_t>(size), '\0');
+  in.read(content.data(), size);
+  if (!in) throw InputError(fmt::format("{}: cannot read file", path));
+  return content;
+}
+
+void write_text_file(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(fmt::format("{}: cannot open for writing", path));
+    out << content;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw InputError(fmt::format("{}: write failed", path));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError(fmt::format("{}: cannot rename temporary file into place", path));
+  }
+}
+
+}  // namespace sheafsim

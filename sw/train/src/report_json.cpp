@@ -1,0 +1,55 @@
+#include "sheafsim/train/report_json.h"
+
+#include <cmath>
+
+namespace sheafsim {
+
+using nlohmann::json;
+
+namespace {
+json maybe(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+}  // namespace
+
+json to_json(const TrainPoint& p) {
+  return {{"step", p.step},
+          {"train_loss", maybe(p.train.loss)},
+          {"test_loss", maybe(p.test.loss)},
+          {"train_accuracy", maybe(p.train.accuracy)},
+          {"test_accuracy", maybe(p.test.accuracy)},
+          {"discord_total", maybe(p.discord_total)}};
+}
+
+json to_json(const TrainResult& r) {
+  json history = json::array();
+  for (const auto& p : r.history) history.push_back(to_json(p));
+  return {{"steps", r.steps},
+          {"param_updates", r.param_updates},
+          {"wall_time_s", r.wall_s},
+          {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+          {"interrupted", r.interrupted},
+          {"interrupted_at_step", r.interrupted ? json(r.steps) : json(nullptr)},
+          {"history", std::move(history)},
+          {"final", r.history.empty() ? json(nullptr) : to_json(r.history.back())}};
+}
+
+json to_json(const DiscordReport& d) {
+  json edges = json::array();
+  for (const auto& e : d.edges) edges.push_back({{"edge", e.edge}, {"type", e.type}, {"layer", e.layer}, {"value", e.value}});
+  return {{"definition", "d_e = (1/B) sum_s |(delta x)_e|^2; total = sum of d_e (= 2 E_batch / B for quadratic edges)"},
+          {"edges", std::move(edges)},
+          {"by_layer", d.by_layer},
+          {"by_type", {{"weight", d.weight}, {"activation", d.activation}, {"output", d.output}}},
+          {"total", d.total}};
+}
+
+json to_json(const SpectrumResult& s) {
+  return {{"lambda_min", s.lambda_min},     {"lambda_max", s.lambda_max},
+          {"kappa", s.kappa},               {"det", s.det},
+          {"contraction_per_step", s.contraction}, {"predicted_steps", s.predicted_steps}};
+}
+
+json matrix_columns_to_json(const Matrix& m, Eigen::Index column) {
+  return std::vector<double>(m.col(column).data(), m.col(column).data() + m.rows());
+}
+
+}  // namespace sheafsim

@@ -1,0 +1,52 @@
+#pragma once
+// What the mesh tests share: the two networks they train, a mesh of R x C
+// PEs, and the bit-for-bit comparison of two runs' parameters, stalks and
+// fixed-point counters.
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "sheafsim/arch/mesh_config.h"
+#include "sheafsim/base/rng.h"
+#include "sheafsim/reference/tasks.h"
+
+namespace sheafsim::test {
+
+struct MeshCase {
+  std::vector<int> layers;
+  Dataset data;
+};
+
+// [2,30,1] on n paraboloid samples.
+inline MeshCase paraboloid_case(Eigen::Index n) { return {{2, 30, 1}, make_task(Task::Paraboloid, n, 7)}; }
+
+// [3,7,5,2] on random data: several hidden layers exercise the backward sums.
+inline MeshCase deep_case(Eigen::Index n) {
+  Rng rng(11);
+  Dataset d{Matrix(3, n), Matrix(2, n)};
+  for (Eigen::Index i = 0; i < d.X.size(); ++i) d.X.data()[i] = rng.normal();
+  for (Eigen::Index i = 0; i < d.Y.size(); ++i) d.Y.data()[i] = 0.5 * rng.normal();
+  return {{3, 7, 5, 2}, d};
+}
+
+inline mesh::MeshConfig mesh_of(int rows, int cols) {
+  mesh::MeshConfig m;
+  m.rows = rows;
+  m.cols = cols;
+  return m;
+}
+
+// Runs with members net, state, info: weights, biases, stalks and counters
+// equal (exact: raw * 2^-f converts exactly).
+template <typename Run>
+void require_same_state(const Run& a, const Run& b) {
+  for (size_t k = 0; k < a.net.W.size(); ++k) {
+    REQUIRE(a.net.W[k] == b.net.W[k]);
+    REQUIRE(a.net.b[k] == b.net.b[k]);
+    REQUIRE(a.state.z[k] == b.state.z[k]);
+    if (k + 1 < a.net.W.size()) REQUIRE(a.state.a[k] == b.state.a[k]);
+  }
+  REQUIRE(a.info.counters.to_json() == b.info.counters.to_json());
+}
+
+}  // namespace sheafsim::test

@@ -1,0 +1,118 @@
+// Co-simulation: the verilated RTL edge unit (rtl/edge_unit.sv, SystemC
+// model) as every PE's datapath. Stalks, weights, biases, counters and cycle
+// counts must equal the pure SystemC mesh run bit for bit, with and without
+// random back-pressure on the unit's output, in every rounding mode class.
+#include <catch2/catch.hpp>
+
+#include "mesh_support.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/mesh/mesh_engine.h"
+#include "sheafsim/cosim/rtl_pe_datapath.h"
+#include "sheafsim/train/sheaf_trainer.h"
+#include "sheafsim/reference/tasks.h"
+
+using namespace sheafsim;
+using namespace sheafsim::mesh;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::vector<int> kLayers = {2, 4, 1};
+constexpr long kSamples = 12;
+
+struct Run {
+  Network net;
+  SheafState state;
+  FixedRunInfo info;
+  std::shared_ptr<MeshEngine> engine;
+};
+
+Run train(const FixedConfig& cfg, const MeshConfig& mesh, long steps, int inner, PeDatapathFactory datapath) {
+  Run r;
+  r.net = Network::he_init(kLayers, OutputKind::Identity, 3);
+  const Dataset data = make_task(Task::Paraboloid, kSamples, 5);
+  SheafTrainOptions opt;
+  opt.steps = steps;
+  opt.inner = inner;
+  opt.dt = 0.05;
+  opt.beta = 0.05;
+  opt.log_every = steps;
+  train_sheaf_fixed(r.net, data, nullptr, opt, cfg, {}, &r.info, &r.state,
+                    mesh_stepper(mesh, &r.engine, std::move(datapath)));
+  return r;
+}
+
+MeshConfig mesh2x2() {
+  MeshConfig m = test::mesh_of(2, 2);
+  m.time_multiplex = true;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("the RTL edge unit in a 2x2 mesh matches the SystemC mesh bit for bit", "[cosim]") {
+  struct Mode {
+    fx::Quant quant;
+    fx::Overflow overflow;
+  };
+  const Mode mode = GENERATE(Mode{fx::Quant::RndConv, fx::Overflow::Sat}, Mode{fx::Quant::Stoch, fx::Overflow::Sat},
+                             Mode{fx::Quant::Trn, fx::Overflow::Wrap});
+  const int inner = GENERATE(1, 2);
+  FixedConfig cfg;
+  cfg.quant = mode.quant;
+  cfg.overflow = mode.overflow;
+  const long steps = 6;
+  INFO("quant " << fx::to_string(mode.quant) << " overflow " << fx::to_string(mode.overflow) << " K " << inner);
+
+  const Run model = train(cfg, mesh2x2(), steps, inner, {});
+  RtlPeStats stats;
+  const Run rtl = train(cfg, mesh2x2(), steps, inner, rtl_pe_datapath(&stats));
+  test::require_same_state(model, rtl);
+  // The RTL clock runs in delta cycles: the mesh's timing is the model's.
+  REQUIRE(rtl.engine->timing().total_cycles == model.engine->timing().total_cycles);
+  // The weights moved (the comparison is not between two untrained nets).
+  REQUIRE(rtl.net.W[0] != Network::he_init(kLayers, OutputKind::Identity, 3).W[0]);
+
+  // Every MAC, every bias sum and every weight and bias write went through the units:
+  // MACs + joint steps x samples x biases + PE register writes.
+  const UnitCounters pe = rtl.engine->pe_totals();
+  const std::uint64_t joint = rtl.engine->timing().joint_steps;
+  const std::uint64_t biases = 4 + 1;
+  REQUIRE(joint == static_cast<std::uint64_t>(steps / inner));
+  REQUIRE(pe.register_writes == joint * (2 * 4 + 4 * 1 + biases));
+  REQUIRE(stats.operations == pe.macs() + joint * kSamples * biases + pe.register_writes);
+  // One operation per clock plus the 4-cycle pipeline fill of every stream.
+  REQUIRE(stats.rtl_cycles > stats.operations);
+  REQUIRE(stats.backpressure_cycles == 0);
+  REQUIRE(stats.acc_wraps == 0);
+}
+
+TEST_CASE("random back-pressure on the RTL unit changes RTL cycles, not results", "[cosim]") {
+  FixedConfig cfg;
+  cfg.quant = fx::Quant::Stoch;
+  MeshConfig m = mesh2x2();
+  RtlPeStats calm, stalled;
+  const Run a = train(cfg, m, 4, 1, rtl_pe_datapath(&calm));
+  m.random_stalls = 9;
+  const Run b = train(cfg, m, 4, 1, rtl_pe_datapath(&stalled));
+  const Run ref = train(cfg, m, 4, 1, {});
+  test::require_same_state(a, b);
+  test::require_same_state(ref, b);
+  REQUIRE(b.engine->timing().total_cycles == ref.engine->timing().total_cycles);
+  REQUIRE(stalled.operations == calm.operations);
+  REQUIRE(stalled.backpressure_cycles > stalled.operations / 8);  // about a quarter of the cycles
+  REQUIRE(stalled.rtl_cycles > calm.rtl_cycles);
+}
+
+TEST_CASE("formats other than the verilated unit's are rejected", "[cosim]") {
+  // The verilated set is the project's default formats.
+  REQUIRE_NOTHROW(check_rtl_pe_config(FixedConfig{}));
+  FixedConfig cfg;
+  cfg.stalk = {4, 10};
+  REQUIRE_THROWS_WITH(train(cfg, mesh2x2(), 1, 1, rtl_pe_datapath()),
+                      Contains("--stalk-format Q4.12, this run uses Q4.10"));
+  cfg = FixedConfig{};
+  cfg.acc_bits = 40;
+  REQUIRE_THROWS_AS(check_rtl_pe_config(cfg), InputError);
+  REQUIRE_THROWS_WITH(check_rtl_pe_config(cfg), Contains("--acc-bits 48, this run uses 40"));
+}

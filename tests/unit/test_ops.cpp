@@ -1,0 +1,567 @@
+// Operation counts, energy and area (docs/ops.md): the closed forms on hand
+// cases, the analytic mesh counts equal to the SystemC model's counters
+// (every counter, every PE, vertex unit and link) over mesh shapes, tile
+// sizes, time multiplexing, placements, K = 1 and 3 and two networks, energy
+// = sum of count x table entry, bad energy tables, and the area lookup in a
+// synthesis report. Every MeshEngine elaborates into its own SystemC context.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "sheafsim/cost/energy_table.h"
+#include "mesh_support.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/train/inference.h"
+#include "sheafsim/mesh/mesh_engine.h"
+#include "sheafsim/arch/mesh_op_counts.h"
+#include "sheafsim/cost/op_counts.h"
+#include "sheafsim/train/sheaf_trainer.h"
+#include "sheafsim/reference/tasks.h"
+
+using namespace sheafsim;
+using namespace sheafsim::ops;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::vector<int> k231 = {2, 3, 1};
+
+// A table of round numbers, so that energies can be added up by hand.
+const char* kHandTable = R"(
+name = "hand"
+technology = "none"
+[mult_int8]
+value = 1
+unit = "pJ"
+source = "test"
+[mult_int16]
+value = 2
+unit = "pJ"
+source = "test"
+[mult_int32]
+value = 4
+unit = "pJ"
+source = "test"
+[add_int8]
+value = 0.1
+unit = "pJ"
+source = "test"
+[add_int16]
+value = 0.2
+unit = "pJ"
+source = "test"
+[add_int32]
+value = 0.4
+unit = "pJ"
+source = "test"
+[sram_read_bit]
+value = 0.01
+unit = "pJ/bit"
+source = "test"
+[sram_write_bit]
+value = 0.02
+unit = "pJ/bit"
+source = "test"
+[register_write_bit]
+value = 0.001
+unit = "pJ/bit"
+source = "test"
+[link_bit_hop]
+value = 0.005
+unit = "pJ/bit/hop"
+source = "test"
+)";
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("closed forms: sheaf steps on [2,3,1], batch 4, by hand", "[ops][sheaf]") {
+  const OpWidths w;  // 16-bit registers, 32-bit constants, 48-bit accumulator
+  const OpCounts d = sheaf_step(k231, 4, w, SheafStep::Diffusion);
+  const OpCounts j = sheaf_step(k231, 4, w, SheafStep::Joint);
+  const OpCounts inf = sheaf_step(k231, 4, w, SheafStep::Inference);
+  // P = 2*3 + 3*1 = 9 weights, n0 n1 = 6.
+  CHECK(num_weights(k231) == 9);
+  CHECK(synapse_macs_per_sample(k231, false) == 12);  // 2P - n0 n1
+  CHECK(synapse_macs_per_sample(k231, true) == 21);   // 3P - n0 n1
+  // Diffusion: W a on both layers (9 x 4), W^T u on layer 2 only (3 x 4), no gradient.
+  CHECK(d.macs(MacRole::Forward) == 36);
+  CHECK(d.macs(MacRole::Backward) == 12);
+  CHECK(d.macs(MacRole::Gradient) == 0);
+  CHECK(d.synapse_macs() == 48);
+  CHECK(j.synapse_macs() == 84);
+  CHECK(j.macs(MacRole::Gradient) == 36);
+  // Adds: layer 1 (3 neurons x 4 samples = 12 each): + b, z - (Wa+b), q, g_z, g_a, z - s g_z, a - s g_a = 84;
+  // layer 2 (4 each): + b, z - (Wa+b), g_out, g, z - s g = 20.
+  CHECK(d.total(Op::Add) == 104);
+  CHECK(inf.total(Op::Add) == 96);  // no output edge: no g_out, no u + g_out
+  // Joint: + h = sum u (12 + 4), W + eta H (6 + 3), b + eta h (3 + 1).
+  CHECK(j.total(Op::Add) == 104 + 29);
+  CHECK(d.total(Op::Compare) == 12);
+  CHECK(d.total(Op::ConstantMultiply) == 28);  // s g_z, s g_a per hidden value, s g per output value
+  CHECK(d.total(Op::UpdateMultiply) == 0);
+  CHECK(j.total(Op::UpdateMultiply) == 13);  // P + sum n_l, once per step
+  // Register writes: u 12 + z, a 24; u 4 + z 4. Joint: + 9 weights + 4 biases.
+  CHECK(d.total(Op::RegisterWrite) == 44);
+  CHECK(d.register_write_bits() == 44 * 16);
+  CHECK(j.total(Op::RegisterWrite) == 57);
+  // Per layer: layer 1 = W a (24) + u a^T (24); layer 2 = 12 + 12 + 12.
+  CHECK(j.layer(1).synapse_macs() == 48);
+  CHECK(j.layer(2).synapse_macs() == 36);
+  // Inner K = 3: two diffusion steps and a joint step.
+  const OpCounts t3 = sheaf_training_step(k231, 4, w, 3);
+  CHECK(t3.synapse_macs() == 2 * 48 + 84);
+  CHECK(t3.total(Op::RegisterWrite) == 2 * 44 + 57);
+  CHECK(sheaf_training_step(k231, 4, w, 1).synapse_macs() == 84);
+  // Widths: adds at 16 (q, g_z, g_out, g), 48 (acc; and 32 + 16 for z - s g), 80 (32 + 48 for a - s g_a).
+  const nlohmann::json jd = d.to_json();
+  CHECK(jd["adds_by_bits"]["16"] == 32);
+  CHECK(jd["adds_by_bits"]["48"] == 60);
+  CHECK(jd["adds_by_bits"]["80"] == 12);
+  CHECK(jd["macs_by_operand_bits"]["16x16"] == 48);
+  // The 64-32-10 example of field-notes §2.1: 5,056 MACs per sample.
+  CHECK(synapse_macs_per_sample({64, 32, 10}, true) == 5056);
+  CHECK(sheaf_training_step({64, 32, 10}, 256, w, 1).synapse_macs() == 5056u * 256u);
+  CHECK_THROWS_WITH(sheaf_training_step(k231, 4, w, 0), Contains("--inner 0"));
+}
+
+TEST_CASE("closed forms: one full-batch SGD step on [2,3,1], batch 4, by hand", "[ops][sgd]") {
+  const OpWidths w;
+  const OpCounts s = sgd_step(k231, 4, w);
+  CHECK(s.macs(MacRole::Forward) == 36);   // W a
+  CHECK(s.macs(MacRole::Gradient) == 36);  // delta a^T
+  CHECK(s.macs(MacRole::Backward) == 12);  // W_2^T delta_2 only
+  CHECK(s.synapse_macs() == 84);           // (3P - n0 n1) B, as the sheaf joint step
+  // Adds: layer 1: + b 12, sum delta 12, W 6, b 3; layer 2: + b 4, z - y 4, sum delta 4, W 3, b 1.
+  CHECK(s.total(Op::Add) == 49);
+  CHECK(s.total(Op::Compare) == 24);  // max(z, 0) and the ReLU derivative of layer 1
+  CHECK(s.total(Op::ConstantMultiply) == 4);
+  CHECK(s.total(Op::UpdateMultiply) == 13);
+  // Writes: z 12 + a 12 + delta_1 12 + W 6 + b 3; z 4 + delta 4 + W 3 + b 1.
+  CHECK(s.total(Op::RegisterWrite) == 57);
+  CHECK(s.layer(1).total(Op::RegisterWrite) == 45);
+}
+
+TEST_CASE("closed forms: one SID step on [2,3,2], batch 4, 2 modules of 4, by hand", "[ops][sid]") {
+  // phi = [2 -> 3] (affine, h = z_1, d = 3), C = 2 classes, modules Linear(5 -> 4) - ReLU - Linear(4 -> 2).
+  const SidCounts s = sid_step({2, 3, 2}, 4, OpWidths{}, 2, 4);
+  CHECK(s.features == 3);
+  CHECK(s.classes == 2);
+  CHECK(s.hidden == 4);
+  CHECK(s.parameters == 9 + 2 * (20 + 8 + 4 + 2));
+  // Per sample: phi forward 6; phase 1: 2 x (20 + 8) forward; phase 2: 2 x (28 forward + 28 gradient
+  // (e r^T 8, delta [t; h]^T 20) + 20 backward (W2^T e 8, W1_h^T delta 12)); phi backward: 6 gradient.
+  CHECK(s.extractor_forward.synapse_macs() == 24);
+  CHECK(s.phase1.synapse_macs() == 4 * 56);
+  CHECK(s.phase2.synapse_macs() == 4 * 152);
+  CHECK(s.extractor_backward.synapse_macs() == 24);
+  const OpCounts t = s.total();
+  CHECK(t.synapse_macs() == 880);
+  CHECK(t.macs(MacRole::Forward) == 472);
+  CHECK(t.macs(MacRole::Gradient) == 248);
+  CHECK(t.macs(MacRole::Backward) == 160);
+  // Adds per sample: phi + b 3; phase 1 2 x (+ b1 4, + b2 2); phase 2 2 x (6 + error 4 + sum e 2 + sum delta 4 +
+  // sum_k dL/dh 3); phi bias gradient 3. Plus the update of the 77 parameters.
+  CHECK(t.total(Op::Add) == 4 * 56 + 77);
+  CHECK(t.total(Op::Compare) == 4 * 24);
+  CHECK(t.total(Op::ConstantMultiply) == 4 * 8);
+  CHECK(t.total(Op::UpdateMultiply) == 77);
+  CHECK(t.total(Op::RegisterWrite) == 4 * 42 + 77);
+  CHECK(s.softmax_evaluations == 32);  // 2 phases x 2 modules x 2 classes x 4 samples
+  CHECK(t.layer(2).synapse_macs() == t.layer(3).synapse_macs());  // the two modules cost the same
+  // Without an extractor ([3,2]: h = x) nothing flows back into h.
+  const SidCounts bare = sid_step({3, 2}, 1, OpWidths{}, 1, 4);
+  CHECK(bare.extractor_forward.synapse_macs() == 0);
+  CHECK(bare.total().macs(MacRole::Backward) == 8);  // W2^T e only
+  CHECK_THROWS_WITH(sid_step({2, 3, 2}, 4, OpWidths{}, 0, 4), Contains("--sid-modules 0"));
+}
+
+TEST_CASE("energy is the sum of count x table entry", "[ops][energy]") {
+  const EnergyTable t = EnergyTable::parse(kHandTable, "hand.toml");
+  CHECK(t.multiply_pJ(8) == 1.0);
+  CHECK(t.multiply_pJ(12) == 2.0);
+  CHECK(t.multiply_pJ(32) == 4.0);
+  CHECK(t.multiply_pJ(48) == Approx(9.0));  // 4 x (48/32)^2
+  CHECK(t.add_pJ(48) == Approx(0.6));       // 0.4 x 48/32
+  CHECK(t.add_pJ(80) == Approx(1.0));
+  const OpCounts d = sheaf_step(k231, 4, OpWidths{}, SheafStep::Diffusion);
+  // 48 MACs x (2 + 0.6); s g_z 12 x 4, s g_a 12 x 9, s g 4 x 4; adds 60 x 0.6 + 32 x 0.2 + 12 x 1.0;
+  // compares 12 x 0.2; register writes 704 bits x 0.001.
+  const double hand = 48 * 2.6 + (48 + 108 + 16) + (36 + 6.4 + 12) + 2.4 + 0.704;
+  CHECK(energy_total_pJ(d, t) == Approx(hand).epsilon(1e-12));
+  const nlohmann::json e = energy_json(d, t);
+  CHECK(e["synapse_macs_pJ"].get<double>() == Approx(124.8));
+  CHECK(e["constant_multiplies_pJ"].get<double>() == Approx(172.0));
+  CHECK(e["adds_pJ"].get<double>() == Approx(54.4));
+  CHECK(e["compares_pJ"].get<double>() == Approx(2.4));
+  CHECK(e["register_writes_pJ"].get<double>() == Approx(0.704));
+  CHECK(e["total_pJ"].get<double>() == Approx(hand));
+  CHECK(e["pJ_per_synapse_mac"].get<double>() == Approx(hand / 48));
+  CHECK(t.sram_read_pJ(1000) == Approx(10.0));
+  CHECK(t.sram_write_pJ(1000) == Approx(20.0));
+  CHECK(t.link_pJ(10, 32) == Approx(1.6));
+  // The default table: Horowitz 45 nm, a 16 x 16 MAC into 48 bits = 0.7833 + 1.5 x 0.1 pJ.
+  const EnergyTable h = EnergyTable::load(SHEAFSIM_SOURCE_DIR "/configs/energy-45nm-horowitz.toml");
+  CHECK(h.name() == "horowitz-45nm");
+  CHECK(h.entry("mult_int8").value == 0.2);
+  CHECK(h.entry("add_int32").value == 0.1);
+  CHECK_THAT(h.entry("mult_int16").source, Contains("not a table entry"));
+  OpCounts one;
+  one.add({Op::Mac, 1, MacRole::Forward, 16, 16, 48, "W a", 1});
+  CHECK(energy_total_pJ(one, h) == Approx(0.9333));
+}
+
+TEST_CASE("bad energy tables give one line naming the key", "[ops][energy]") {
+  const std::string good = kHandTable;
+  CHECK_NOTHROW(EnergyTable::parse(good, "t.toml"));
+  auto error_of = [](const std::string& text) {
+    try {
+      EnergyTable::parse(text, "t.toml");
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      CHECK(m.find('\n') == std::string::npos);
+      return m;
+    }
+    FAIL("no error");
+    return std::string();
+  };
+  CHECK_THAT(error_of(good + "[mult_int64]\nvalue = 1\nunit = \"pJ\"\nsource = \"x\"\n"),
+             Contains("t.toml: unknown key 'mult_int64'"));
+  CHECK_THAT(error_of("voltage = 0.9\n" + good), Contains("t.toml: unknown key 'voltage'"));
+  CHECK_THAT(error_of(good + "voltage = 0.9\n"), Contains("unknown key 'link_bit_hop.voltage'"));
+  CHECK_THAT(error_of(replace(good, "[add_int8]\nvalue = 0.1\nunit = \"pJ\"\nsource = \"test\"\n", "")),
+             Contains("t.toml: missing entry 'add_int8'"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1", "value = -0.1")),
+             Contains("t.toml: add_int8.value = -0.1 must be a finite number >= 0"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1", "value = nan")), Contains("add_int8.value = nan must be"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1", "value = inf")), Contains("add_int8.value = inf must be"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1", "value = \"cheap\"")), Contains("add_int8.value must be a number"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1\nunit = \"pJ\"", "cost = 0.1\nunit = \"pJ\"")),
+             Contains("unknown key 'add_int8.cost'"));
+  CHECK_THAT(error_of(replace(good, "value = 0.01\nunit = \"pJ/bit\"", "value = 0.01\nunit = \"fJ/bit\"")),
+             Contains("sram_read_bit.unit = 'fJ/bit' must be 'pJ/bit'"));
+  CHECK_THAT(error_of(replace(good, "value = 0.1\nunit = \"pJ\"\nsource = \"test\"", "value = 0.1\nunit = \"pJ\"")),
+             Contains("add_int8.source is missing"));
+  CHECK_THAT(error_of(replace(good, "name = \"hand\"\n", "")), Contains("missing key 'name'"));
+  CHECK_THAT(error_of("value = [1,"), Contains("t.toml: invalid TOML"));
+  CHECK_THROWS_WITH(EnergyTable::load("/nonexistent/table.toml"), Contains("/nonexistent/table.toml"));
+}
+
+TEST_CASE("area comes from the synthesis report of the matching parameter set", "[ops][area]") {
+  const auto path = (std::filesystem::temp_directory_path() / "sheafsim_test_ops_synth.json").string();
+  {
+    std::ofstream f(path);
+    f << R"({"schema": "sheafsim.edge_unit_synth/1", "tool": "Yosys 0.23", "results": [
+      {"set": "q8", "quant": "rnd_conv", "overflow": "sat",
+       "params": {"S_I": 3, "S_F": 5, "W_I": 2, "W_F": 6, "B_I": 4, "B_F": 4, "R_I": 3, "R_F": 5, "C_I": 1, "C_F": 15, "ACC_W": 18},
+       "cells": 3635, "flip_flops": 238, "transistors": 25484, "transistors_exclude_flip_flops": true, "latency_cycles": 4},
+      {"set": "q16", "quant": "rnd_conv", "overflow": "sat",
+       "params": {"S_I": 4, "S_F": 12, "W_I": 4, "W_F": 12, "B_I": 4, "B_F": 12, "R_I": 4, "R_F": 12, "C_I": 1, "C_F": 31, "ACC_W": 48},
+       "cells": 14815, "flip_flops": 470, "transistors": 108056, "transistors_exclude_flip_flops": true, "latency_cycles": 4},
+      {"set": "q16", "quant": "trn", "overflow": "wrap",
+       "params": {"S_I": 4, "S_F": 12, "W_I": 4, "W_F": 12, "B_I": 4, "B_F": 12, "R_I": 4, "R_F": 12, "C_I": 1, "C_F": 31, "ACC_W": 48},
+       "cells": 14436, "flip_flops": 470, "transistors": 105438, "transistors_exclude_flip_flops": true, "latency_cycles": 4}]})";
+  }
+  FixedConfig cfg;  // the project default: q16, rnd_conv / sat
+  nlohmann::json a = edge_unit_area(path, cfg);
+  REQUIRE(a["available"] == true);
+  CHECK(a["parameter_set"] == "q16");
+  CHECK(a["area_cells"] == 14815);
+  CHECK(a["flip_flops"] == 470);
+  CHECK(a["transistors"] == 108056);
+  cfg.quant = fx::Quant::Trn;
+  cfg.overflow = fx::Overflow::Wrap;
+  CHECK(edge_unit_area(path, cfg)["area_cells"] == 14436);
+  cfg.quant = fx::Quant::Stoch;
+  cfg.overflow = fx::Overflow::Sat;
+  a = edge_unit_area(path, cfg);
+  CHECK(a["available"] == false);
+  CHECK_THAT(a["reason"].get<std::string>(), Contains("rnd_conv/sat, trn/wrap only, not --round stoch"));
+  cfg.acc_bits = 40;
+  a = edge_unit_area(path, cfg);
+  CHECK(a["available"] == false);
+  CHECK_THAT(a["reason"].get<std::string>(), Contains("no parameter set with these formats"));
+  a = edge_unit_area("/nonexistent/synth.json", FixedConfig{});
+  CHECK(a["available"] == false);
+  CHECK_THAT(a["reason"].get<std::string>(), Contains("no synthesis report"));
+  CHECK(!a.contains("area_cells"));  // never an invented number
+  {
+    std::ofstream f(path);
+    f << "{\"results\": 3}";
+  }
+  CHECK_THROWS_WITH(edge_unit_area(path, FixedConfig{}), Contains("not a synthesis report"));
+  std::remove(path.c_str());
+}
+
+// ---- Analytic mesh counts against the SystemC model's counters ----
+
+namespace {
+
+using mesh::MeshConfig;
+using mesh::UnitCounters;
+using Net = test::MeshCase;
+const auto paraboloid = test::paraboloid_case;
+const auto deep = test::deep_case;
+
+std::shared_ptr<mesh::MeshEngine> run_mesh(const Net& c, const FixedConfig& cfg, long steps, int inner,
+                                           const MeshConfig& m) {
+  std::shared_ptr<mesh::MeshEngine> engine;
+  Network net = Network::he_init(c.layers, OutputKind::Identity, 3);
+  SheafTrainOptions opt;
+  opt.steps = steps;
+  opt.inner = inner;
+  opt.dt = 0.05;
+  opt.beta = 0.02;
+  opt.log_every = steps;
+  train_sheaf_fixed(net, c.data, nullptr, opt, cfg, {}, nullptr, nullptr, mesh::mesh_stepper(m, &engine));
+  return engine;
+}
+
+// Splits a CSV line, keeping quoted fields (the link names hold commas).
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (char ch : line) {
+    if (ch == '"') quoted = !quoted;
+    else if (ch == ',' && !quoted) out.emplace_back();
+    else out.back() += ch;
+  }
+  return out;
+}
+
+UnitCounters from_row(const std::vector<std::string>& f) {
+  auto n = [&](size_t i) { return static_cast<std::uint64_t>(std::stoull(f.at(i))); };
+  UnitCounters c;
+  c.macs_forward = n(4);
+  c.macs_backward = n(5);
+  c.macs_hebbian = n(6);
+  c.adds = n(7);
+  c.register_writes = n(8);
+  c.sram_read_bits = n(9);
+  c.sram_write_bits = n(10);
+  c.flits_sent = n(11);
+  c.flit_hops = n(12);
+  c.messages_sent = n(13);
+  c.busy_cycles = n(14);
+  return c;
+}
+
+// Every counter the analytic model predicts (not stalls, waits, saturations).
+void require_same(const UnitCounters& sim, const UnitCounters& ana, const std::string& who) {
+  INFO(who);
+  CHECK(sim.macs_forward == ana.macs_forward);
+  CHECK(sim.macs_backward == ana.macs_backward);
+  CHECK(sim.macs_hebbian == ana.macs_hebbian);
+  CHECK(sim.adds == ana.adds);
+  CHECK(sim.register_writes == ana.register_writes);
+  CHECK(sim.sram_read_bits == ana.sram_read_bits);
+  CHECK(sim.sram_write_bits == ana.sram_write_bits);
+  CHECK(sim.flits_sent == ana.flits_sent);
+  CHECK(sim.flit_hops == ana.flit_hops);
+  CHECK(sim.messages_sent == ana.messages_sent);
+  CHECK(sim.busy_cycles == ana.busy_cycles);
+}
+
+// The simulator's counters (per PE, per vertex unit, per link, and the totals)
+// against the analytic counts of the same run.
+void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
+  std::istringstream csv(engine.counters_csv());
+  std::string line;
+  std::getline(csv, line);  // header
+  size_t pe = 0, grp = 0;
+  std::map<std::string, std::uint64_t> link_rows;
+  while (std::getline(csv, line)) {
+    const std::vector<std::string> f = split_csv(line);
+    REQUIRE(f.size() == 20);
+    if (f[0] == "pe") {
+      REQUIRE(pe < a.pes.size());
+      require_same(from_row(f), a.pes[pe], "PE " + f[1]);
+      ++pe;
+    } else if (f[0] == "vertex") {
+      REQUIRE(grp < a.groups.size());
+      require_same(from_row(f), a.groups[grp], "vertex unit " + f[1]);
+      ++grp;
+    } else {
+      REQUIRE(f[0] == "link");
+      link_rows[f[1]] = std::stoull(f[11]);
+      CHECK(f[11] == f[14]);  // a link is busy one cycle per flit
+    }
+  }
+  CHECK(pe == a.pes.size());
+  CHECK(grp == a.groups.size());
+  std::map<std::string, std::uint64_t> link_ana;
+  for (size_t l = 0; l < a.link_flits.size(); ++l)
+    if (a.link_flits[l] > 0) link_ana[engine.mapping().link_name(static_cast<int>(l))] = a.link_flits[l];
+  CHECK(link_rows == link_ana);
+  require_same(engine.pe_totals(), a.pe_totals(), "PE totals");
+  require_same(engine.vertex_totals(), a.vertex_totals(), "vertex totals");
+  const nlohmann::json r = engine.report();
+  CHECK(r["link_totals"]["flits"].get<std::uint64_t>() == a.link_flits_total());
+  CHECK(a.link_flits_total() == a.pe_totals().flit_hops + a.vertex_totals().flit_hops);
+}
+
+}  // namespace
+
+TEST_CASE("analytic mesh counts equal the SystemC model's counters exactly", "[ops][mesh]") {
+  struct Shape {
+    int rows, cols, tile_rows, tile_cols;
+    mesh::VertexPlacement place;
+    mesh::TileOrder order;
+    bool tmux;
+    int lanes, vertex_lanes, link_width;
+    std::uint64_t stalls;
+  };
+  using VP = mesh::VertexPlacement;
+  using TO = mesh::TileOrder;
+  const std::vector<Shape> shapes = {
+      {4, 4, 0, 0, VP::Near, TO::Snake, false, 4, 4, 32, 0},      // auto tiles, one per PE
+      {2, 2, 3, 2, VP::Near, TO::Snake, true, 4, 4, 32, 0},       // time multiplexed, several tiles per PE
+      {2, 3, 3, 2, VP::Corner, TO::RowMajor, true, 2, 3, 16, 0},  // all vertex units on PE (0,0), narrow links
+      {3, 5, 4, 1, VP::West, TO::Snake, true, 1, 1, 64, 0},       // column tiles: several partial sums per row
+      {1, 1, 0, 0, VP::Near, TO::Snake, true, 3, 2, 32, 0},       // one PE: no link traffic at all
+      {3, 3, 2, 3, VP::Near, TO::RowMajor, true, 4, 4, 24, 5},    // random stalls move cycles, not counts
+  };
+  FixedConfig q16;
+  FixedConfig q12;  // other widths: every bit count must follow the formats
+  q12.stalk = {4, 8};
+  q12.weight = {3, 9};
+  q12.bias = {5, 11};
+  q12.residual = {2, 12};
+  q12.constant = {1, 23};
+  q12.acc_bits = 30;
+  const long steps = 6;
+  for (const Net& c : {paraboloid(12), deep(10)}) {
+    for (int K : {1, 3}) {
+      for (size_t si = 0; si < shapes.size(); ++si) {
+        const Shape& s = shapes[si];
+        const FixedConfig& cfg = si % 2 == 0 ? q16 : q12;
+        MeshConfig m;
+        m.rows = s.rows;
+        m.cols = s.cols;
+        m.tile_rows = s.tile_rows;
+        m.tile_cols = s.tile_cols;
+        m.placement = s.place;
+        m.order = s.order;
+        m.time_multiplex = s.tmux;
+        m.lanes = s.lanes;
+        m.vertex_lanes = s.vertex_lanes;
+        m.link_width = s.link_width;
+        m.random_stalls = s.stalls;
+        INFO("layers " << c.layers.size() << " mesh " << s.rows << "x" << s.cols << " tile " << s.tile_rows << "x"
+                       << s.tile_cols << " K " << K << " acc " << cfg.acc_bits);
+        const auto engine = run_mesh(c, cfg, steps, K, m);
+        REQUIRE(engine->timing().steps == static_cast<std::uint64_t>(steps));
+        REQUIRE(engine->timing().joint_steps == static_cast<std::uint64_t>(steps / K));
+        const mesh::MeshMapping map(m, c.layers, cfg);
+        const int L = static_cast<int>(c.layers.size()) - 1;
+        const auto B = static_cast<std::uint64_t>(c.data.size());
+        const mesh::MeshStepCounts a = mesh::mesh_run_counts(map, m, cfg, B, L, steps, K);
+        compare(*engine, a);
+        // The device-independent counts agree with the mesh where they count the same thing.
+        const OpWidths w = OpWidths::of(cfg);
+        OpCounts ops = sheaf_step(c.layers, B, w, SheafStep::Diffusion).scaled(static_cast<std::uint64_t>(steps - steps / K));
+        ops += sheaf_step(c.layers, B, w, SheafStep::Joint).scaled(static_cast<std::uint64_t>(steps / K));
+        const UnitCounters pe = engine->pe_totals(), vu = engine->vertex_totals();
+        CHECK(pe.macs_forward == ops.macs(MacRole::Forward));
+        CHECK(pe.macs_backward == ops.macs(MacRole::Backward));
+        CHECK(pe.macs_hebbian == ops.macs(MacRole::Gradient));
+        CHECK(pe.register_writes + vu.register_writes == ops.total(Op::RegisterWrite));
+        // The write-back traffic of a joint step: every weight and bias with its
+        // accumulator, spilled (written) then read; sum_l n_l (n_{l-1} (ww + acc) + wb + acc).
+        std::uint64_t wb_bits = 0;
+        for (size_t l = 1; l < c.layers.size(); ++l)
+          wb_bits += static_cast<std::uint64_t>(c.layers[l]) *
+                     static_cast<std::uint64_t>(c.layers[l - 1] * (cfg.weight.width() + cfg.acc_bits) +
+                                                cfg.bias.width() + cfg.acc_bits);
+        const auto J = static_cast<std::uint64_t>(steps / K);
+        CHECK(pe.sram_write_bits == J * wb_bits);
+      }
+    }
+  }
+}
+
+TEST_CASE("analytic mesh counts equal the counters of diffusion inference", "[ops][mesh]") {
+  const Net c = deep(8);
+  const Network net = Network::he_init(c.layers, OutputKind::Identity, 5);
+  InferenceOptions opt;
+  opt.fixed_steps = 7;
+  opt.dt = 0.1;
+  MeshConfig m;
+  m.rows = 3;
+  m.cols = 3;
+  m.tile_rows = 2;
+  m.tile_cols = 3;
+  m.time_multiplex = true;
+  std::shared_ptr<mesh::MeshEngine> engine;
+  const FixedConfig cfg;
+  run_inference_fixed(net, c.data.X, opt, cfg, nullptr, {}, 1000, mesh::mesh_stepper(m, &engine));
+  const std::uint64_t steps = engine->timing().steps;
+  REQUIRE(steps == 7);
+  const mesh::MeshMapping map(m, c.layers, cfg);
+  compare(*engine, mesh::mesh_step_counts(map, m, cfg, 8, 3, false).scaled(steps));
+  // Hand check of the totals: [3,7,5,2], 8 samples, no Hebbian products, W^T u from layers 2 and 3.
+  CHECK(engine->pe_totals().macs_forward == steps * 8 * (21 + 35 + 10));
+  CHECK(engine->pe_totals().macs_backward == steps * 8 * (35 + 10));
+  CHECK(engine->pe_totals().macs_hebbian == 0);
+}
+
+TEST_CASE("mesh counts by hand: [2,3,1] on a 1x2 mesh", "[ops][mesh]") {
+  // Tiles of 3x2: W_1 (3x2) on PE 0, W_2 (1x3) on PE 1. Vertex groups (near):
+  // x on PE 0, layer 1 on PE 0, the output on PE 1. Batch 4, Q4.12, acc 48, 32-bit links.
+  MeshConfig m;
+  m.rows = 1;
+  m.cols = 2;
+  m.tile_rows = 3;
+  m.tile_cols = 3;
+  const FixedConfig cfg;
+  const mesh::MeshMapping map(m, k231, cfg);
+  REQUIRE(map.tiles().size() == 2);
+  REQUIRE(map.tiles()[0].pe == 0);
+  REQUIRE(map.tiles()[1].pe == 1);
+  const mesh::MeshStepCounts d = mesh::mesh_step_counts(map, m, cfg, 4, 2, false);
+  const mesh::MeshStepCounts j = mesh::mesh_step_counts(map, m, cfg, 4, 2, true);
+  // Diffusion step. PE 0: W_1 a: 24 MACs, 12 bias adds, reads 6 x 16 + 3 x 16 bits; its sums stay on PE 0.
+  CHECK(d.pes[0].macs_forward == 24);
+  CHECK(d.pes[0].adds == 12);
+  CHECK(d.pes[0].sram_read_bits == 144);
+  CHECK(d.pes[0].messages_sent == 0);
+  // PE 1: W_2 a: 12 MACs, 4 adds; W_2^T u: 12 MACs; reads 3 x 16 + 16 + 3 x 16.
+  // It sends its forward sums to the output group on PE 1 (free) and its backward sums
+  // (3 neurons x 4 samples x 48 bits = 576 bits = 18 flits) one hop west.
+  CHECK(d.pes[1].macs_forward == 12);
+  CHECK(d.pes[1].macs_backward == 12);
+  CHECK(d.pes[1].sram_read_bits == 112);
+  CHECK(d.pes[1].messages_sent == 1);
+  CHECK(d.pes[1].flits_sent == 18);
+  CHECK(d.pes[1].flit_hops == 18);
+  // Layer 1's vertex unit sends a_1 (12 values x 16 bits = 6 flits) to PE 1, and no residuals
+  // (layer 1 needs none on a diffusion step); the output's unit sends u_2 (4 x 16 = 2 flits) locally.
+  const auto& g1 = d.groups[1];
+  CHECK(g1.flits_sent == 6);
+  CHECK(g1.messages_sent == 1);
+  CHECK(g1.adds == 12 + 12);             // one forward and one backward partial sum per value
+  CHECK(g1.register_writes == 12 + 24);  // u, then z and a
+  CHECK(d.groups[2].register_writes == 4 + 4);
+  CHECK(d.groups[2].flits_sent == 0);
+  CHECK(d.link_flits_total() == 24);
+  // Joint step: + Hebbian 24 + 12 MACs, bias sums 12 + 4, writes 9 + 4; the 9 weight and
+  // 4 bias sums spilled to SRAM, read back with their parameters, the parameters written;
+  // and layer 1's residuals go back to PE 0 (local: no flits).
+  CHECK(j.pe_totals().macs_hebbian == 36);
+  CHECK(j.pe_totals().adds == d.pe_totals().adds + 16);
+  CHECK(j.pe_totals().register_writes == 13);
+  CHECK(j.pe_totals().sram_read_bits == d.pe_totals().sram_read_bits + 13 * (48 + 16));
+  CHECK(j.pe_totals().sram_write_bits == 13 * (48 + 16));
+  CHECK(j.link_flits_total() == 24);
+  // Busy cycles of PE 0 on a diffusion step, 4 lanes: sram 1 + ceil(24 / 4) + pipeline 3.
+  CHECK(d.pes[0].busy_cycles == 10);
+}
