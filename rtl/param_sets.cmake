@@ -1,5 +1,7 @@
 # Parameter sets of the edge unit (rtl/edge_unit.sv): the one list the
-# Verilator testbenches (tb/), the lint test and the synthesis report use.
+# Verilator testbenches (tb/), the co-simulation (model/), the lint test and
+# the synthesis report use, through edge_unit_params() and
+# edge_unit_verilate() below.
 # Formats are Q<X_I>.<X_F> (docs/fixed-point.md §1) of stalk S, weight W,
 # bias B, residual R and constant C; ACC_W is the accumulator width.
 #
@@ -37,3 +39,68 @@ set(EDGE_UNIT_RTL
   ${CMAKE_CURRENT_LIST_DIR}/edge_round.sv
   ${CMAKE_CURRENT_LIST_DIR}/edge_unit.sv)
 set(EDGE_UNIT_WAIVERS ${CMAKE_CURRENT_LIST_DIR}/lint_waivers.vlt)
+set(EDGE_UNIT_SET_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/edge_unit_set.h.in)
+
+# The pipeline latency in cycles, read from the RTL (localparam LATENCY of
+# edge_unit.sv): the generated headers and the synthesis report take it from
+# here, and the testbenches' handshake model checks the RTL against it every
+# cycle.
+file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/edge_unit.sv _edge_unit_latency REGEX "localparam int LATENCY = [0-9]+;")
+if(NOT _edge_unit_latency MATCHES "LATENCY = ([0-9]+)")
+  message(FATAL_ERROR "rtl/edge_unit.sv has no 'localparam int LATENCY = <cycles>;'")
+endif()
+set(EDGE_UNIT_LATENCY ${CMAKE_MATCH_1})
+if(NOT CMAKE_SCRIPT_MODE_FILE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/edge_unit.sv)
+endif()
+
+# edge_unit_params(<var> <set> [PORT_WIDTHS] [QUANT <mode>] [OVF <mode>])
+#   Sets <var> to the parameters NAME=value of <set> (none for "default"),
+#   then with PORT_WIDTHS those of EDGE_UNIT_COMMON, then QUANT and OVF
+#   encoded from mode names (trn ... stoch, runtime; sat, wrap, runtime).
+function(edge_unit_params var set)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "PORT_WIDTHS" "QUANT;OVF" "")
+  if(NOT set STREQUAL "default" AND NOT DEFINED EDGE_UNIT_PARAMS_${set})
+    message(FATAL_ERROR "edge unit: no parameter set '${set}' (sets: ${EDGE_UNIT_SETS})")
+  endif()
+  set(kvs ${EDGE_UNIT_PARAMS_${set}})
+  if(arg_PORT_WIDTHS)
+    list(APPEND kvs ${EDGE_UNIT_COMMON})
+  endif()
+  foreach(p QUANT OVF)
+    if(DEFINED arg_${p})
+      if(NOT DEFINED EDGE_UNIT_${p}_${arg_${p}})
+        message(FATAL_ERROR "edge unit: no ${p} mode '${arg_${p}}'")
+      endif()
+      list(APPEND kvs ${p}=${EDGE_UNIT_${p}_${arg_${p}}})
+    endif()
+  endforeach()
+  set(${var} ${kvs} PARENT_SCOPE)
+endfunction()
+
+# edge_unit_verilate(<target> <set> PREFIX <class> HEADER_DIR <dir> [<verilate() options>...])
+#   Verilates the unit into <target> as <class> with the parameters of <set>
+#   (port widths explicit, rounding and overflow modes chosen at run time) and
+#   writes <dir>/edge_unit_set.h from edge_unit_set.h.in: the same parameters,
+#   the latency and the set's FixedConfig for the C++ side.
+function(edge_unit_verilate target set)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PREFIX;HEADER_DIR" "")
+  edge_unit_params(kvs ${set} PORT_WIDTHS QUANT runtime OVF runtime)
+  set(gargs "")
+  foreach(kv ${kvs})
+    list(APPEND gargs -G${kv})
+    string(REPLACE "=" ";" pair ${kv})
+    list(GET pair 0 k)
+    list(GET pair 1 v)
+    set(P_${k} ${v})
+  endforeach()
+  verilate(${target} ${arg_UNPARSED_ARGUMENTS}
+    PREFIX ${arg_PREFIX}
+    TOP_MODULE edge_unit
+    SOURCES ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL}
+    VERILATOR_ARGS -Wall ${gargs} -x-assign unique -x-initial unique)
+  set(SET ${set})
+  set(MODEL ${arg_PREFIX})
+  set(LATENCY ${EDGE_UNIT_LATENCY})
+  configure_file(${EDGE_UNIT_SET_TEMPLATE} ${arg_HEADER_DIR}/edge_unit_set.h @ONLY)
+endfunction()

@@ -17,7 +17,8 @@ if(ACTION STREQUAL "run")
   set(name ${SET}_${QUANT}_${OVF})
   set(chparam "")
   set(params_json "")
-  foreach(kv ${EDGE_UNIT_PARAMS_${SET}} QUANT=${EDGE_UNIT_QUANT_${QUANT}} OVF=${EDGE_UNIT_OVF_${OVF}})
+  edge_unit_params(kvs ${SET} QUANT ${QUANT} OVF ${OVF})
+  foreach(kv ${kvs})
     string(REPLACE "=" ";" pair ${kv})
     list(GET pair 0 k)
     list(GET pair 1 v)
@@ -64,7 +65,7 @@ rename edge_unit edge_unit_gate; write_verilog -noattr ${OUT_DIR}/${name}_netlis
 "    {\"set\": \"${SET}\", \"quant\": \"${QUANT}\", \"overflow\": \"${OVF}\",
      \"params\": {${params_json}},
      \"cells\": ${cells}, \"flip_flops\": ${ffs}, \"transistors\": ${transistors},
-     \"transistors_exclude_flip_flops\": ${plus}, \"latency_cycles\": 4, \"yosys_seconds\": ${secs},
+     \"transistors_exclude_flip_flops\": ${plus}, \"latency_cycles\": ${EDGE_UNIT_LATENCY}, \"yosys_seconds\": ${secs},
      \"cells_by_type\": {${types_json}}}")
   message(STATUS "${name}: ${cells} cells, ${ffs} flip-flops, ${transistors} transistors (${secs} s)")
 

@@ -6,22 +6,13 @@
 
 #include <fmt/format.h>
 
-#include "rtl_pe_set.h"  // the verilated model (includes systemc.h; kept to this file)
+#include "edge_unit_set.h"  // the set and the verilated model (includes systemc.h; kept to this file)
 #include "sheafsim/base/error.h"
 #include "sheafsim/mesh/mesh_context.h"
 
 namespace sheafsim::mesh {
 
-FixedConfig rtl_pe_formats() {
-  FixedConfig f;
-  f.stalk = {rtlset::kSI, rtlset::kSF};
-  f.weight = {rtlset::kWI, rtlset::kWF};
-  f.bias = {rtlset::kBI, rtlset::kBF};
-  f.residual = {rtlset::kRI, rtlset::kRF};
-  f.constant = {rtlset::kCI, rtlset::kCF};
-  f.acc_bits = rtlset::kAccW;
-  return f;
-}
+FixedConfig rtl_pe_formats() { return rtlset::formats(); }
 
 std::string rtl_pe_parameter_set() { return rtlset::kName; }
 
@@ -225,7 +216,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
                                    rtlset::kStepW));
     cfg_quant_.write(static_cast<std::uint32_t>(fx.quant));
     cfg_ovf_.write(fx.overflow == fx::Overflow::Wrap);
-    in_eta_.write(port32(ctx_.eta_raw, rtlset::kCI + rtlset::kCF));
+    in_eta_.write(port32(ctx_.eta_raw, rtlset::kWC));
     in_seed_.write(fx.seed);
     in_step_.write(static_cast<std::uint32_t>(ctx_.step));
     size_t issued = 0, done = 0;
@@ -244,7 +235,7 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
                                              done, out_tag_.read(), out_op_.read()));
         Result& r = res[done++];
         r.acc = sign_extend(out_acc_.read(), rtlset::kAccW);
-        r.reg = sign_extend(out_reg_.read(), std::max(rtlset::kWI + rtlset::kWF, rtlset::kBI + rtlset::kBF));
+        r.reg = sign_extend(out_reg_.read(), rtlset::kRegW);
         r.wrapped = out_acc_wrapped_.read();
         r.saturated = out_saturated_.read();
         r.lost = out_lost_.read();
@@ -265,10 +256,10 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
     in_op_.write(o.op);
     in_tag_.write(static_cast<std::uint32_t>(index & tag_mask()));
     in_acc_.write(low_bits(static_cast<std::uint64_t>(static_cast<fx::uwide>(o.acc)), rtlset::kAccW));
-    in_w_.write(port32(o.w, rtlset::kWI + rtlset::kWF));
-    in_b_.write(port32(o.b, rtlset::kBI + rtlset::kBF));
-    in_a_.write(port32(o.a, rtlset::kSI + rtlset::kSF));
-    in_r_.write(port32(o.r, rtlset::kRI + rtlset::kRF));
+    in_w_.write(port32(o.w, rtlset::kWW));
+    in_b_.write(port32(o.b, rtlset::kWB));
+    in_a_.write(port32(o.a, rtlset::kWS));
+    in_r_.write(port32(o.r, rtlset::kWR));
     in_layer_.write(o.layer);
     in_row_.write(o.row);
     in_col_.write(o.col);
