@@ -3,6 +3,7 @@
 // gradients match finite differences of its loss.
 #include <catch2/catch.hpp>
 
+#include "fixtures.h"
 #include "sheafsim/reference/activation.h"
 #include "sheafsim/train/sgd_trainer.h"
 #include "sheafsim/reference/sheaf_dynamics.h"
@@ -34,11 +35,9 @@ double relaxed_energy(const Network& net, const Matrix& X, const Matrix& Y, Shea
 }  // namespace
 
 TEST_CASE("13.2 local gradients at equilibrium equal finite differences of E*", "[gradients][worked]") {
-  Network net;
-  net.layers = {1, 1, 1};
-  net.W = {Matrix::Constant(1, 1, 1.0), Matrix::Constant(1, 1, 1.0)};
-  net.b = {Vector::Zero(1), Vector::Zero(1)};
-  const Matrix X = Matrix::Constant(1, 1, 1.0), Y = Matrix::Zero(1, 1);
+  const test::FourSprings f = test::four_springs();
+  const Network& net = f.net;
+  const Matrix &X = f.X, &Y = f.Y;
   SheafState st;
   CHECK(relaxed_energy(net, X, Y, &st) == Approx(0.125).margin(1e-13));
   std::vector<Matrix> U;

@@ -1,6 +1,7 @@
 // Training by two-sided pinning and the SGD baseline on the spec's tasks.
 #include <catch2/catch.hpp>
 
+#include "fixtures.h"
 #include "sheafsim/train/sgd_trainer.h"
 #include "sheafsim/train/sheaf_trainer.h"
 #include "sheafsim/reference/tasks.h"
@@ -8,8 +9,7 @@
 using namespace sheafsim;
 
 TEST_CASE("a short paraboloid run lowers the loss (sheaf and SGD)", "[training]") {
-  const Dataset all = make_task(Task::Paraboloid, 400, 42);
-  const Dataset train = all.slice(0, 300), test = all.slice(300, 100);
+  const auto [train, test] = sheafsim::test::paraboloid_reference_split();
   Network sheaf = Network::he_init({2, 30, 1}, OutputKind::Identity, 0);
   Network sgd = sheaf;
   SheafTrainOptions so;
@@ -89,8 +89,7 @@ TEST_CASE("the reference paraboloid run lands near the spec's numbers", "[traini
   // beta 1/300, dt 0.005, 100k steps. Spec: sheaf train MSE 0.063, GD 0.0033
   // (~19x lower). Our RNG differs from the authors', so only the order of
   // magnitude and the gap are asserted.
-  const Dataset all = make_task(Task::Paraboloid, 400, 42);
-  const Dataset train = all.slice(0, 300), test = all.slice(300, 100);
+  const auto [train, test] = sheafsim::test::paraboloid_reference_split();
   Network sheaf = Network::he_init({2, 30, 1}, OutputKind::Identity, 0);
   Network sgd = sheaf;
   SheafTrainOptions so;

@@ -1,6 +1,7 @@
 // sheaf-math.md §13: the hand-worked examples, reproduced exactly.
 #include <catch2/catch.hpp>
 
+#include "fixtures.h"
 #include "sheafsim/train/inference.h"
 #include "sheafsim/reference/sheaf_dynamics.h"
 #include "sheafsim/reference/spectrum.h"
@@ -120,11 +121,9 @@ TEST_CASE("13.1 matrix form: L_free, forcing and spectra", "[worked][spectrum]")
 }
 
 TEST_CASE("13.2 four springs: Euler from zero reaches the equilibrium, E* = 1/8", "[worked][training]") {
-  Network net;
-  net.layers = {1, 1, 1};
-  net.W = {Matrix::Constant(1, 1, 1.0), Matrix::Constant(1, 1, 1.0)};
-  net.b = {Vector::Zero(1), Vector::Zero(1)};
-  const Matrix X = Matrix::Constant(1, 1, 1.0), Y = Matrix::Zero(1, 1);
+  test::FourSprings f = test::four_springs();
+  Network& net = f.net;  // the step takes the network it may update
+  const Matrix &X = f.X, &Y = f.Y;
   Rng rng(0);
   SheafState st = make_state(net, X, StalkInit::Zeros, rng, false);
   SheafDynamics dyn(net, 1);
