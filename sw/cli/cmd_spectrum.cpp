@@ -1,5 +1,3 @@
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -11,16 +9,6 @@
 #include "sheafsim/spectrum.h"
 
 namespace sheafsim::cli {
-
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
 
 void register_spectrum(CLI::App& app) {
   struct Opts {
