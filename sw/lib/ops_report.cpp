@@ -221,24 +221,16 @@ json counts_json(const OpCounts& c, const EnergyTable& table) {
 }
 
 json phase_json(const MeshPhaseOps& p) {
-  return {{"pe_totals", mesh::counters_json(p.pe_totals)},
-          {"vertex_totals", mesh::counters_json(p.vertex_totals)},
-          {"link_flits", p.link_flits},
-          {"sram_read_bits", p.sram_read_bits},
-          {"sram_write_bits", p.sram_write_bits},
-          {"flit_hops", p.flit_hops},
-          {"flit_hop_bits", p.flit_hop_bits},
-          {"messages", p.messages},
-          {"partial_sum_adds_extra", p.partial_sum_adds_extra},
-          {"busy_cycles_max_unit", p.busy_cycles_max_unit},
-          {"energy_pJ",
-           {{"sram_read_pJ", p.sram_read_pJ},
-            {"sram_write_pJ", p.sram_write_pJ},
-            {"links_pJ", p.links_pJ},
-            {"partial_sum_adds_pJ", p.partial_sum_adds_pJ},
-            {"memory_and_links_total_pJ", p.memory_and_links_total_pJ},
-            {"arithmetic_pJ", p.arithmetic_pJ},
-            {"total_pJ", p.total_pJ}}}};
+  const json energy = {{"sram_read_pJ", p.sram_read_pJ}, {"sram_write_pJ", p.sram_write_pJ},
+                       {"links_pJ", p.links_pJ},         {"partial_sum_adds_pJ", p.partial_sum_adds_pJ},
+                       {"memory_and_links_total_pJ", p.memory_and_links_total_pJ},
+                       {"arithmetic_pJ", p.arithmetic_pJ}, {"total_pJ", p.total_pJ}};
+  return {{"pe_totals", mesh::counters_json(p.pe_totals)}, {"vertex_totals", mesh::counters_json(p.vertex_totals)},
+          {"link_flits", p.link_flits},     {"sram_read_bits", p.sram_read_bits},
+          {"sram_write_bits", p.sram_write_bits}, {"flit_hops", p.flit_hops},
+          {"flit_hop_bits", p.flit_hop_bits}, {"messages", p.messages},
+          {"partial_sum_adds_extra", p.partial_sum_adds_extra}, {"busy_cycles_max_unit", p.busy_cycles_max_unit},
+          {"energy_pJ", energy}};
 }
 
 json layers_json(const std::vector<LayerOps>& layers, bool diffusion, const EnergyTable& t) {
@@ -263,22 +255,17 @@ json methods_json(const OpsReport& r) {
   json methods = json::object();
   if (r.sheaf) {
     const SheafOps& s = *r.sheaf;
-    methods["sheaf"] = {{"parameters", s.parameters},
-                        {"inner", s.inner},
-                        {"epoch_steps", s.epoch_steps},
-                        {"joint_steps_per_epoch", s.joint_steps_per_epoch},
-                        {"synapse_macs_per_sample",
-                         {{"diffusion_step", s.macs_per_sample_diffusion}, {"joint_step", s.macs_per_sample_joint}}},
+    const json macs = {{"diffusion_step", s.macs_per_sample_diffusion}, {"joint_step", s.macs_per_sample_joint}};
+    methods["sheaf"] = {{"parameters", s.parameters}, {"inner", s.inner}, {"epoch_steps", s.epoch_steps},
+                        {"joint_steps_per_epoch", s.joint_steps_per_epoch}, {"synapse_macs_per_sample", macs},
                         {"per_diffusion_step", counts_json(s.per_diffusion_step, t)},
                         {"per_joint_step", counts_json(s.per_joint_step, t)},
                         {"per_training_step", counts_json(s.per_training_step, t)},
-                        {"per_epoch", counts_json(s.per_epoch, t)},
-                        {"per_layer", layers_json(s.per_layer, true, t)}};
+                        {"per_epoch", counts_json(s.per_epoch, t)}, {"per_layer", layers_json(s.per_layer, true, t)}};
   }
   if (r.sgd) {
     const SgdOps& s = *r.sgd;
-    methods["sgd"] = {{"parameters", s.parameters},
-                      {"steps_per_epoch", 1},
+    methods["sgd"] = {{"parameters", s.parameters}, {"steps_per_epoch", 1},
                       {"synapse_macs_per_sample", {{"training_step", s.macs_per_sample}}},
                       {"per_training_step", counts_json(s.per_training_step, t)},
                       {"per_epoch", counts_json(s.per_training_step, t)},
@@ -289,12 +276,8 @@ json methods_json(const OpsReport& r) {
     const SidCounts& c = s.counts;
     methods["sid"] = {
         {"architecture",
-         {{"extractor_layers", c.extractor},
-          {"features", c.features},
-          {"classes", c.classes},
-          {"modules", c.modules},
-          {"hidden", c.hidden},
-          {"parameters", c.parameters},
+         {{"extractor_layers", c.extractor}, {"features", c.features}, {"classes", c.classes},
+          {"modules", c.modules}, {"hidden", c.hidden}, {"parameters", c.parameters},
           {"reading", "phi = layers n0..n_{L-1} (last layer affine), C = n_L, modules Linear(d+C -> hidden)-ReLU-"
                       "Linear(hidden -> C); docs/ops.md §2"}}},
         {"steps_per_epoch", 1},
@@ -304,30 +287,20 @@ json methods_json(const OpsReport& r) {
         {"per_epoch", counts_json(s.per_training_step, t)},
         {"per_phase",
          {{"extractor_forward", counts_json(c.extractor_forward, t)},
-          {"phase1_teacher_beliefs", counts_json(c.phase1, t)},
-          {"phase2_local_updates", counts_json(c.phase2, t)},
-          {"extractor_backward", counts_json(c.extractor_backward, t)},
-          {"update", counts_json(c.update, t)}}},
+          {"phase1_teacher_beliefs", counts_json(c.phase1, t)}, {"phase2_local_updates", counts_json(c.phase2, t)},
+          {"extractor_backward", counts_json(c.extractor_backward, t)}, {"update", counts_json(c.update, t)}}},
         {"per_layer", layers_json(s.per_layer, false, t)}};
   }
   return methods;
 }
 
 json mesh_json(const MeshOps& m) {
-  return {{"mesh", m.config.to_json()},
-          {"mapping",
-           {{"tile_rows", m.tile_rows},
-            {"tile_cols", m.tile_cols},
-            {"tiles", m.tiles},
-            {"vertex_groups", m.vertex_groups},
-            {"pes", m.pes},
-            {"links", m.links},
-            {"sram_bits_used_max", m.sram_bits_used_max},
-            {"sram_bits_per_pe", m.sram_bits_per_pe}}},
-          {"per_diffusion_step", phase_json(m.per_diffusion_step)},
-          {"per_joint_step", phase_json(m.per_joint_step)},
-          {"per_training_step", phase_json(m.per_training_step)},
-          {"per_epoch", phase_json(m.per_epoch)}};
+  const json mapping = {{"tile_rows", m.tile_rows}, {"tile_cols", m.tile_cols}, {"tiles", m.tiles},
+                        {"vertex_groups", m.vertex_groups}, {"pes", m.pes}, {"links", m.links},
+                        {"sram_bits_used_max", m.sram_bits_used_max}, {"sram_bits_per_pe", m.sram_bits_per_pe}};
+  return {{"mesh", m.config.to_json()}, {"mapping", mapping},
+          {"per_diffusion_step", phase_json(m.per_diffusion_step)}, {"per_joint_step", phase_json(m.per_joint_step)},
+          {"per_training_step", phase_json(m.per_training_step)}, {"per_epoch", phase_json(m.per_epoch)}};
 }
 
 json area_json(const EdgeUnitArea& a) {
@@ -335,15 +308,9 @@ json area_json(const EdgeUnitArea& a) {
   if (!a.available) {
     j["reason"] = a.reason;
   } else {
-    j.update({{"file", a.file},
-              {"tool", a.tool},
-              {"parameter_set", a.parameter_set},
-              {"quant", a.quant},
-              {"overflow", a.overflow},
-              {"area_cells", a.area_cells},
-              {"flip_flops", a.flip_flops},
-              {"transistors", a.transistors},
-              {"transistors_exclude_flip_flops", a.transistors_exclude_flip_flops},
+    j.update({{"file", a.file}, {"tool", a.tool}, {"parameter_set", a.parameter_set}, {"quant", a.quant},
+              {"overflow", a.overflow}, {"area_cells", a.area_cells}, {"flip_flops", a.flip_flops},
+              {"transistors", a.transistors}, {"transistors_exclude_flip_flops", a.transistors_exclude_flip_flops},
               {"latency_cycles", a.latency_cycles}});
     if (a.edge_units) {
       j["edge_units"] = *a.edge_units;
@@ -357,10 +324,7 @@ json area_json(const EdgeUnitArea& a) {
 }
 
 json converged_json(const ConvergedOps& c, const EnergyTable& t) {
-  json j = {{"alpha", c.alpha},
-            {"dt", c.dt},
-            {"tol", c.tol},
-            {"samples", c.samples},
+  json j = {{"alpha", c.alpha}, {"dt", c.dt}, {"tol", c.tol}, {"samples", c.samples},
             {"lambda_min_median", c.lambda_min_median},
             {"forward_pass_macs_per_sample", c.forward_pass_macs_per_sample},
             {"per_inference_step_per_sample", counts_json(c.per_inference_step_per_sample, t)}};
@@ -439,11 +403,8 @@ json to_json(const OpsReport& r) {
   const json source = r.net_file.empty() ? json{{"layers", r.layers_arg}} : json{{"file", r.net_file}};
   return {{"command", "ops"},
           {"network", {{"source", source}, {"layers", r.layers}, {"weights", r.weights}}},
-          {"batch", r.batch},
-          {"formats", r.formats.to_json()},
-          {"operand_bits", r.widths.to_json()},
-          {"energy_table", r.table.to_json()},
-          {"methods", methods_json(r)},
+          {"batch", r.batch}, {"formats", r.formats.to_json()}, {"operand_bits", r.widths.to_json()},
+          {"energy_table", r.table.to_json()}, {"methods", methods_json(r)},
           {"mesh", r.mesh ? mesh_json(*r.mesh) : json(nullptr)},
           {"area", area_json(r.area)},
           {"converged_inference", r.converged ? converged_json(*r.converged, r.table) : json(nullptr)}};
