@@ -68,10 +68,7 @@ void check_options(const CompareOpts& o, const CLI::App& sub) {
 CompareSetup load_setup(const CompareOpts& o) {
   const TrainOpts& t = *o.t;
   CompareSetup s;
-  s.net = load_network(t, s.net_source);
-  load_data(t, s.train, s.test, s.data_source);
-  check_compatible(s.net, s.train, true, t.data.empty() ? "--task data" : t.data);
-  if (s.test.size() > 0) check_compatible(s.net, s.test, true, t.test.empty() ? "--task test data" : t.test);
+  static_cast<TrainData&>(s) = load_train_data(t, true);
   if (t.steps < 0) throw InputError("--steps is required");
   s.opt = make_sheaf_options(t, s.net, s.train.size(), s.settings);
   s.cfg = t.fx.resolve();

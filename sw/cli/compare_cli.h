@@ -23,16 +23,14 @@ struct CompareOpts {
   bool no_plots = false;
 };
 
-// The loaded, validated problem both arithmetics train on.
-struct CompareSetup {
-  Network net;
-  Dataset train, test;
-  nlohmann::json net_source, data_source, settings;
+// The loaded, validated problem both arithmetics train on: the network and
+// data (TrainData), and the settings.
+struct CompareSetup : TrainData {
+  nlohmann::json settings;
   SheafTrainOptions opt;
   FixedConfig cfg;        // the base configuration (sweep points override it)
   std::string task;       // --task, or the data file's name
   bool systemc = false;
-  const Dataset* test_set() const { return test.size() > 0 ? &test : nullptr; }
 };
 
 // The stepper factory of --engine (empty: the bit-accurate model). With

@@ -1,0 +1,133 @@
+// `sheafsim simulate`: fixed-point sheaf training (the request of `train`,
+// cmd_train.cpp) or inference on the SystemC model of a mesh of edge PEs.
+// The mesh engine is made by model/'s stepper factory, so the runs stay here
+// with the command (the library's run functions take the factory).
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "console.h"
+#include "fixed_options.h"
+#include "simulate_cli.h"
+#include "train_options.h"
+#include "sheafsim/error.h"
+#include "sheafsim/file_io.h"
+#include "sheafsim/inference.h"
+#include "sheafsim/resource_limits.h"
+#include "sheafsim/settings.h"
+
+namespace sheafsim::cli {
+
+nlohmann::json add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j) {
+  nlohmann::json trace;
+  if (!o.trace.empty()) {
+    const mesh::TraceSummary t = engine.finish_trace();
+    const mesh::TraceWindow w = o.trace_options().window;
+    if (w.start >= engine.timing().total_cycles)
+      warn(fmt::format("--trace-window starts at cycle {}, after the run's {} cycles: {} holds no activity", w.start,
+                       engine.timing().total_cycles, t.path));
+    trace = {{"file", t.path},
+             {"window_start_cycle", w.start},
+             {"window_end_cycle", w.end == mesh::TraceWindow::kOpen ? nlohmann::json(nullptr) : nlohmann::json(w.end)},
+             {"first_cycle", t.first},
+             {"last_cycle", t.last},
+             {"signals", t.signals},
+             {"value_changes", t.changes},
+             {"bytes", t.bytes}};
+    j["trace"] = trace;
+  }
+  const nlohmann::json m = engine.report();
+  j["mesh"] = m;
+  if (o.rtl_pe) j["rtl_pe"] = rtl_pe_json(o);
+  j["total_cycles"] = m["total_cycles"];
+  j["cycles_per_step"] = m["cycles_per_step"];
+  return trace;
+}
+
+void add_mesh_rows(const MeshOptions& o, const mesh::MeshEngine* engine, std::vector<StatRow>& rows) {
+  if (engine != nullptr)
+    for (const auto& row : engine->statistics()) rows.push_back(row);
+  add_rtl_pe_rows(o, rows);
+}
+
+void add_trace_rows(const nlohmann::json& trace, std::vector<StatRow>& rows) {
+  if (trace.is_null()) return;
+  rows.push_back({"trace", trace["file"].get<std::string>()});
+  rows.push_back({"trace_cycles", fmt::format("{}..{}", trace["first_cycle"].get<std::uint64_t>(),
+                                              trace["last_cycle"].get<std::uint64_t>())});
+  rows.push_back({"trace_value_changes", fmt::format("{}", trace["value_changes"].get<std::uint64_t>())});
+}
+
+namespace {
+
+// `simulate --mode infer`: diffusion inference of the data's inputs on the mesh.
+void run_simulate_infer(const TrainOpts& o) {
+  const TrainData d = load_train_data(o, false);
+  const Network& net = d.net;
+  const Dataset& train = d.train;
+  check_run_size({net.layers, train.size(), 0, true, false, o.mesh.resolve().pes()},
+                 fmt::format("simulated inference of [{}] on {} samples", fmt::join(net.layers, ","), train.size()));
+  require_steps(o);
+  const FixedConfig cfg = o.fx.resolve();
+  quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
+  InferenceOptions opt;
+  opt.alpha = o.alpha;
+  opt.dt = o.dt;
+  opt.fixed_steps = o.steps;
+  opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
+  opt.seed = o.seed;
+  std::shared_ptr<mesh::MeshEngine> engine;
+  FixedRunInfo info;
+  ProgressLine progress("simulate (infer)", o.steps);
+  const InferenceResult r =
+      run_inference_fixed(net, train.X, opt, cfg, &info,
+                          [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); },
+                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options()));
+  progress.finish();
+  const ForwardPass fp = forward(net, train.X);
+  const double max_err = (r.state.z.back() - fp.output).cwiseAbs().maxCoeff();
+  nlohmann::json j = {{"command", "simulate"},
+                      {"mode", "infer"},
+                      {"network", {{"source", d.net_source}, {"layers", net.layers}}},
+                      {"data", d.data_source},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}}},
+                      {"steps", r.steps},
+                      {"last_max_change", r.last_delta},
+                      {"max_abs_error_vs_forward", max_err},
+                      {"arith", "fixed"},
+                      {"fixed", info.to_json()}};
+  const nlohmann::json trace = add_mesh_report(o.mesh, *engine, j);
+  if (!o.report.empty()) write_json(o.report, j);
+  if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
+  std::vector<StatRow> rows = {{"mode", "infer"},
+                               {"layers", fmt::format("{}", fmt::join(net.layers, ","))},
+                               {"samples", fmt::format("{}", train.size())},
+                               {"steps", fmt::format("{}", r.steps)},
+                               {"max_abs_error_vs_forward", num(max_err)}};
+  for (const auto& row : fixed_statistics(info, false)) rows.push_back(row);
+  add_mesh_rows(o.mesh, engine.get(), rows);
+  rows.push_back({"wall_time_s", num(r.wall_s)});
+  if (!o.report.empty()) rows.push_back({"report", o.report});
+  add_trace_rows(trace, rows);
+  print_statistics("sheafsim simulate", rows);
+}
+
+}  // namespace
+
+void register_simulate(CLI::App& app) {
+  auto o = std::make_shared<TrainOpts>();
+  o->simulate = true;
+  o->fx.arith = "fixed";
+  CLI::App* sub = app.add_subcommand(
+      "simulate", "Run fixed-point sheaf training (or inference) on the SystemC model of a mesh of edge PEs");
+  add_train_options(sub, o);
+  add_mesh_options(*sub, o->mesh);
+  sub->callback([o] {
+    if (o->fx.arith != "fixed") throw InputError("simulate runs the fixed-point mesh; --arith must be fixed");
+    if (o->method != "sheaf") throw InputError("simulate runs --method sheaf only");
+    if (o->mesh.mode == "train") return run_train_command(*o);
+    if (o->mesh.mode == "infer") return run_simulate_infer(*o);
+    throw InputError(fmt::format("unknown --mode '{}' (expected train or infer)", o->mesh.mode));
+  });
+}
+
+}  // namespace sheafsim::cli
