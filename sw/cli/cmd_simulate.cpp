@@ -11,7 +11,7 @@
 #include "train_options.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
-#include "sheafsim/inference.h"
+#include "sheafsim/infer_run.h"
 #include "sheafsim/resource_limits.h"
 #include "sheafsim/settings.h"
 
@@ -61,30 +61,31 @@ namespace {
 
 // `simulate --mode infer`: diffusion inference of the data's inputs on the mesh.
 void run_simulate_infer(const TrainOpts& o) {
-  const TrainData d = load_train_data(o, false);
-  const Network& net = d.net;
-  const Dataset& train = d.train;
-  check_run_size({net.layers, train.size(), 0, true, false, o.mesh.resolve().pes()},
-                 fmt::format("simulated inference of [{}] on {} samples", fmt::join(net.layers, ","), train.size()));
+  TrainData d = load_train_data(o, false);
+  InferSpec s;
+  s.net = std::move(d.net);
+  s.data = std::move(d.train);
+  const Network& net = s.net;
+  check_run_size({net.layers, s.data.size(), 0, true, false, o.mesh.resolve().pes()},
+                 fmt::format("simulated inference of [{}] on {} samples", fmt::join(net.layers, ","), s.data.size()));
   require_steps(o);
-  const FixedConfig cfg = o.fx.resolve();
-  quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
-  InferenceOptions opt;
-  opt.alpha = o.alpha;
-  opt.dt = o.dt;
-  opt.fixed_steps = o.steps;
-  opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
-  opt.seed = o.seed;
+  s.fixed = true;
+  s.formats = o.fx.resolve();
+  quantize_constant(o.alpha * o.dt, s.formats, "alpha*dt");
+  s.opt.alpha = o.alpha;
+  s.opt.dt = o.dt;
+  s.opt.fixed_steps = o.steps;
+  s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
+  s.opt.seed = o.seed;
+  s.progress_every = 100;
   std::shared_ptr<mesh::MeshEngine> engine;
-  FixedRunInfo info;
+  s.stepper = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
   ProgressLine progress("simulate (infer)", o.steps);
-  const InferenceResult r =
-      run_inference_fixed(net, train.X, opt, cfg, &info,
-                          [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); },
-                          100, mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options()));
+  const InferRun run =
+      run_infer(s, [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); });
   progress.finish();
-  const ForwardPass fp = forward(net, train.X);
-  const double max_err = (r.state.z.back() - fp.output).cwiseAbs().maxCoeff();
+  const InferenceResult& r = run.result;
+  const double max_err = run.max_abs_error_vs_forward;
   nlohmann::json j = {{"command", "simulate"},
                       {"mode", "infer"},
                       {"network", {{"source", d.net_source}, {"layers", net.layers}}},
@@ -94,16 +95,16 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"last_max_change", r.last_delta},
                       {"max_abs_error_vs_forward", max_err},
                       {"arith", "fixed"},
-                      {"fixed", info.to_json()}};
+                      {"fixed", run.fixed->to_json()}};
   const nlohmann::json trace = add_mesh_report(o.mesh, *engine, j);
   if (!o.report.empty()) write_json(o.report, j);
   if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
   std::vector<StatRow> rows = {{"mode", "infer"},
                                {"layers", fmt::format("{}", fmt::join(net.layers, ","))},
-                               {"samples", fmt::format("{}", train.size())},
+                               {"samples", fmt::format("{}", s.data.size())},
                                {"steps", fmt::format("{}", r.steps)},
                                {"max_abs_error_vs_forward", num(max_err)}};
-  for (const auto& row : fixed_statistics(info, false)) rows.push_back(row);
+  for (const auto& row : fixed_statistics(*run.fixed, false)) rows.push_back(row);
   add_mesh_rows(o.mesh, engine.get(), rows);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   if (!o.report.empty()) rows.push_back({"report", o.report});
