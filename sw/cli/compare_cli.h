@@ -37,9 +37,6 @@ struct CompareSetup : TrainData {
 // systemc, *engine receives the mesh engine after the run starts.
 FixedStepperFactory compare_stepper(const CompareOpts& o, std::shared_ptr<mesh::MeshEngine>* engine);
 
-// Final-loss figures of one run as JSON ({train_loss, test_loss, train_accuracy, test_accuracy}).
-nlohmann::json final_metrics(const TrainResult& r);
-
 // --sweep: the grid, sweep.csv and summary.json.
 void run_sweep(const CompareOpts& o, const CompareSetup& s);
 

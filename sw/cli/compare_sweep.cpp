@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
+#include "sheafsim/compare_report.h"
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
 #include "sheafsim/sweep.h"
