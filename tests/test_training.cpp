@@ -4,6 +4,7 @@
 #include "sheafsim/sgd_trainer.h"
 #include "sheafsim/sheaf_trainer.h"
 #include "sheafsim/tasks.h"
+#include "sheafsim/train_run.h"
 
 using namespace sheafsim;
 
@@ -109,4 +110,30 @@ TEST_CASE("the reference paraboloid run lands near the spec's numbers", "[traini
   CHECK(sgd_mse < 0.01);
   CHECK(sheaf_mse / sgd_mse > 5.0);
   CHECK(rs.history.back().test.loss < 0.15);  // spec: 0.0865
+}
+
+TEST_CASE("run_train (the library run of `train`) is the trainer's run, in float and fixed point", "[training]") {
+  TrainSpec spec;
+  spec.data.train = make_task(Task::Paraboloid, 40, 3);
+  spec.data.net = Network::he_init({2, 6, 1}, OutputKind::Identity, 1);
+  spec.steps = spec.sheaf.steps = 30;
+  spec.log_every = spec.sheaf.log_every = 10;
+  Network direct = spec.data.net;
+  const TrainResult r = train_sheaf(direct, spec.data.train, nullptr, spec.sheaf);
+  const TrainRun run = run_train(spec);
+  CHECK(run.result.history.back().train.loss == r.history.back().train.loss);
+  CHECK(run.net.W[0] == direct.W[0]);
+  CHECK(run.discord.has_value());
+  CHECK_FALSE(run.fixed.has_value());
+  const nlohmann::json j = to_json(spec, run);
+  CHECK(j["command"] == "train");
+  CHECK(j["arith"] == "float");
+  CHECK(j["settings"]["steps"] == 30);
+
+  spec.fixed = spec.compare_float = true;
+  const TrainRun fx = run_train(spec);
+  REQUIRE(fx.fixed.has_value());
+  REQUIRE(fx.vs_float.has_value());
+  CHECK(fx.vs_float->float_train_loss == r.history.back().train.loss);
+  CHECK(to_json(spec, fx)["fixed"].contains("compare_float"));
 }
