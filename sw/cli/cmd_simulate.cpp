@@ -17,23 +17,24 @@
 
 namespace sheafsim::cli {
 
-nlohmann::json add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j) {
-  nlohmann::json trace;
+std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j) {
+  std::optional<mesh::TraceSummary> trace;
   if (!o.trace.empty()) {
     const mesh::TraceSummary t = engine.finish_trace();
     const mesh::TraceWindow w = o.trace_options().window;
     if (w.start >= engine.timing().total_cycles)
       warn(fmt::format("--trace-window starts at cycle {}, after the run's {} cycles: {} holds no activity", w.start,
                        engine.timing().total_cycles, t.path));
-    trace = {{"file", t.path},
-             {"window_start_cycle", w.start},
-             {"window_end_cycle", w.end == mesh::TraceWindow::kOpen ? nlohmann::json(nullptr) : nlohmann::json(w.end)},
-             {"first_cycle", t.first},
-             {"last_cycle", t.last},
-             {"signals", t.signals},
-             {"value_changes", t.changes},
-             {"bytes", t.bytes}};
-    j["trace"] = trace;
+    const nlohmann::json end = w.end == mesh::TraceWindow::kOpen ? nlohmann::json(nullptr) : nlohmann::json(w.end);
+    j["trace"] = {{"file", t.path},
+                  {"window_start_cycle", w.start},
+                  {"window_end_cycle", end},
+                  {"first_cycle", t.first},
+                  {"last_cycle", t.last},
+                  {"signals", t.signals},
+                  {"value_changes", t.changes},
+                  {"bytes", t.bytes}};
+    trace = t;
   }
   const nlohmann::json m = engine.report();
   j["mesh"] = m;
@@ -49,12 +50,11 @@ void add_mesh_rows(const MeshOptions& o, const mesh::MeshEngine* engine, std::ve
   add_rtl_pe_rows(o, rows);
 }
 
-void add_trace_rows(const nlohmann::json& trace, std::vector<StatRow>& rows) {
-  if (trace.is_null()) return;
-  rows.push_back({"trace", trace["file"].get<std::string>()});
-  rows.push_back({"trace_cycles", fmt::format("{}..{}", trace["first_cycle"].get<std::uint64_t>(),
-                                              trace["last_cycle"].get<std::uint64_t>())});
-  rows.push_back({"trace_value_changes", fmt::format("{}", trace["value_changes"].get<std::uint64_t>())});
+void add_trace_rows(const std::optional<mesh::TraceSummary>& trace, std::vector<StatRow>& rows) {
+  if (!trace) return;
+  rows.push_back({"trace", trace->path});
+  rows.push_back({"trace_cycles", fmt::format("{}..{}", trace->first, trace->last)});
+  rows.push_back({"trace_value_changes", fmt::format("{}", trace->changes)});
 }
 
 namespace {
@@ -96,7 +96,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"max_abs_error_vs_forward", max_err},
                       {"arith", "fixed"},
                       {"fixed", run.fixed->to_json()}};
-  const nlohmann::json trace = add_mesh_report(o.mesh, *engine, j);
+  const auto trace = add_mesh_report(o.mesh, *engine, j);
   if (!o.report.empty()) write_json(o.report, j);
   if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
   std::vector<StatRow> rows = {{"mode", "infer"},

@@ -193,7 +193,7 @@ void run_train_command(const TrainOpts& o) {
 
   if (!o.out_net.empty()) write_network(o.out_net, run.net);
   nlohmann::json j = to_json(spec, run);
-  nlohmann::json trace;
+  std::optional<mesh::TraceSummary> trace;
   if (engine) {
     j["command"] = "simulate";
     j["mode"] = "train";

@@ -2,6 +2,9 @@
 // `sheafsim simulate`: what the mesh adds to a run's report and statistics
 // block (cmd_simulate.cpp), shared by its training mode (cmd_train.cpp) and
 // its inference mode.
+#include <optional>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "console.h"
@@ -11,14 +14,14 @@
 namespace sheafsim::cli {
 
 // Closes the --trace file and adds the mesh's fields to the report `j` (mesh,
-// total_cycles, cycles_per_step, trace, rtl_pe). Returns the trace's JSON
-// (null without --trace) and warns when the trace window starts after the run.
-nlohmann::json add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j);
+// total_cycles, cycles_per_step, trace, rtl_pe). Returns what the trace holds
+// (nothing without --trace) and warns when the trace window starts after the run.
+std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j);
 
 // The mesh's statistics (none without an engine) and the --rtl-pe figures.
 void add_mesh_rows(const MeshOptions& o, const mesh::MeshEngine* engine, std::vector<StatRow>& rows);
 
-// The trace file, its cycles and value changes (nothing for a null trace).
-void add_trace_rows(const nlohmann::json& trace, std::vector<StatRow>& rows);
+// The trace file, its cycles and value changes (nothing without a trace).
+void add_trace_rows(const std::optional<mesh::TraceSummary>& trace, std::vector<StatRow>& rows);
 
 }  // namespace sheafsim::cli
