@@ -2,10 +2,11 @@
 // (bit-accurate C++, or the SystemC mesh with --engine systemc) trained side
 // by side; per-layer traces of their differences, final losses, counters and
 // value ranges against the formats (docs/cli.md "compare", docs/file-formats.md).
+// The library trains (compare_run.h) and summarises (compare_report.h); this
+// checks the options, writes the files and prints the statistics block.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -16,7 +17,6 @@
 #include "sheafsim/error.h"
 #include "sheafsim/file_io.h"
 #include "sheafsim/settings.h"
-#include "sheafsim/sweep_select.h"
 #include "sheafsim/tasks.h"
 #include "toml_config.h"
 

@@ -2,8 +2,6 @@
 // the library trains, and this writes the network and the report and prints
 // the statistics block. `simulate` (cmd_simulate.cpp) runs the same request
 // on the SystemC mesh.
-#include <cmath>
-
 #include <fmt/format.h>
 
 #include "commands.h"
