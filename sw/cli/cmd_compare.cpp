@@ -2,21 +2,21 @@
 // (bit-accurate C++, or the SystemC mesh with --engine systemc) trained side
 // by side; per-layer traces of their differences, final losses, counters and
 // value ranges against the formats (docs/cli.md "compare", docs/file-formats.md).
+// The library trains (compare_run.h) and summarises (compare_report.h); this
+// checks the options, writes the files and prints the statistics block.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
-#include "sheafsim/analysis/compare_run.h"
+#include "sheafsim/analysis/compare_report.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/reference/settings.h"
-#include "sheafsim/analysis/sweep_select.h"
 #include "sheafsim/reference/tasks.h"
 #include "toml_config.h"
 
@@ -26,15 +26,6 @@ FixedStepperFactory compare_stepper(const CompareOpts& o, std::shared_ptr<mesh::
   if (o.engine != "systemc") return {};
   const MeshOptions& m = o.t->mesh;
   return mesh::mesh_stepper(m.resolve(), engine, m.datapath(), m.trace_options());
-}
-
-nlohmann::json final_metrics(const TrainResult& r) {
-  const TrainPoint& p = r.history.back();
-  auto n = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  return {{"train_loss", n(p.train.loss)},
-          {"test_loss", n(p.test.loss)},
-          {"train_accuracy", n(p.train.accuracy)},
-          {"test_accuracy", n(p.test.accuracy)}};
 }
 
 namespace {
@@ -68,10 +59,7 @@ void check_options(const CompareOpts& o, const CLI::App& sub) {
 CompareSetup load_setup(const CompareOpts& o) {
   const TrainOpts& t = *o.t;
   CompareSetup s;
-  s.net = load_network(t, s.net_source);
-  load_data(t, s.train, s.test, s.data_source);
-  check_compatible(s.net, s.train, true, t.data.empty() ? "--task data" : t.data);
-  if (s.test.size() > 0) check_compatible(s.net, s.test, true, t.test.empty() ? "--task test data" : t.test);
+  static_cast<TrainData&>(s) = load_train_data(t, true);
   if (t.steps < 0) throw InputError("--steps is required");
   s.opt = make_sheaf_options(t, s.net, s.train.size(), s.settings);
   s.cfg = t.fx.resolve();
@@ -92,31 +80,6 @@ void check_fixed(const CompareSetup& s, const FixedConfig& cfg, const std::strin
   }
 }
 
-std::string csv_num(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.17g}", v); }
-
-nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json range_json(const ValueRange& r) {
-  if (r.empty()) return {{"min", nullptr}, {"max", nullptr}};
-  return {{"min", r.min}, {"max", r.max}};
-}
-
-std::string trace_csv(const CompareRun& run, const FixedConfig& cfg) {
-  std::string out =
-      "step,layer,quantity,format,max_abs_diff,rms_diff,rel_rms_diff,float_min,float_max,fixed_min,fixed_max\n";
-  for (const TraceRow& r : run.trace)
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.step, r.layer, to_string(r.quantity),
-                       format_of(r.quantity, cfg).str(), csv_num(r.diff.max_abs), csv_num(r.diff.rms),
-                       csv_num(r.rel_rms), csv_num(r.float_range.min), csv_num(r.float_range.max),
-                       csv_num(r.fixed_range.min), csv_num(r.fixed_range.max));
-  return out;
-}
-
-struct Finding {
-  std::string where, text;  // "layer1_W", what is wrong
-  bool clips = false;
-};
-
 void run_single(const CompareOpts& o, const CompareSetup& s) {
   const TrainOpts& t = *o.t;
   check_fixed(s, s.cfg, "");
@@ -134,88 +97,18 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
                                 std::pair{&run.fixed_result, "the fixed-point run"}})
     if (const std::string m = divergence_message(*r, name); !m.empty()) warn(m);
 
-  const FixedCounters& c = run.info.counters;
-  auto count = [&](const std::array<std::vector<std::uint64_t>, kFxClasses>& a, FxClass cls, int layer) {
-    const auto& v = a[static_cast<size_t>(cls)];
-    return static_cast<size_t>(layer - 1) < v.size() ? v[static_cast<size_t>(layer - 1)] : std::uint64_t{0};
-  };
-  // Per layer: counters of every class, and each quantity's range against its format.
-  nlohmann::json layers = nlohmann::json::array();
-  std::vector<Finding> findings;
-  std::array<double, kQuantities> worst{};
-  for (int k = 1; k <= s.net.depth(); ++k) {
-    nlohmann::json sat, lost, quantities;
-    for (size_t cls = 0; cls < kFxClasses; ++cls) {
-      sat[to_string(static_cast<FxClass>(cls))] = count(c.saturations, static_cast<FxClass>(cls), k);
-      lost[to_string(static_cast<FxClass>(cls))] = count(c.lost_updates, static_cast<FxClass>(cls), k);
-    }
-    for (const QuantityRanges& q : run.ranges) {
-      if (q.layer != k) continue;
-      const fx::FixedFormat& f = format_of(q.quantity, s.cfg);
-      const std::uint64_t sats = count(c.saturations, counter_class(q.quantity), k);
-      ValueRange both = q.float_range;
-      both.add(q.fixed_range);
-      const RangeVerdict v = assess_range(q.float_range, f, sats);
-      const char* qn = to_string(q.quantity);
-      auto& w = worst[static_cast<size_t>(q.quantity)];
-      if (std::isnan(q.max_abs_diff) || q.max_abs_diff > w) w = q.max_abs_diff;
-      quantities[qn] = {{"format", f.str()},
-                        {"format_min", f.min_value()},
-                        {"format_max", f.max_value()},
-                        {"float", range_json(q.float_range)},
-                        {"fixed", range_json(q.fixed_range)},
-                        {"saturations", sats},
-                        {"lost_updates", count(c.lost_updates, counter_class(q.quantity), k)},
-                        {"verdict", v.label()},
-                        {"clips", v.clips},
-                        {"needed_int_bits", v.needed_int_bits},
-                        {"unused_int_bits", v.unused_int_bits},
-                        {"max_abs_diff", json_num(q.max_abs_diff)},
-                        {"max_rel_rms_diff", json_num(q.max_rel_rms)}};
-      if (v.clips)
-        findings.push_back({fmt::format("layer{}_{}", k, qn),
-                            fmt::format("clips: {} holds [{}, {}], float reaches [{}, {}], {} saturations", f.str(),
-                                        num(f.min_value()), num(f.max_value()), num(q.float_range.min),
-                                        num(q.float_range.max), sats),
-                            true});
-      else if (v.unused_int_bits > 0)
-        findings.push_back({fmt::format("layer{}_{}", k, qn),
-                            fmt::format("{}: {} holds [{}, {}], max |value| {} fits Q{}.{}", v.label(), f.str(),
-                                        num(f.min_value()), num(f.max_value()), num(q.float_range.max_abs()),
-                                        v.needed_int_bits, f.frac_bits)});
-    }
-    layers.push_back({{"layer", k}, {"saturations", sat}, {"lost_updates", lost}, {"quantities", quantities}});
-  }
-
-  const nlohmann::json ff = final_metrics(run.float_result), fx_ = final_metrics(run.fixed_result);
-  const TrainPoint& lf = run.float_result.history.back();
-  const TrainPoint& lx = run.fixed_result.history.back();
-  const double gap_train = relative_gap(lx.train.loss, lf.train.loss);
-  const double gap_test = relative_gap(lx.test.loss, lf.test.loss);
-  nlohmann::json j = {{"command", "compare"},
-                      {"engine", o.engine},
-                      {"network", {{"source", s.net_source}, {"layers", s.net.layers}, {"output", to_string(s.net.output)}}},
-                      {"data", s.data_source},
-                      {"task", s.task},
-                      {"n_train", s.train.size()},
-                      {"n_test", s.test.size()},
-                      {"settings", s.settings},
-                      {"fixed", run.info.to_json()},
-                      {"steps", t.steps},
-                      {"trace_every_steps", every},
-                      {"trace_samples", run.trace.empty() ? 0 : run.trace.size() / traced_quantities(s.net.depth()).size()},
-                      {"final",
-                       {{"float", ff},
-                        {"fixed", fx_},
-                        {"train_loss_relative_gap", json_num(gap_train)},
-                        {"test_loss_relative_gap", json_num(gap_test)}}},
-                      {"diverged",
-                       {{"float", !divergence_message(run.float_result, "").empty()},
-                        {"fixed", !divergence_message(run.fixed_result, "").empty()}}},
-                      {"layers", layers},
-                      {"findings", nlohmann::json::array()},
-                      {"wall_time_s", {{"float", run.float_result.wall_s}, {"fixed", run.fixed_result.wall_s}}}};
-  for (const Finding& f : findings) j["findings"].push_back(f.where + ": " + f.text);
+  const CompareSummary sum = summarize(run, s.cfg);
+  nlohmann::json j = to_json(run, sum);
+  j.update({{"command", "compare"},
+            {"engine", o.engine},
+            {"network", {{"source", s.net_source}, {"layers", s.net.layers}, {"output", to_string(s.net.output)}}},
+            {"data", s.data_source},
+            {"task", s.task},
+            {"n_train", s.train.size()},
+            {"n_test", s.test.size()},
+            {"settings", s.settings},
+            {"steps", t.steps},
+            {"trace_every_steps", every}});
   if (engine) {
     j["mesh"] = engine->report();
     if (!t.mesh.counters.empty()) write_text_file(t.mesh.counters, engine->counters_csv());
@@ -230,6 +123,8 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
     if (!o.no_plots) plots = run_plots(o.out);
   }
 
+  const TrainPoint& lf = run.float_result.history.back();
+  const TrainPoint& lx = run.fixed_result.history.back();
   const bool cls = is_classification(s.net.output);
   const std::string metric = cls ? "cross_entropy" : "mse";
   std::vector<StatRow> rows = {{"engine", o.engine},
@@ -239,20 +134,21 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
   for (const auto& row : fixed_statistics(run.info, true)) rows.push_back(row);
   rows.push_back({fmt::format("float_train_{}_final", metric), num(lf.train.loss)});
   rows.push_back({fmt::format("fixed_train_{}_final", metric), num(lx.train.loss)});
-  rows.push_back({"train_loss_relative_gap", num(gap_train)});
+  rows.push_back({"train_loss_relative_gap", num(sum.train_loss_relative_gap)});
   if (s.test.size() > 0) {
     rows.push_back({fmt::format("float_test_{}_final", metric), num(lf.test.loss)});
     rows.push_back({fmt::format("fixed_test_{}_final", metric), num(lx.test.loss)});
-    rows.push_back({"test_loss_relative_gap", num(gap_test)});
+    rows.push_back({"test_loss_relative_gap", num(sum.test_loss_relative_gap)});
   }
   if (cls) {
     rows.push_back({"float_test_accuracy_final", num(lf.test.accuracy)});
     rows.push_back({"fixed_test_accuracy_final", num(lx.test.accuracy)});
   }
   for (int q = 0; q < kQuantities; ++q)
-    rows.push_back({fmt::format("max_abs_diff_{}", to_string(static_cast<Quantity>(q))), num(worst[static_cast<size_t>(q)])});
+    rows.push_back({fmt::format("max_abs_diff_{}", to_string(static_cast<Quantity>(q))),
+                    num(sum.worst_abs_diff[static_cast<size_t>(q)])});
   size_t clipping = 0;
-  for (const Finding& f : findings) {
+  for (const FormatFinding& f : sum.findings) {
     rows.push_back({f.where + "_range", f.text});
     if (f.clips) {
       ++clipping;
@@ -260,7 +156,7 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
     }
   }
   rows.push_back({"formats_clipping", fmt::format("{}", clipping)});
-  rows.push_back({"formats_wasting_bits", fmt::format("{}", findings.size() - clipping)});
+  rows.push_back({"formats_wasting_bits", fmt::format("{}", sum.findings.size() - clipping)});
   if (engine)
     for (const auto& row : engine->statistics()) rows.push_back(row);
   rows.push_back({"wall_time_s", num(run.float_result.wall_s + run.fixed_result.wall_s)});

@@ -1,8 +1,10 @@
+// `sheafsim data`: the options checked, the samples made by the library
+// (data_run.h), the CSV files written and the statistics block printed.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "console.h"
-#include "sheafsim/reference/digits.h"
+#include "sheafsim/run/data_run.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/reference/tasks.h"
 
@@ -34,34 +36,17 @@ void register_data(CLI::App& app) {
     if ((o->test_n > 0) != !o->test_out.empty()) throw InputError("--test-n and --test-out go together");
     if ((o->val_n > 0) != !o->val_out.empty()) throw InputError("--val-n and --val-out go together");
     if (!o->digits_file.empty() && task != Task::Digits) throw InputError("--digits-file goes with --task digits");
+    const DataRun run = make_data({task, o->digits_file, o->n, o->test_n, o->val_n, o->seed});
     std::vector<StatRow> rows = {{"task", o->task}};
-    Dataset train, test, val;
-    if (task == Task::Digits) {
-      const std::string path = digits::locate(o->digits_file);
-      const Dataset all = digits::load(path);
-      const digits::Split s = digits::split(all, o->seed);
-      train = digits::training_samples(s, o->n, "--n");
-      if (o->val_n > 0 && o->n > s.train.size())
-        throw InputError(fmt::format("--n = {} reaches into the validation split (the training split has {} images); "
-                                     "with --val-n use --n <= {}",
-                                     o->n, s.train.size(), s.train.size()));
-      test = digits::test_samples(s, o->test_n, "--test-n");
-      val = digits::validation_samples(s, o->val_n, "--val-n");
-      rows.push_back({"digits_file", path});
-      rows.push_back({"images", fmt::format("{}", all.size())});
-      rows.push_back({"split_train_validation_test",
-                      fmt::format("{}/{}/{}", s.train.size(), s.validation.size(), s.test.size())});
-    } else {
-      // One stream: train, then test, then validation (so adding a validation
-      // split leaves the train and test files unchanged).
-      const Dataset all = make_task(task, o->n + o->test_n + o->val_n, o->seed);
-      train = all.slice(0, o->n);
-      test = all.slice(o->n, o->test_n);
-      val = all.slice(o->n + o->test_n, o->val_n);
+    if (run.digits) {
+      const DigitsSource& d = *run.digits;
+      rows.push_back({"digits_file", d.path});
+      rows.push_back({"images", fmt::format("{}", d.images)});
+      rows.push_back({"split_train_validation_test", fmt::format("{}/{}/{}", d.train, d.validation, d.test)});
     }
-    write_csv(o->out, train);
-    if (o->test_n > 0) write_csv(o->test_out, test);
-    if (o->val_n > 0) write_csv(o->val_out, val);
+    write_csv(o->out, run.train);
+    if (o->test_n > 0) write_csv(o->test_out, run.test);
+    if (o->val_n > 0) write_csv(o->val_out, run.validation);
     rows.push_back({"samples", fmt::format("{}", o->n)});
     rows.push_back({"test_samples", fmt::format("{}", o->test_n)});
     rows.push_back({"validation_samples", fmt::format("{}", o->val_n)});

@@ -1,19 +1,18 @@
+// `sheafsim infer`: the options become a request (InferSpec, infer_run.h),
+// the library runs the diffusion, and this writes the report and prints the
+// statistics block.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "console.h"
 #include "fixed_options.h"
-#include "sheafsim/analysis/compare.h"
-#include "sheafsim/reference/dataset.h"
-#include "sheafsim/reference/discord.h"
-#include "sheafsim/base/error.h"
-#include "sheafsim/train/inference.h"
-#include "sheafsim/reference/network_io.h"
-#include "sheafsim/train/report_json.h"
-#include "sheafsim/base/resource_limits.h"
 #include "resource_options.h"
-#include "sheafsim/reference/settings.h"
 #include "toml_config.h"
+#include "sheafsim/reference/dataset.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/run/infer_run.h"
+#include "sheafsim/reference/network_io.h"
+#include "sheafsim/reference/settings.h"
 
 namespace sheafsim::cli {
 
@@ -27,22 +26,18 @@ struct InferOpts {
   FixedOptions fx;
 };
 
-void run_infer(const InferOpts& o) {
-  const Network net = read_network(o.net);
-  const Dataset data = read_csv(o.input);
-  check_compatible(net, data, false, o.input);
-  {  // the stalks, plus every stalk of every sample in the report (about 96 bytes a number as JSON and text)
-    const RunSize rs{net.layers, data.size(), 0, o.fx.fixed(), o.fx.compare_float, 0};
-    check_index_range(rs);
-    double neurons = 0;
-    for (int n : net.layers) neurons += n;
-    check_memory(run_bytes(rs) + 96.0 * neurons * static_cast<double>(data.size()),
-                 fmt::format("inference of [{}] on {} samples", fmt::join(net.layers, ","), data.size()));
-  }
-  InferenceOptions opt;
+// The request: files read and checked, options validated (a warning for a step size beyond the bound).
+InferSpec infer_spec(const InferOpts& o) {
+  InferSpec s;
+  s.net = read_network(o.net);
+  s.net_file = o.net;
+  s.data = read_csv(o.input);
+  check_compatible(s.net, s.data, false, o.input);
+  check_inference_size(s.net, s.data.size(), o.fx.fixed(), o.fx.compare_float);
+  InferenceOptions& opt = s.opt;
   opt.alpha = o.alpha;
   opt.dt = o.dt;
-  if (auto w = check_step_size(net, o.alpha, o.dt, false)) warn(*w);
+  if (auto w = check_step_size(s.net, o.alpha, o.dt, false)) warn(*w);
   if (o.steps >= 0) require_count(o.steps, "--steps", 0, 1000000000);
   require_positive(o.tol, "--tol");
   require_count(o.max_steps, "--max-steps", 1, 1000000000);
@@ -52,74 +47,41 @@ void run_infer(const InferOpts& o) {
   opt.init = parse_stalk_init(o.stalk_init);
   opt.seed = o.seed;
   opt.output_mode = parse_output_mode(o.output_mode);
+  s.settings = {{"alpha", o.alpha}, {"dt", o.dt},   {"steps", o.steps},           {"tol", o.tol},
+                {"max_steps", o.max_steps}, {"stalk_init", o.stalk_init}, {"seed", o.seed},
+                {"output_mode", o.output_mode}};
+  s.fixed = o.fx.fixed();
+  if (!s.fixed) return s;
+  s.formats = o.fx.resolve();
+  s.compare_float = o.fx.compare_float;
+  check_fixed_inference(s.formats, opt, s.net, s.data.size(), warn);
+  return s;
+}
 
-  const bool fixed = o.fx.fixed();
+void run_infer_command(const InferOpts& o) {
+  const InferSpec spec = infer_spec(o);
   ProgressLine progress("infer", o.steps >= 0 ? o.steps : o.max_steps);
-  const InferenceProgress on_step = [&](long done, double d) {
+  const InferRun run = run_infer(spec, [&](long done, double d) {
     progress.update(done, fmt::format("max|change| {:.3g}", d));
-  };
-  nlohmann::json fixed_json;
-  std::vector<StatRow> fixed_rows;
-  InferenceResult r;
-  if (!fixed) {
-    r = run_inference(net, data.X, opt, on_step);
-  } else {
-    const FixedConfig cfg = o.fx.resolve();
-    if (auto w = accumulator_warning(cfg, net.layers, static_cast<long>(data.size()))) warn(*w);
-    quantize_constant(o.alpha * o.dt, cfg, "alpha*dt");
-    FixedRunInfo info;
-    r = run_inference_fixed(net, data.X, opt, cfg, &info, on_step);
-    fixed_json = info.to_json();
-    fixed_rows = fixed_statistics(info, false);
-    if (o.fx.compare_float) {
-      const InferenceResult rf = run_inference(net, data.X, opt);
-      const Difference d = stalk_difference(r.state, rf.state);
-      fixed_json["compare_float"] = {{"float_steps", rf.steps}, {"stalks", to_json(d)}};
-      fixed_rows.push_back({"stalks_max_abs_diff_vs_float", num(d.max_abs)});
-      fixed_rows.push_back({"stalks_rms_diff_vs_float", num(d.rms)});
+  });
+  progress.finish();
+  write_json(o.out, to_json(spec, run));
+  const InferenceResult& r = run.result;
+  std::vector<StatRow> rows = {{"samples", fmt::format("{}", spec.data.size())},
+                               {"steps", fmt::format("{}", r.steps)},
+                               {"converged", r.converged ? "yes" : "no"},
+                               {"last_max_change", num(r.last_delta)},
+                               {"max_abs_error_vs_forward", num(run.max_abs_error_vs_forward)},
+                               {"wall_time_s", num(r.wall_s)},
+                               {"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)},
+                               {"arith", spec.fixed ? "fixed" : "float"}};
+  if (run.fixed) {
+    for (const auto& row : fixed_statistics(*run.fixed, false)) rows.push_back(row);
+    if (run.float_steps) {
+      rows.push_back({"stalks_max_abs_diff_vs_float", num(run.vs_float.max_abs)});
+      rows.push_back({"stalks_rms_diff_vs_float", num(run.vs_float.rms)});
     }
   }
-  progress.finish();
-
-  const ForwardPass fp = forward(net, data.X);
-  const Matrix& out = net.output == OutputKind::Identity ? r.state.z.back() : r.state.a_out;
-  nlohmann::json samples = nlohmann::json::array();
-  for (Eigen::Index c = 0; c < data.size(); ++c) {
-    nlohmann::json z = nlohmann::json::array(), a = nlohmann::json::array();
-    for (const auto& m : r.state.z) z.push_back(matrix_columns_to_json(m, c));
-    for (const auto& m : r.state.a) a.push_back(matrix_columns_to_json(m, c));
-    samples.push_back({{"output", matrix_columns_to_json(out, c)},
-                       {"forward_output", matrix_columns_to_json(fp.output, c)},
-                       {"z", std::move(z)},
-                       {"a", std::move(a)}});
-  }
-  const double max_err = (out - fp.output).cwiseAbs().maxCoeff();
-  nlohmann::json j = {
-      {"command", "infer"},
-      {"network", {{"file", o.net}, {"layers", net.layers}, {"output", to_string(net.output)}}},
-      {"settings",
-       {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"tol", o.tol}, {"max_steps", o.max_steps},
-        {"stalk_init", o.stalk_init}, {"seed", o.seed}, {"output_mode", o.output_mode}}},
-      {"arith", fixed ? "fixed" : "float"},
-      {"steps", r.steps},
-      {"converged", r.converged},
-      {"last_max_change", r.last_delta},
-      {"max_abs_error_vs_forward", max_err},
-      {"wall_time_s", r.wall_s},
-      {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
-      {"discord", to_json(discord(net, r.state, data.X, nullptr, Phase::Inference))},
-      {"samples", std::move(samples)}};
-  if (fixed) j["fixed"] = fixed_json;
-  write_json(o.out, j);
-  std::vector<StatRow> rows = {{"samples", fmt::format("{}", data.size())},
-                    {"steps", fmt::format("{}", r.steps)},
-                    {"converged", r.converged ? "yes" : "no"},
-                    {"last_max_change", num(r.last_delta)},
-                    {"max_abs_error_vs_forward", num(max_err)},
-                    {"wall_time_s", num(r.wall_s)},
-                    {"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)},
-                    {"arith", fixed ? "fixed" : "float"}};
-  rows.insert(rows.end(), fixed_rows.begin(), fixed_rows.end());
   rows.push_back({"report", o.out});
   print_statistics("sheafsim infer", rows);
 }
@@ -146,7 +108,7 @@ void register_infer(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--out", o->out, "Result JSON file")->required();
   add_fixed_options(*sub, o->fx);
-  sub->callback([o] { run_infer(*o); });
+  sub->callback([o] { run_infer_command(*o); });
 }
 
 }  // namespace sheafsim::cli

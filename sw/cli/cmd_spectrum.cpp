@@ -1,26 +1,16 @@
-#include <algorithm>
-
+// `sheafsim spectrum`: the options become a request (SpectrumSpec,
+// spectrum_run.h); this prints the first samples and the statistics block and
+// writes the report.
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "console.h"
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/reference/network_io.h"
-#include "sheafsim/train/report_json.h"
 #include "sheafsim/reference/settings.h"
-#include "sheafsim/reference/spectrum.h"
+#include "sheafsim/run/spectrum_run.h"
 
 namespace sheafsim::cli {
-
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
 
 void register_spectrum(CLI::App& app) {
   struct Opts {
@@ -38,42 +28,31 @@ void register_spectrum(CLI::App& app) {
   sub->add_flag("--two-sided", o->two_sided, "Training Laplacian (output edge to the target, identity output)");
   sub->add_option("--out", o->out, "JSON report file");
   sub->callback([o] {
-    const Network net = read_network(o->net);
-    const Dataset data = read_csv(o->input);
-    check_compatible(net, data, false, o->input);
+    SpectrumSpec s;
+    s.net = read_network(o->net);
+    s.data = read_csv(o->input);
+    check_compatible(s.net, s.data, false, o->input);
     require_positive(o->alpha, "--alpha");
     require_positive(o->dt, "--dt");
     require_positive(o->tol, "--tol");
-    const double s = o->alpha * o->dt;
-    nlohmann::json samples = nlohmann::json::array();
-    std::vector<double> lmin, lmax, kappa, steps;
-    for (Eigen::Index c = 0; c < data.size(); ++c) {
-      const SpectrumResult r = analyse_spectrum(net, data.X.col(c), s, o->tol, o->two_sided);
-      samples.push_back(to_json(r));
-      lmin.push_back(r.lambda_min);
-      lmax.push_back(r.lambda_max);
-      kappa.push_back(r.kappa);
-      steps.push_back(static_cast<double>(r.predicted_steps));
-      if (c < 10)
-        fmt::print("sample {:>4}: lambda_min {:>10.4g}  lambda_max {:>10.4g}  kappa {:>10.4g}  predicted_steps {}\n",
-                   c, r.lambda_min, r.lambda_max, r.kappa, r.predicted_steps);
+    s.alpha = o->alpha;
+    s.dt = o->dt;
+    s.tol = o->tol;
+    s.two_sided = o->two_sided;
+    const SpectrumRun run = run_spectrum(s);
+    for (size_t c = 0; c < run.samples.size() && c < 10; ++c) {
+      const SpectrumResult& r = run.samples[c];
+      fmt::print("sample {:>4}: lambda_min {:>10.4g}  lambda_max {:>10.4g}  kappa {:>10.4g}  predicted_steps {}\n",
+                 c, r.lambda_min, r.lambda_max, r.kappa, r.predicted_steps);
     }
-    if (data.size() > 10) fmt::print("... ({} more samples in the report)\n", data.size() - 10);
-    const double bound = lambda_max_bound(net, o->two_sided);
-    const nlohmann::json med = {{"lambda_min", median(lmin)}, {"lambda_max", median(lmax)},
-                                {"kappa", median(kappa)}, {"predicted_steps", median(steps)}};
-    if (!o->out.empty())
-      write_json(o->out, {{"command", "spectrum"},
-                          {"settings", {{"alpha", o->alpha}, {"dt", o->dt}, {"tol", o->tol}, {"two_sided", o->two_sided}}},
-                          {"lambda_max_bound", bound},
-                          {"median", med},
-                          {"samples", samples}});
-    print_statistics("sheafsim spectrum", {{"samples", fmt::format("{}", data.size())},
-                                           {"median_lambda_min", num(median(lmin))},
-                                           {"median_lambda_max", num(median(lmax))},
-                                           {"median_kappa", num(median(kappa))},
-                                           {"median_predicted_steps", num(median(steps))},
-                                           {"lambda_max_bound", num(bound)}});
+    if (s.data.size() > 10) fmt::print("... ({} more samples in the report)\n", s.data.size() - 10);
+    if (!o->out.empty()) write_json(o->out, to_json(s, run));
+    print_statistics("sheafsim spectrum", {{"samples", fmt::format("{}", s.data.size())},
+                                           {"median_lambda_min", num(run.median_lambda_min)},
+                                           {"median_lambda_max", num(run.median_lambda_max)},
+                                           {"median_kappa", num(run.median_kappa)},
+                                           {"median_predicted_steps", num(run.median_predicted_steps)},
+                                           {"lambda_max_bound", num(run.lambda_max_bound)}});
   });
 }
 

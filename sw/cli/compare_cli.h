@@ -23,24 +23,19 @@ struct CompareOpts {
   bool no_plots = false;
 };
 
-// The loaded, validated problem both arithmetics train on.
-struct CompareSetup {
-  Network net;
-  Dataset train, test;
-  nlohmann::json net_source, data_source, settings;
+// The loaded, validated problem both arithmetics train on: the network and
+// data (TrainData), and the settings.
+struct CompareSetup : TrainData {
+  nlohmann::json settings;
   SheafTrainOptions opt;
   FixedConfig cfg;        // the base configuration (sweep points override it)
   std::string task;       // --task, or the data file's name
   bool systemc = false;
-  const Dataset* test_set() const { return test.size() > 0 ? &test : nullptr; }
 };
 
 // The stepper factory of --engine (empty: the bit-accurate model). With
 // systemc, *engine receives the mesh engine after the run starts.
 FixedStepperFactory compare_stepper(const CompareOpts& o, std::shared_ptr<mesh::MeshEngine>* engine);
-
-// Final-loss figures of one run as JSON ({train_loss, test_loss, train_accuracy, test_accuracy}).
-nlohmann::json final_metrics(const TrainResult& r);
 
 // --sweep: the grid, sweep.csv and summary.json.
 void run_sweep(const CompareOpts& o, const CompareSetup& s);

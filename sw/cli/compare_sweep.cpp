@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
+#include "sheafsim/analysis/compare_report.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/analysis/sweep.h"

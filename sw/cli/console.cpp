@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "sheafsim/train/report_json.h"
+
 namespace sheafsim::cli {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
@@ -46,10 +48,7 @@ void print_statistics(const std::string& title, const std::vector<StatRow>& rows
   std::fflush(stdout);
 }
 
-std::string num(double v) {
-  if (std::isnan(v)) return "n/a";
-  return fmt::format("{:.6g}", v);
-}
+std::string num(double v) { return short_number(v); }
 
 void warn(const std::string& message) { fmt::print(stderr, "sheafsim: warning: {}\n", message); }
 

@@ -14,6 +14,7 @@
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/reference/network.h"
 #include "sheafsim/train/sheaf_trainer.h"
+#include "sheafsim/run/train_run.h"
 #include "sheafsim/train/training.h"
 
 namespace sheafsim::cli {
@@ -45,6 +46,13 @@ struct TrainOpts {
 // `source` receives their description for the report.
 Network load_network(const TrainOpts& o, nlohmann::json& source);
 void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json& source);
+// Both, the data checked against the network (`training`: its targets, and the test data).
+TrainData load_train_data(const TrainOpts& o, bool training);
+// --steps given, 0..1e9.
+void require_steps(const TrainOpts& o);
+
+// `train`, and `simulate --mode train`: the run, its files and its statistics block.
+void run_train_command(const TrainOpts& o);
 
 // Registers every option of `train` on `sub`.
 void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o);

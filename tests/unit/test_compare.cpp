@@ -237,7 +237,7 @@ TEST_CASE("compare ranges: a narrow stalk format clips the hidden layer", "[comp
   CHECK(assess_range(w1.float_range, c.weight, 0).unused_int_bits >= 1);
 }
 
-TEST_CASE("compare: the SystemC mesh gives the bit-accurate model's numbers", "[compare][systemc]") {
+TEST_CASE("the SystemC mesh gives the bit-accurate model's numbers", "[compare][systemc]") {
   const Problem p = small_problem(12);
   FixedConfig c;
   c.quant = fx::Quant::Stoch;

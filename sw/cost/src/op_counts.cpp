@@ -1,6 +1,7 @@
 #include "sheafsim/cost/op_counts.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include <fmt/format.h>
@@ -140,6 +141,17 @@ struct Adder {
   void op(Op op, int bits, std::uint64_t n, const char* what, int at_layer = -1) const {
     c.add({op, at_layer < 0 ? layer : at_layer, MacRole::None, bits, 0, 0, what, n});
   }
+  // The once-per-step update of the n x m weights and n biases: scale the
+  // accumulated gradients, add them, write the registers. `what` names the
+  // scalings (W, b) and the additions (W, b).
+  void update(const OpWidths& w, std::uint64_t n, std::uint64_t m, const std::array<const char*, 4>& what) const {
+    op(Op::UpdateMultiply, std::max(w.constant, w.acc), n * m, what[0]);
+    op(Op::UpdateMultiply, std::max(w.constant, w.acc), n, what[1]);
+    op(Op::Add, w.constant + w.acc, n * m, what[2]);
+    op(Op::Add, w.constant + w.acc, n, what[3]);
+    op(Op::RegisterWrite, w.weight, n * m, "W write");
+    op(Op::RegisterWrite, w.bias, n, "b write");
+  }
 };
 
 }  // namespace
@@ -195,12 +207,7 @@ OpCounts sheaf_step(const std::vector<int>& layers, std::uint64_t batch, const O
       // Hebbian sums over the batch (old stalks), then one write per weight and bias.
       a.mac(MacRole::Gradient, w.residual, w.stalk, w.acc, syn, "u a^T");
       a.op(Op::Add, w.acc, nB, "h = sum_s u");
-      a.op(Op::UpdateMultiply, std::max(w.constant, w.acc), n * m, "eta H");
-      a.op(Op::UpdateMultiply, std::max(w.constant, w.acc), n, "eta h");
-      a.op(Op::Add, w.constant + w.acc, n * m, "W + eta H");
-      a.op(Op::Add, w.constant + w.acc, n, "b + eta h");
-      a.op(Op::RegisterWrite, w.weight, n * m, "W write");
-      a.op(Op::RegisterWrite, w.bias, n, "b write");
+      a.update(w, n, m, {"eta H", "eta h", "W + eta H", "b + eta h"});
     }
   }
   return c;
@@ -243,12 +250,7 @@ OpCounts sgd_step(const std::vector<int>& layers, std::uint64_t batch, const OpW
       a.op(Op::RegisterWrite, w.residual, mB, "delta write", l - 1);
     }
     // Update, once per step.
-    a.op(Op::UpdateMultiply, std::max(w.constant, w.acc), n * m, "lr g_W");
-    a.op(Op::UpdateMultiply, std::max(w.constant, w.acc), n, "lr g_b");
-    a.op(Op::Add, w.constant + w.acc, n * m, "W - lr g_W");
-    a.op(Op::Add, w.constant + w.acc, n, "b - lr g_b");
-    a.op(Op::RegisterWrite, w.weight, n * m, "W write");
-    a.op(Op::RegisterWrite, w.bias, n, "b write");
+    a.update(w, n, m, {"lr g_W", "lr g_b", "W - lr g_W", "b - lr g_b"});
   }
   return c;
 }

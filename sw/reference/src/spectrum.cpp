@@ -94,4 +94,10 @@ double lambda_max_bound(const Network& net, bool two_sided) {
   return (1.0 + m) * (1.0 + m) + (two_sided ? 1.0 : 0.0);
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 }  // namespace sheafsim

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace sheafsim {
 
 using nlohmann::json;
@@ -50,6 +52,11 @@ json to_json(const SpectrumResult& s) {
 
 json matrix_columns_to_json(const Matrix& m, Eigen::Index column) {
   return std::vector<double>(m.col(column).data(), m.col(column).data() + m.rows());
+}
+
+std::string short_number(double v) {
+  if (std::isnan(v)) return "n/a";
+  return fmt::format("{:.6g}", v);
 }
 
 }  // namespace sheafsim

@@ -33,4 +33,7 @@ long predicted_steps(double lambda_min, double lambda_max, double s, double tol)
 // plus 1 with the training output edge (sheaf-math.md §4.3).
 double lambda_max_bound(const Network& net, bool two_sided);
 
+// The median of the values (the mean of the middle two for an even count); v non-empty.
+double median(std::vector<double> v);
+
 }  // namespace sheafsim

@@ -1,6 +1,8 @@
 #pragma once
 // JSON forms of the library's results, shared by every report writer.
 // Field names carry their units; NaN (not applicable) is written as null.
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "sheafsim/reference/discord.h"
@@ -14,5 +16,9 @@ nlohmann::json to_json(const TrainResult& r);  // history, steps, param_updates,
 nlohmann::json to_json(const DiscordReport& d);
 nlohmann::json to_json(const SpectrumResult& s);
 nlohmann::json matrix_columns_to_json(const Matrix& m, Eigen::Index column);
+
+// A double for humans (statistics rows, findings; the files carry full
+// precision): 6 significant digits, "n/a" for NaN.
+std::string short_number(double v);
 
 }  // namespace sheafsim

@@ -1,0 +1,134 @@
+// `sheafsim simulate`: fixed-point sheaf training (the request of `train`,
+// cmd_train.cpp) or inference on the SystemC model of a mesh of edge PEs.
+// The mesh engine is made by model/'s stepper factory, so the runs stay here
+// with the command (the library's run functions take the factory).
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "console.h"
+#include "fixed_options.h"
+#include "simulate_cli.h"
+#include "train_options.h"
+#include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
+#include "sheafsim/run/infer_run.h"
+#include "sheafsim/base/resource_limits.h"
+#include "sheafsim/reference/settings.h"
+
+namespace sheafsim::cli {
+
+std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j) {
+  std::optional<mesh::TraceSummary> trace;
+  if (!o.trace.empty()) {
+    const mesh::TraceSummary t = engine.finish_trace();
+    const mesh::TraceWindow w = o.trace_options().window;
+    if (w.start >= engine.timing().total_cycles)
+      warn(fmt::format("--trace-window starts at cycle {}, after the run's {} cycles: {} holds no activity", w.start,
+                       engine.timing().total_cycles, t.path));
+    const nlohmann::json end = w.end == mesh::TraceWindow::kOpen ? nlohmann::json(nullptr) : nlohmann::json(w.end);
+    j["trace"] = {{"file", t.path},
+                  {"window_start_cycle", w.start},
+                  {"window_end_cycle", end},
+                  {"first_cycle", t.first},
+                  {"last_cycle", t.last},
+                  {"signals", t.signals},
+                  {"value_changes", t.changes},
+                  {"bytes", t.bytes}};
+    trace = t;
+  }
+  const nlohmann::json m = engine.report();
+  j["mesh"] = m;
+  if (o.rtl_pe) j["rtl_pe"] = rtl_pe_json(o);
+  j["total_cycles"] = m["total_cycles"];
+  j["cycles_per_step"] = m["cycles_per_step"];
+  return trace;
+}
+
+void add_mesh_rows(const MeshOptions& o, const mesh::MeshEngine* engine, std::vector<StatRow>& rows) {
+  if (engine != nullptr)
+    for (const auto& row : engine->statistics()) rows.push_back(row);
+  add_rtl_pe_rows(o, rows);
+}
+
+void add_trace_rows(const std::optional<mesh::TraceSummary>& trace, std::vector<StatRow>& rows) {
+  if (!trace) return;
+  rows.push_back({"trace", trace->path});
+  rows.push_back({"trace_cycles", fmt::format("{}..{}", trace->first, trace->last)});
+  rows.push_back({"trace_value_changes", fmt::format("{}", trace->changes)});
+}
+
+namespace {
+
+// `simulate --mode infer`: diffusion inference of the data's inputs on the mesh.
+void run_simulate_infer(const TrainOpts& o) {
+  TrainData d = load_train_data(o, false);
+  InferSpec s;
+  s.net = std::move(d.net);
+  s.data = std::move(d.train);
+  const Network& net = s.net;
+  check_run_size({net.layers, s.data.size(), 0, true, false, o.mesh.resolve().pes()},
+                 fmt::format("simulated inference of [{}] on {} samples", fmt::join(net.layers, ","), s.data.size()));
+  require_steps(o);
+  s.fixed = true;
+  s.formats = o.fx.resolve();
+  quantize_constant(o.alpha * o.dt, s.formats, "alpha*dt");
+  s.opt.alpha = o.alpha;
+  s.opt.dt = o.dt;
+  s.opt.fixed_steps = o.steps;
+  s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
+  s.opt.seed = o.seed;
+  s.progress_every = 100;
+  std::shared_ptr<mesh::MeshEngine> engine;
+  s.stepper = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
+  ProgressLine progress("simulate (infer)", o.steps);
+  const InferRun run =
+      run_infer(s, [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); });
+  progress.finish();
+  const InferenceResult& r = run.result;
+  const double max_err = run.max_abs_error_vs_forward;
+  nlohmann::json j = {{"command", "simulate"},
+                      {"mode", "infer"},
+                      {"network", {{"source", d.net_source}, {"layers", net.layers}}},
+                      {"data", d.data_source},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}}},
+                      {"steps", r.steps},
+                      {"last_max_change", r.last_delta},
+                      {"max_abs_error_vs_forward", max_err},
+                      {"arith", "fixed"},
+                      {"fixed", run.fixed->to_json()}};
+  const auto trace = add_mesh_report(o.mesh, *engine, j);
+  if (!o.report.empty()) write_json(o.report, j);
+  if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
+  std::vector<StatRow> rows = {{"mode", "infer"},
+                               {"layers", fmt::format("{}", fmt::join(net.layers, ","))},
+                               {"samples", fmt::format("{}", s.data.size())},
+                               {"steps", fmt::format("{}", r.steps)},
+                               {"max_abs_error_vs_forward", num(max_err)}};
+  for (const auto& row : fixed_statistics(*run.fixed, false)) rows.push_back(row);
+  add_mesh_rows(o.mesh, engine.get(), rows);
+  rows.push_back({"wall_time_s", num(r.wall_s)});
+  if (!o.report.empty()) rows.push_back({"report", o.report});
+  add_trace_rows(trace, rows);
+  print_statistics("sheafsim simulate", rows);
+}
+
+}  // namespace
+
+void register_simulate(CLI::App& app) {
+  auto o = std::make_shared<TrainOpts>();
+  o->simulate = true;
+  o->fx.arith = "fixed";
+  CLI::App* sub = app.add_subcommand(
+      "simulate", "Run fixed-point sheaf training (or inference) on the SystemC model of a mesh of edge PEs");
+  add_train_options(sub, o);
+  add_mesh_options(*sub, o->mesh);
+  sub->callback([o] {
+    if (o->fx.arith != "fixed") throw InputError("simulate runs the fixed-point mesh; --arith must be fixed");
+    if (o->method != "sheaf") throw InputError("simulate runs --method sheaf only");
+    if (o->mesh.mode == "train") return run_train_command(*o);
+    if (o->mesh.mode == "infer") return run_simulate_infer(*o);
+    throw InputError(fmt::format("unknown --mode '{}' (expected train or infer)", o->mesh.mode));
+  });
+}
+
+}  // namespace sheafsim::cli

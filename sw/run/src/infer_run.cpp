@@ -1,0 +1,82 @@
+#include "sheafsim/run/infer_run.h"
+
+#include <fmt/format.h>
+
+#include "sheafsim/train/report_json.h"
+#include "sheafsim/base/resource_limits.h"
+#include "sheafsim/reference/settings.h"
+
+namespace sheafsim {
+
+void check_inference_size(const Network& net, Eigen::Index samples, bool fixed, bool compare_float) {
+  // The stalks, plus every stalk of every sample in the report (about 96 bytes a number as JSON and text).
+  const RunSize rs{net.layers, samples, 0, fixed, compare_float, 0};
+  check_index_range(rs);
+  double neurons = 0;
+  for (int n : net.layers) neurons += n;
+  check_memory(run_bytes(rs) + 96.0 * neurons * static_cast<double>(samples),
+               fmt::format("inference of [{}] on {} samples", fmt::join(net.layers, ","), samples));
+}
+
+void check_fixed_inference(const FixedConfig& cfg, const InferenceOptions& opt, const Network& net,
+                           Eigen::Index samples, const std::function<void(const std::string&)>& warn) {
+  if (auto w = accumulator_warning(cfg, net.layers, static_cast<long>(samples))) warn(*w);
+  quantize_constant(opt.alpha * opt.dt, cfg, "alpha*dt");
+}
+
+InferRun run_infer(const InferSpec& s, const InferenceProgress& progress) {
+  InferRun run;
+  const Matrix& X = s.data.X;
+  if (!s.fixed) {
+    run.result = run_inference(s.net, X, s.opt, progress, s.progress_every);
+  } else {
+    FixedRunInfo info;
+    run.result = run_inference_fixed(s.net, X, s.opt, s.formats, &info, progress, s.progress_every, s.stepper);
+    run.fixed = info;
+    if (s.compare_float) {
+      const InferenceResult rf = run_inference(s.net, X, s.opt);
+      run.float_steps = rf.steps;
+      run.vs_float = stalk_difference(run.result.state, rf.state);
+    }
+  }
+  run.forward_output = forward(s.net, X).output;
+  run.output = s.net.output == OutputKind::Identity ? run.result.state.z.back() : run.result.state.a_out;
+  run.max_abs_error_vs_forward = (run.output - run.forward_output).cwiseAbs().maxCoeff();
+  run.discord = discord(s.net, run.result.state, X, nullptr, Phase::Inference);
+  return run;
+}
+
+nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
+  const InferenceResult& r = run.result;
+  nlohmann::json samples = nlohmann::json::array();
+  for (Eigen::Index c = 0; c < s.data.size(); ++c) {
+    nlohmann::json z = nlohmann::json::array(), a = nlohmann::json::array();
+    for (const auto& m : r.state.z) z.push_back(matrix_columns_to_json(m, c));
+    for (const auto& m : r.state.a) a.push_back(matrix_columns_to_json(m, c));
+    samples.push_back({{"output", matrix_columns_to_json(run.output, c)},
+                       {"forward_output", matrix_columns_to_json(run.forward_output, c)},
+                       {"z", std::move(z)},
+                       {"a", std::move(a)}});
+  }
+  nlohmann::json j = {
+      {"command", "infer"},
+      {"network", {{"file", s.net_file}, {"layers", s.net.layers}, {"output", to_string(s.net.output)}}},
+      {"settings", s.settings},
+      {"arith", s.fixed ? "fixed" : "float"},
+      {"steps", r.steps},
+      {"converged", r.converged},
+      {"last_max_change", r.last_delta},
+      {"max_abs_error_vs_forward", run.max_abs_error_vs_forward},
+      {"wall_time_s", r.wall_s},
+      {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+      {"discord", to_json(run.discord)},
+      {"samples", std::move(samples)}};
+  if (run.fixed) {
+    j["fixed"] = run.fixed->to_json();
+    if (run.float_steps)
+      j["fixed"]["compare_float"] = {{"float_steps", *run.float_steps}, {"stalks", to_json(run.vs_float)}};
+  }
+  return j;
+}
+
+}  // namespace sheafsim
