@@ -1,0 +1,2 @@
+# CLI tests of progress lines and figures (included from
+# tests/cli/CMakeLists.txt; same helpers and variables).
