@@ -16,31 +16,25 @@ struct Problem {
   Dataset data = make_task(Task::Paraboloid, 300, 42);
 };
 
-void BM_SheafJointStep(benchmark::State& state) {
+// One float sheaf step of the reference run's shape: joint (stalks and
+// parameters) or stalk-only.
+void sheaf_step(benchmark::State& state, bool joint) {
   Problem p;
   Rng rng(42);
   SheafState st = make_state(p.net, p.data.X, StalkInit::Random, rng, false);
   SheafDynamics dyn(p.net, p.data.size());
   StepParams sp;
   sp.s = 0.005;
-  sp.eta = 0.005 / 300.0;
+  if (joint) sp.eta = 0.005 / 300.0;
   sp.phase = Phase::Training;
   sp.track_change = false;
-  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(p.net, st, p.data.X, &p.data.Y, sp, true));
+  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(p.net, st, p.data.X, &p.data.Y, sp, joint));
 }
+
+void BM_SheafJointStep(benchmark::State& state) { sheaf_step(state, true); }
 BENCHMARK(BM_SheafJointStep)->Unit(benchmark::kMicrosecond);
 
-void BM_SheafStalkOnlyStep(benchmark::State& state) {
-  Problem p;
-  Rng rng(42);
-  SheafState st = make_state(p.net, p.data.X, StalkInit::Random, rng, false);
-  SheafDynamics dyn(p.net, p.data.size());
-  StepParams sp;
-  sp.s = 0.005;
-  sp.phase = Phase::Training;
-  sp.track_change = false;
-  for (auto _ : state) benchmark::DoNotOptimize(dyn.step(p.net, st, p.data.X, &p.data.Y, sp, false));
-}
+void BM_SheafStalkOnlyStep(benchmark::State& state) { sheaf_step(state, false); }
 BENCHMARK(BM_SheafStalkOnlyStep)->Unit(benchmark::kMicrosecond);
 
 void BM_SgdStep(benchmark::State& state) {
