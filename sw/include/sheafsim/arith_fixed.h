@@ -118,19 +118,13 @@ class FixedArith {
   // Decides, from the formats, the widths and the actual |s|, where the stalk
   // updates provably fit in 64 bits (results are identical either way).
   void plan_update64(Workspace& ws);
-  // Rounds an exact 64-bit value into a register; Q is the mode as a
-  // compile-time constant, or Stoch for "as configured" (with random bits).
-  template <fx::Quant Q>
-  std::int64_t write64(std::int64_t v, int frac, fx::FixedFormat f, fx::Overflow ov, FxClass cls, int layer,
-                       std::uint64_t sample, std::uint64_t row);
   // Random bits for a stochastic rounding at (sample, site); 0 otherwise.
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
   fx::wide acc_fit(fx::wide v, int layer);
-  std::int64_t acc_fit(std::int64_t v, int layer);
-  // T: int64 where plan_update64 proved it safe, else __int128. Q: the
-  // rounding mode as a compile-time constant; Stoch means "as configured, at run time".
-  template <typename T, fx::Quant Q>
+  // T: int64 where plan_update64 proved it safe, else __int128; Q, O: the
+  // modes as compile-time constants.
+  template <typename T, fx::Quant Q, fx::Overflow O>
   double update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
