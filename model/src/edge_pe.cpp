@@ -41,7 +41,7 @@ void EdgePe::forward(int ti) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
   const size_t k = local(ti);
   gather(*acts_[k]);
-  const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
+  const int cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
   // The activations of the tile's columns, assembled from the vertex groups' messages.
   TileOperand& a = a_in_[k];
@@ -52,13 +52,19 @@ void EdgePe::forward(int ti) {
   const PePhaseCost cost = pe_forward_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_forward);
   busy(cost.cycles, kForward + (static_cast<std::uint64_t>(ti) << 8));
-  // To the vertex groups that own the rows.
-  for (int g : ctx_.map->row_groups(ti)) {
+  send_sums(ti, ctx_.map->row_groups(ti), t.r0, t.r1, psum, true);  // to the vertex groups that own the rows
+}
+
+// The partial sums of neurons [lo, hi) to the vertex groups that own them
+// (forward: their forward sums; else their backward sums).
+void EdgePe::send_sums(int ti, const std::vector<int>& groups, int lo, int hi, const PartialSums& sums, bool forward) {
+  const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24);
+  for (int g : groups) {
     const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-    const int n0 = std::max(t.r0, grp.n0), n1 = std::min(t.r1, grp.n1);
-    send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->forward_sums(), psum.view(n0, n1, t.r0, rows),
-         ctx_.fx.acc_bits,
-         fx::mix64(ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
+    VertexUnit& vu = *ctx_.group_unit[static_cast<size_t>(g)];
+    send(pe_, grp.pe, forward ? vu.forward_sums() : vu.backward_sums(),
+         sums.view(std::max(lo, grp.n0), std::min(hi, grp.n1), lo, hi - lo), ctx_.fx.acc_bits,
+         fx::mix64(key ^ static_cast<std::uint64_t>(g)));
   }
 }
 
@@ -82,13 +88,7 @@ void EdgePe::backward_and_hebbian(int ti) {
     const PePhaseCost cost = pe_backward_cost(t, uB, ctx_.mesh, ctx_.fx);
     count_phase(c_, cost, &UnitCounters::macs_backward);
     busy(cost.cycles, kBackward + (static_cast<std::uint64_t>(ti) << 8));
-    for (int g : ctx_.map->col_groups(ti)) {
-      const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-      const int n0 = std::max(t.c0, grp.n0), n1 = std::min(t.c1, grp.n1);
-      send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->backward_sums(), bsum.view(n0, n1, t.c0, cols),
-           ctx_.fx.acc_bits,
-           fx::mix64(~ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
-    }
+    send_sums(ti, ctx_.map->col_groups(ti), t.c0, t.c1, bsum, false);
   }
   if (!ctx_.joint) return;
 

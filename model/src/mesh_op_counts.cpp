@@ -73,33 +73,31 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
   // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
   auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
 
-  // Edge PEs (edge_pe.cpp), tile by tile.
+  // Edge PEs (edge_pe.cpp), tile by tile: each phase's cost (pe_phase_cost.h)
+  // and its partial sums to the vertex groups of the rows (forward) or the columns (backward).
   for (size_t ti = 0; ti < map.tiles().size(); ++ti) {
     const Tile& t = map.tiles()[ti];
     UnitCounters& c = r.pes[static_cast<size_t>(t.pe)];
-    const PePhaseCost fwd = pe_forward_cost(t, B, mesh, fx);
-    count_phase(c, fwd, &UnitCounters::macs_forward);
-    c.busy_cycles += fwd.cycles;
-    for (int g : map.row_groups(static_cast<int>(ti))) {
-      const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-      send(c, t.pe, grp.pe, overlap(t.r0, t.r1, grp.n0, grp.n1) * B, acc);
-    }
+    auto phase = [&](const PePhaseCost& p, std::uint64_t UnitCounters::*macs) {
+      count_phase(c, p, macs);
+      c.busy_cycles += p.cycles + p.update_cycles;
+    };
+    auto sums_to = [&](const std::vector<int>& groups, int n0, int n1) {
+      for (int g : groups) {
+        const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
+        send(c, t.pe, grp.pe, overlap(n0, n1, grp.n0, grp.n1) * B, acc);
+      }
+    };
+    phase(pe_forward_cost(t, B, mesh, fx), &UnitCounters::macs_forward);
+    sums_to(map.row_groups(static_cast<int>(ti)), t.r0, t.r1);
     if (!needs_residuals(t.layer)) continue;
     if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
-      const PePhaseCost bwd = pe_backward_cost(t, B, mesh, fx);
-      count_phase(c, bwd, &UnitCounters::macs_backward);
-      c.busy_cycles += bwd.cycles;
-      for (int g : map.col_groups(static_cast<int>(ti))) {
-        const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-        send(c, t.pe, grp.pe, overlap(t.c0, t.c1, grp.n0, grp.n1) * B, acc);
-      }
+      phase(pe_backward_cost(t, B, mesh, fx), &UnitCounters::macs_backward);
+      sums_to(map.col_groups(static_cast<int>(ti)), t.c0, t.c1);
     }
-    if (!joint) continue;
     // Hebbian sums over the batch, spilled to SRAM (H, h written), then the
     // write-back of every weight and bias: read H, W and h, b; write W and b.
-    const PePhaseCost heb = pe_hebbian_cost(t, B, mesh, fx);
-    count_phase(c, heb, &UnitCounters::macs_hebbian);
-    c.busy_cycles += heb.cycles + heb.update_cycles;
+    if (joint) phase(pe_hebbian_cost(t, B, mesh, fx), &UnitCounters::macs_hebbian);
   }
 
   // Vertex units (vertex_unit.cpp), group by group.

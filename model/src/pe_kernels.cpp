@@ -130,23 +130,16 @@ void hebbian_kernel(const double* U, size_t ldu, const double* A, size_t lda, in
   }
 }
 
-// Calls f(std::integral_constant<int, R>) for R = vectors in 1..kMaxVectors.
+// Calls f(std::integral_constant<int, R>) for R = vectors in 1..kMaxVectors
+// (anything else: kMaxVectors).
+template <typename F, int... R>
+void with_vectors_of(int vectors, F& f, std::integer_sequence<int, R...>) {
+  if (!((vectors == R + 1 && (f(std::integral_constant<int, R + 1>{}), true)) || ...))
+    f(std::integral_constant<int, kMaxVectors>{});
+}
 template <typename F>
 void with_vectors(int vectors, F&& f) {
-  switch (vectors) {
-    case 1: f(std::integral_constant<int, 1>{}); break;
-    case 2: f(std::integral_constant<int, 2>{}); break;
-    case 3: f(std::integral_constant<int, 3>{}); break;
-    case 4: f(std::integral_constant<int, 4>{}); break;
-    case 5: f(std::integral_constant<int, 5>{}); break;
-    case 6: f(std::integral_constant<int, 6>{}); break;
-    case 7: f(std::integral_constant<int, 7>{}); break;
-    case 8: f(std::integral_constant<int, 8>{}); break;
-    case 9: f(std::integral_constant<int, 9>{}); break;
-    case 10: f(std::integral_constant<int, 10>{}); break;
-    case 11: f(std::integral_constant<int, 11>{}); break;
-    default: f(std::integral_constant<int, 12>{}); break;
-  }
+  with_vectors_of(vectors, f, std::make_integer_sequence<int, kMaxVectors - 1>{});
 }
 template <typename F>
 double with_vectors_r(int vectors, F&& f) {
@@ -176,25 +169,16 @@ void small_kernel(const double* M, size_t ldm, const double* init, const double*
 }
 template <int R, int K>
 using Small = std::pair<std::integral_constant<int, R>, std::integral_constant<int, K>>;
+// Calls f(Small<R, K>) for the (R, K) of the list (R * 10 + K codes); false otherwise.
+template <typename F, int... RK>
+bool with_small_of(int code, F& f, std::integer_sequence<int, RK...>) {
+  return ((code == RK && (f(Small<RK / 10, RK % 10>{}), true)) || ...);
+}
 // Calls f(Small<R, K>) for 1 <= R, K <= 4 with R * K <= 8; false otherwise.
 template <typename F>
 bool with_small(int R, int K, F&& f) {
   if (R < 1 || R > 4 || K < 1 || K > 4) return false;
-  switch (R * 10 + K) {
-    case 11: f(Small<1, 1>{}); return true;
-    case 12: f(Small<1, 2>{}); return true;
-    case 13: f(Small<1, 3>{}); return true;
-    case 14: f(Small<1, 4>{}); return true;
-    case 21: f(Small<2, 1>{}); return true;
-    case 22: f(Small<2, 2>{}); return true;
-    case 23: f(Small<2, 3>{}); return true;
-    case 24: f(Small<2, 4>{}); return true;
-    case 31: f(Small<3, 1>{}); return true;
-    case 32: f(Small<3, 2>{}); return true;
-    case 41: f(Small<4, 1>{}); return true;
-    case 42: f(Small<4, 2>{}); return true;
-    default: return false;
-  }
+  return with_small_of(R * 10 + K, f, std::integer_sequence<int, 11, 12, 13, 14, 21, 22, 23, 24, 31, 32, 41, 42>{});
 }
 // P = init + M X (product_kernel's contract) by the smallest kernel that fits.
 template <bool kMax>

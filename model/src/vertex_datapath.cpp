@@ -110,13 +110,8 @@ Message ModelVertexDatapath::residuals(const Mailbox& fwd) {
     u_.resize(z_d_.size());
     const bool narrow = d >= 0 && d < 63 && fwd.all_int64() &&
                         bounds::add(bounds::shl(zmax_, f.weight.frac_bits), fwd.bound_sum()) < bounds::kInt64;
-    fx::with_modes(f.quant, f.overflow, [&](auto q, auto o) {
-      constexpr fx::Quant Q = decltype(q)::value;
-      constexpr fx::Overflow O = decltype(o)::value;
-      if (narrow)
-        residuals_int<std::int64_t, Q, O>(fwd);
-      else
-        residuals_int<fx::wide, Q, O>(fwd);
+    dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+      residuals_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(fwd);
     });
     u_int_ = true;
     finish_residuals();
@@ -228,9 +223,9 @@ bool ModelVertexDatapath::residuals_double(const Mailbox& fwd) {
 template <typename T, fx::Quant Q, fx::Overflow O>
 void ModelVertexDatapath::residuals_int(const Mailbox& fwd) {
   const VertexGroup& g = group();
-  const int layer = g.layer, B = batch();
+  const int B = batch();
   const dpint::Shifts sh(ctx_.fx);
-  const IMatrix& Z = ctx_.st->z[static_cast<size_t>(layer - 1)];
+  const IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
   const auto un = static_cast<size_t>(n()), ld = xd::padded(n());
   std::vector<T>& sum = sums<T>();
   sum.assign(u_.size(), 0);
@@ -240,23 +235,15 @@ void ModelVertexDatapath::residuals_int(const Mailbox& fwd) {
       acc[static_cast<size_t>(s) * ld + i] = dpint::lsh<T>(Z(g.n0 + static_cast<int>(i), s), sh.fw);
   add_messages<true>(fwd, acc);
   dpint::WriteCounts cnt;
-  const std::uint64_t k1 = Q == fx::Quant::Stoch ? fx::stoch_step_key(ctx_.fx.seed, ctx_.step) : 0;
-  for (int s = 0; s < B; ++s) {
-    const std::uint64_t ks = Q == fx::Quant::Stoch ? fx::stoch_sample_key(k1, static_cast<std::uint64_t>(s)) : 0;
+  for_samples<Q>([&](int s, std::uint64_t ks) {
     const T* as = acc + static_cast<size_t>(s) * ld;
     std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
-      const std::uint64_t rnd =
-          Q == fx::Quant::Stoch
-              ? fx::stoch_site_bits(ks, edge::site(FxClass::Residual, layer, static_cast<std::uint64_t>(g.n0) + i))
-              : 0;
-      bool wrapped = false;
-      const edge::Write w = dpint::residual<T, Q, O>(as[i], sh, rnd, &wrapped);
-      cnt.add(w);
-      cnt.acc_wrapped += wrapped;
-      us[i] = w.value;
+      const dpint::ResidualStep r = dpint::residual<T, Q, O>(as[i], sh, rnd<Q>(ks, FxClass::Residual, i));
+      cnt.add(r);
+      us[i] = r.u.value;
     }
-  }
+  });
   count_flags(FxClass::Residual, cnt);
 }
 

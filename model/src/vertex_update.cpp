@@ -37,13 +37,8 @@ void ModelVertexDatapath::update(const Mailbox& bwd) {
     const uwide pmax = bwd.bound_sum();
     const bool narrow =
         bwd.all_int64() && pmax < kInt64 && dpint::hidden_fits64(k, zmax_, amax_, umax, pmax, smax);
-    fx::with_modes(f.quant, f.overflow, [&](auto q, auto o) {
-      constexpr fx::Quant Q = decltype(q)::value;
-      constexpr fx::Overflow O = decltype(o)::value;
-      if (narrow)
-        hidden_int<std::int64_t, Q, O>(bwd);
-      else
-        hidden_int<fx::wide, Q, O>(bwd);
+    dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+      hidden_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(bwd);
     });
     return;
   }
@@ -53,13 +48,8 @@ void ModelVertexDatapath::update(const Mailbox& bwd) {
   const bool train = ctx_.Y != nullptr;
   const uwide gmax = train ? add(zmax_, block_max_abs(*ctx_.Y, g.n0, n(), 0, batch())) : 0;
   const bool narrow = dpint::output_fits64(k, train ? f.stalk.frac_bits : f.residual.frac_bits, zmax_, umax, gmax, smax);
-  fx::with_modes(f.quant, f.overflow, [&](auto q, auto o) {
-    constexpr fx::Quant Q = decltype(q)::value;
-    constexpr fx::Overflow O = decltype(o)::value;
-    if (narrow)
-      output_int<std::int64_t, Q, O>();
-    else
-      output_int<fx::wide, Q, O>();
+  dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+    output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>();
   });
 }
 
@@ -114,8 +104,7 @@ bool ModelVertexDatapath::hidden_double(const Mailbox& bwd) {
 template <typename T, fx::Quant Q, fx::Overflow O>
 void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
   const VertexGroup& g = group();
-  const int layer = g.layer, B = batch();
-  const size_t li = static_cast<size_t>(layer - 1);
+  const size_t li = static_cast<size_t>(g.layer - 1);
   const dpint::Shifts k(ctx_.fx);
   IMatrix& Z = ctx_.st->z[li];
   IMatrix& A = ctx_.st->a[li];
@@ -127,28 +116,21 @@ void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
   dpint::WriteCounts cnt;
   std::int64_t change = max_change_;
   const std::int64_t s_raw = ctx_.s_raw;
-  const std::uint64_t k1 = Q == fx::Quant::Stoch ? fx::stoch_step_key(ctx_.fx.seed, ctx_.step) : 0;
-  for (int s = 0; s < B; ++s) {
-    const std::uint64_t ks = Q == fx::Quant::Stoch ? fx::stoch_sample_key(k1, static_cast<std::uint64_t>(s)) : 0;
+  for_samples<Q>([&](int s, std::uint64_t ks) {
     std::int64_t* zc = &Z(g.n0, s);
     std::int64_t* ac = &A(g.n0, s);
     const std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
     const T* ps = p + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
-      std::uint64_t rz = 0, ra = 0;
-      if constexpr (Q == fx::Quant::Stoch) {
-        const auto row = static_cast<std::uint64_t>(g.n0) + i;
-        rz = fx::stoch_site_bits(ks, edge::site(FxClass::Z, layer, row));
-        ra = fx::stoch_site_bits(ks, edge::site(FxClass::A, layer, row));
-      }
       const std::int64_t z = zc[i], a = ac[i];
-      const vertex::HiddenStep h = dpint::hidden_update<T, Q, O>(z, a, us[i], ps[i], s_raw, k, rz, ra);
+      const vertex::HiddenStep h = dpint::hidden_update<T, Q, O>(z, a, us[i], ps[i], s_raw, k, rnd<Q>(ks, FxClass::Z, i),
+                                                                 rnd<Q>(ks, FxClass::A, i));
       cnt.add(h);
       change = std::max({change, absdiff(h.z.value, z), absdiff(h.a.value, a)});
       zc[i] = h.z.value;
       ac[i] = h.a.value;
     }
-  }
+  });
   max_change_ = change;
   count_flags(FxClass::Z, cnt);
   count_flags(FxClass::A, cnt.saturated_a, cnt.lost_a, 0);
@@ -188,34 +170,28 @@ bool ModelVertexDatapath::output_double() {
 template <typename T, fx::Quant Q, fx::Overflow O>
 void ModelVertexDatapath::output_int() {
   const VertexGroup& g = group();
-  const int layer = g.layer, B = batch();
   const dpint::Shifts k(ctx_.fx);
-  IMatrix& Z = ctx_.st->z[static_cast<size_t>(layer - 1)];
+  IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
   const IMatrix* Y = ctx_.Y;
   const int g_out_frac = Y != nullptr ? k.fs : k.fr;
   const auto un = static_cast<size_t>(n()), ld = xd::padded(n());
   dpint::WriteCounts cnt;
   std::int64_t change = max_change_;
   const std::int64_t s_raw = ctx_.s_raw;
-  const std::uint64_t k1 = Q == fx::Quant::Stoch ? fx::stoch_step_key(ctx_.fx.seed, ctx_.step) : 0;
-  for (int s = 0; s < B; ++s) {
-    const std::uint64_t ks = Q == fx::Quant::Stoch ? fx::stoch_sample_key(k1, static_cast<std::uint64_t>(s)) : 0;
+  for_samples<Q>([&](int s, std::uint64_t ks) {
     std::int64_t* zc = &Z(g.n0, s);
     const std::int64_t* yc = Y != nullptr ? &(*Y)(g.n0, s) : nullptr;
     const std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
-      const std::uint64_t rnd =
-          Q == fx::Quant::Stoch
-              ? fx::stoch_site_bits(ks, edge::site(FxClass::Z, layer, static_cast<std::uint64_t>(g.n0) + i))
-              : 0;
       const std::int64_t z = zc[i];
       const T g_out = yc != nullptr ? T{z} - yc[i] : T{0};
-      const edge::Write w = dpint::output_update<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, rnd);
+      const edge::Write w =
+          dpint::output_update<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, rnd<Q>(ks, FxClass::Z, i));
       cnt.add(w);
       change = std::max(change, absdiff(w.value, z));
       zc[i] = w.value;
     }
-  }
+  });
   max_change_ = change;
   count_flags(FxClass::Z, cnt);
 }

@@ -179,11 +179,9 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
         const std::uint64_t r = Q == fx::Quant::Stoch
                                     ? rnd(static_cast<std::uint64_t>(c), FxClass::Residual, layer, static_cast<std::uint64_t>(i))
                                     : 0;
-        bool wrapped = false;
-        const edge::Write w = dpint::residual<Acc, Q, O>(acc[i], sh, r, &wrapped);
+        const dpint::ResidualStep w = dpint::residual<Acc, Q, O>(acc[i], sh, r);
         cnt.add(w);
-        cnt.acc_wrapped += wrapped;
-        ucol[i] = w.value;
+        ucol[i] = w.u.value;
       }
     }
     counters_.add(FxClass::Residual, layer, cnt.saturated);

@@ -65,16 +65,19 @@ inline T acc_wrap(T v, int acc_bits, bool* wrapped) {
   return fx::fit_width<T>(v, acc_bits, fx::Overflow::Wrap, wrapped);
 }
 
-// vertex::residual of the exact accumulator value (before its wrap, which is
-// flagged in *acc_wrapped).
+// vertex::residual of the exact accumulator value, before its wrap (acc_wrapped).
+struct ResidualStep {
+  edge::Write u;
+  bool acc_wrapped = false;
+};
 template <typename T, fx::Quant Q, fx::Overflow O>
-inline edge::Write residual(T acc, const Shifts& k, std::uint64_t rnd, bool* acc_wrapped) {
-  const T v = acc_wrap<T>(acc, k.acc_bits, acc_wrapped);
-  edge::Write out;
+inline ResidualStep residual(T acc, const Shifts& k, std::uint64_t rnd) {
+  ResidualStep out;
+  const T v = acc_wrap<T>(acc, k.acc_bits, &out.acc_wrapped);
   if (k.dr >= 0)
-    out.value = write<T, Q, O>(v, k.dr, k.wr, &out.saturated, rnd);
+    out.u.value = write<T, Q, O>(v, k.dr, k.wr, &out.u.saturated, rnd);
   else  // a residual with more fractional bits than the accumulator: an exact left shift
-    out.value = static_cast<std::int64_t>(fx::fit_width<wide>(fx::shl(wide{v}, -k.dr), k.wr, O, &out.saturated));
+    out.u.value = static_cast<std::int64_t>(fx::fit_width<wide>(fx::shl(wide{v}, -k.dr), k.wr, O, &out.u.saturated));
   return out;
 }
 
@@ -107,22 +110,37 @@ inline edge::Write output_update(std::int64_t z, std::int64_t u, T g_out, int g_
   return out;
 }
 
-// edge::update_weight and edge::update_bias of the wrapped Hebbian sum h.
+// edge::update_weight and edge::update_bias of the wrapped Hebbian sum h:
+// p' = round((p << d) + eta h) into a register of `width` bits.
 template <typename T, fx::Quant Q, fx::Overflow O>
-inline edge::Write update_weight(std::int64_t w, T h, std::int64_t eta, const Shifts& k, std::uint64_t rnd) {
+inline edge::Write update_param(std::int64_t p, T h, std::int64_t eta, int d, int width, std::uint64_t rnd) {
   const T delta = T{eta} * h;
   edge::Write out;
-  out.value = write<T, Q, O>(lsh<T>(w, k.dw) + delta, k.dw, k.ww, &out.saturated, rnd);
-  out.lost = delta != 0 && out.value == w;
+  out.value = write<T, Q, O>(lsh<T>(p, d) + delta, d, width, &out.saturated, rnd);
+  out.lost = delta != 0 && out.value == p;
   return out;
 }
 template <typename T, fx::Quant Q, fx::Overflow O>
+inline edge::Write update_weight(std::int64_t w, T h, std::int64_t eta, const Shifts& k, std::uint64_t rnd) {
+  return update_param<T, Q, O>(w, h, eta, k.dw, k.ww, rnd);
+}
+template <typename T, fx::Quant Q, fx::Overflow O>
 inline edge::Write update_bias(std::int64_t b, T h, std::int64_t eta, const Shifts& k, std::uint64_t rnd) {
-  const T delta = T{eta} * h;
-  edge::Write out;
-  out.value = write<T, Q, O>(lsh<T>(b, k.db) + delta, k.db, k.wb, &out.saturated, rnd);
-  out.lost = delta != 0 && out.value == b;
-  return out;
+  return update_param<T, Q, O>(b, h, eta, k.db, k.wb, rnd);
+}
+
+// Calls f(WidthTag<T>{}, QuantTag, OverflowTag) with T = std::int64_t when
+// `narrow` (a bound proved the 64-bit form exact), else fx::wide, and the run's modes.
+template <typename T>
+struct WidthTag {
+  using type = T;
+};
+template <typename F>
+decltype(auto) with_width_and_modes(bool narrow, fx::Quant q, fx::Overflow o, F&& f) {
+  return fx::with_modes(q, o, [&](auto qt, auto ot) -> decltype(auto) {
+    if (narrow) return f(WidthTag<std::int64_t>{}, qt, ot);
+    return f(WidthTag<wide>{}, qt, ot);
+  });
 }
 
 // ---- When the 64-bit forms are exact (bounds on the operands' magnitudes) ----
@@ -163,6 +181,10 @@ struct WriteCounts {
   void add(const edge::Write& w) {
     saturated += w.saturated;
     lost += w.lost;
+  }
+  void add(const ResidualStep& r) {
+    add(r.u);
+    acc_wrapped += r.acc_wrapped;
   }
   void add(const vertex::HiddenStep& h) {
     saturated += h.z.saturated;

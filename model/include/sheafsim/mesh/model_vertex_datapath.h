@@ -44,6 +44,22 @@ class ModelVertexDatapath final : public VertexDatapath {
   // acc[s * ld + i] += v (kSub: -= v) for every value of the mailbox's messages, in T.
   template <bool kSub, typename T>
   void add_messages(const Mailbox& box, T* acc) const;
+  // Calls f(s, ks) for every sample s of the batch, ks its stochastic-rounding
+  // key (fx::stoch_sample_key; Q = Stoch only, else 0).
+  template <fx::Quant Q, typename F>
+  void for_samples(F&& f) const {
+    const std::uint64_t k1 = Q == fx::Quant::Stoch ? fx::stoch_step_key(ctx_.fx.seed, ctx_.step) : 0;
+    for (int s = 0; s < batch(); ++s)
+      f(s, Q == fx::Quant::Stoch ? fx::stoch_sample_key(k1, static_cast<std::uint64_t>(s)) : std::uint64_t{0});
+  }
+  // The stochastic bits of the register of class cls and row n0 + i from its sample's key (0 unless Q = Stoch).
+  template <fx::Quant Q>
+  std::uint64_t rnd(std::uint64_t ks, FxClass cls, size_t i) const {
+    if constexpr (Q == fx::Quant::Stoch)
+      return fx::stoch_site_bits(ks, edge::site(cls, group().layer, static_cast<std::uint64_t>(group().n0) + i));
+    else
+      return 0;
+  }
   // The scratch block of sums in T.
   template <typename T>
   std::vector<T>& sums() {
