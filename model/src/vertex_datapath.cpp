@@ -239,7 +239,7 @@ void ModelVertexDatapath::residuals_int(const Mailbox& fwd) {
     const T* as = acc + static_cast<size_t>(s) * ld;
     std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
-      const dpint::ResidualStep r = dpint::residual<T, Q, O>(as[i], sh, rnd<Q>(ks, FxClass::Residual, i));
+      const dpint::ResidualStep r = residual_step<T, Q, O>(as[i], sh, ctx_.fx, rnd<Q>(ks, FxClass::Residual, i));
       cnt.add(r);
       us[i] = r.u.value;
     }

@@ -123,8 +123,8 @@ void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
     const T* ps = p + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
       const std::int64_t z = zc[i], a = ac[i];
-      const vertex::HiddenStep h = dpint::hidden_update<T, Q, O>(z, a, us[i], ps[i], s_raw, k, rnd<Q>(ks, FxClass::Z, i),
-                                                                 rnd<Q>(ks, FxClass::A, i));
+      const vertex::HiddenStep h = hidden_step<T, Q, O>(z, a, us[i], ps[i], s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i),
+                                                        rnd<Q>(ks, FxClass::A, i));
       cnt.add(h);
       change = std::max({change, absdiff(h.z.value, z), absdiff(h.a.value, a)});
       zc[i] = h.z.value;
@@ -186,7 +186,7 @@ void ModelVertexDatapath::output_int() {
       const std::int64_t z = zc[i];
       const T g_out = yc != nullptr ? T{z} - yc[i] : T{0};
       const edge::Write w =
-          dpint::output_update<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, rnd<Q>(ks, FxClass::Z, i));
+          output_step<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i));
       cnt.add(w);
       change = std::max(change, absdiff(w.value, z));
       zc[i] = w.value;

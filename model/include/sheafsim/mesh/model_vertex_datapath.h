@@ -2,18 +2,50 @@
 // The C++ vertex datapath (vertex_datapath.h). Each phase has three forms
 // computing the same bits, each taken only where this step's bounds prove it
 // exact: the exact-double vector kernels of exact_kernels.h (deterministic
-// rounding modes), and the integer functions of datapath_int.h in 64 bits or
-// in __int128 (one template over the width). The residual phase is in
+// rounding modes), the 64-bit integer functions of datapath_int.h, and in
+// __int128 the per-register reference functions of vertex_datapath.h in sw/
+// (register_step below), so that the mesh's bit-identity tests compare the
+// reference with the bit-accurate model's kernels. The residual phase is in
 // vertex_datapath.cpp, the stalk updates in vertex_update.cpp.
 #include <cstdint>
 #include <type_traits>
 #include <vector>
 
+#include "sheafsim/datapath_int.h"
 #include "sheafsim/exact_kernels.h"
 #include "sheafsim/mesh/mesh_context.h"
 #include "sheafsim/mesh/vertex_datapath.h"
+#include "sheafsim/vertex_datapath.h"
 
 namespace sheafsim::mesh {
+
+// One register write in T: dpint:: for int64, the reference function for __int128.
+template <typename T, fx::Quant Q, fx::Overflow O>
+dpint::ResidualStep residual_step(T acc, const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rnd) {
+  if constexpr (std::is_same_v<T, fx::wide>) {
+    dpint::ResidualStep r;
+    r.u = vertex::residual(vertex::acc_fit(acc, cfg.acc_bits, &r.acc_wrapped), cfg, rnd);
+    return r;
+  } else {
+    return dpint::residual<T, Q, O>(acc, k, rnd);
+  }
+}
+template <typename T, fx::Quant Q, fx::Overflow O>
+vertex::HiddenStep hidden_step(std::int64_t z, std::int64_t a, std::int64_t u, T p, std::int64_t s,
+                               const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rz, std::uint64_t ra) {
+  if constexpr (std::is_same_v<T, fx::wide>)
+    return vertex::hidden_update(z, a, u, p, s, cfg, rz, ra);
+  else
+    return dpint::hidden_update<T, Q, O>(z, a, u, p, s, k, rz, ra);
+}
+template <typename T, fx::Quant Q, fx::Overflow O>
+edge::Write output_step(std::int64_t z, std::int64_t u, T g_out, int g_out_frac, std::int64_t s,
+                        const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rnd) {
+  if constexpr (std::is_same_v<T, fx::wide>)
+    return vertex::output_update(z, u, g_out, g_out_frac, s, cfg, rnd);
+  else
+    return dpint::output_update<T, Q, O>(z, u, g_out, g_out_frac, s, k, rnd);
+}
 
 class ModelVertexDatapath final : public VertexDatapath {
  public:
