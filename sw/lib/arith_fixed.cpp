@@ -351,7 +351,7 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
 }
 
 template <typename T, fx::Quant Q, fx::Overflow O>
-double FixedArith::update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu) {
+double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu) {
   // g_z = u - m q at frac max(fr, fs); g_a = q - W^T u' in the accumulator at
   // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once
   // (dpint::hidden_update). T is int64 where plan_update64 proved every
@@ -411,10 +411,10 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
   return with_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
     constexpr fx::Quant Q = decltype(q)::value;
     constexpr fx::Overflow O = decltype(o)::value;
-    if (ws.update64[li]) return update_hidden_as<std::int64_t, Q, O>(ws, k, st, p, ws.WtU64[li].data());
+    if (ws.update64[li]) return update_hidden_int<std::int64_t, Q, O>(ws, k, st, p, ws.WtU64[li].data());
     if (ws.backward64[li + 1])  // backward() left 64-bit sums; widen them for the 128-bit update
       std::copy(ws.WtU64[li].begin(), ws.WtU64[li].end(), ws.WtU[li].begin());
-    return update_hidden_as<wide, Q, O>(ws, k, st, p, ws.WtU[li].data());
+    return update_hidden_int<wide, Q, O>(ws, k, st, p, ws.WtU[li].data());
   });
 }
 

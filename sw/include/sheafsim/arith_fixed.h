@@ -65,7 +65,7 @@ class FixedArith {
     std::vector<bool> update64;                           // per layer: may the stalk updates use int64?
     std::vector<int> n_next;                              // n_{k+2}, for the bounds
     double s_seen = -1;                                   // update64 was computed for this s
-    // The exact-double fast path (arith_fixed.cpp, "Exact-double fast path"):
+    // The exact-double fast path (arith_fixed_fast.cpp):
     // integer values held in doubles, valid for the step whose stamp they carry
     // (steps_done() + 1; 0 = not computed this step).
     struct Fast {
@@ -125,7 +125,7 @@ class FixedArith {
   // T: int64 where plan_update64 proved it safe, else __int128; Q, O: the
   // modes as compile-time constants.
   template <typename T, fx::Quant Q, fx::Overflow O>
-  double update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
+  double update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
   // The exact-double fast path of each kernel; false when its bounds do not

@@ -1,7 +1,7 @@
 #pragma once
 // Integers held in doubles: the vector primitives and the rounding of the
-// exact-double fast paths of the bit-accurate model (sw/lib/fixed_kernels.h)
-// and of the mesh's vertex units (model/include/sheafsim/mesh/vertex_simd.h).
+// exact-double kernels (exact_kernels.h) that the bit-accurate model and the
+// mesh's vertex units run, and of the mesh's PE products (pe_kernels.cpp).
 // Their callers state the bounds under which every value is exact.
 //
 // A double holds every integer of magnitude below
