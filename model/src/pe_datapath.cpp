@@ -224,24 +224,27 @@ class ModelPeDatapath final : public PeDatapath {
         for (int j = 0; j < cols; ++j)
           keys_[static_cast<size_t>(j)] = fx::stoch_sample_key(k1, static_cast<std::uint64_t>(t.c0 + j));
       }
-      for (int i = 0; i < rows; ++i) {
-        const int gi = t.r0 + i;
-        const std::uint64_t site = edge::site(FxClass::Weight, t.layer, static_cast<std::uint64_t>(gi));
-        for (int j = 0; j < cols; ++j) {
-          const auto k = static_cast<size_t>(i * cols + j);
-          const std::uint64_t rnd = Q == fx::Quant::Stoch ? fx::stoch_site_bits(keys_[static_cast<size_t>(j)], site) : 0;
-          const std::int64_t w = W(gi, t.c0 + j);
-          bool wrapped = false;
-          if (w64) {
-            const std::int64_t h = dpint::acc_wrap(h64_[k], f.acc_bits, &wrapped);
-            out.w[k] = dpint::update_weight<std::int64_t, Q, O>(w, h, eta_raw, sh, rnd);
-          } else {
-            const fx::wide h = dpint::acc_wrap(h64 ? fx::wide{h64_[k]} : hw_[k], f.acc_bits, &wrapped);
-            out.w[k] = edge::update_weight(w, h, eta_raw, f, rnd);
+      fx::with_bool(w64, [&](auto narrow) {
+        for (int i = 0; i < rows; ++i) {
+          const int gi = t.r0 + i;
+          const std::uint64_t site = edge::site(FxClass::Weight, t.layer, static_cast<std::uint64_t>(gi));
+          for (int j = 0; j < cols; ++j) {
+            const auto k = static_cast<size_t>(i * cols + j);
+            const std::uint64_t rnd =
+                Q == fx::Quant::Stoch ? fx::stoch_site_bits(keys_[static_cast<size_t>(j)], site) : 0;
+            const std::int64_t w = W(gi, t.c0 + j);
+            bool wrapped = false;
+            if constexpr (decltype(narrow)::value) {
+              const std::int64_t h = dpint::acc_wrap(h64_[k], f.acc_bits, &wrapped);
+              out.w[k] = dpint::update_weight<std::int64_t, Q, O>(w, h, eta_raw, sh, rnd);
+            } else {
+              const fx::wide h = dpint::acc_wrap(h64 ? fx::wide{h64_[k]} : hw_[k], f.acc_bits, &wrapped);
+              out.w[k] = edge::update_weight(w, h, eta_raw, f, rnd);
+            }
+            out.w_acc_wrapped[k] = wrapped;
           }
-          out.w_acc_wrapped[k] = wrapped;
         }
-      }
+      });
       for (size_t i = 0; i < nb; ++i) {
         bool wrapped = false;
         const int gi = t.r0 + static_cast<int>(i);

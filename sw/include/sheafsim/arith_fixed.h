@@ -122,8 +122,9 @@ class FixedArith {
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
   fx::wide acc_fit(fx::wide v, int layer);
-  // T: int64 where plan_update64 proved it safe, else __int128; Q, O: the
-  // modes as compile-time constants.
+  // The general path of update_hidden: dpint::hidden_update over the layer's
+  // registers in T (int64 where plan_update64 proved it safe, else __int128),
+  // the modes Q, O as compile-time constants.
   template <typename T, fx::Quant Q, fx::Overflow O>
   double update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,

@@ -49,14 +49,16 @@ edge::Write output_step(std::int64_t z, std::int64_t u, T g_out, int g_out_frac,
 
 class ModelVertexDatapath final : public VertexDatapath {
  public:
-  ModelVertexDatapath(int group, MeshContext& ctx, UnitCounters& unit) : group_(group), ctx_(ctx), unit_(unit) {}
+  ModelVertexDatapath(int group, MeshContext& ctx, UnitCounters& unit)
+      : group_(group), ctx_(ctx), unit_(unit), layer_(group_of(ctx, group).layer), n0_(group_of(ctx, group).n0) {}
   Message activations() override;
   Message residuals(const Mailbox& fwd) override;
   void update(const Mailbox& bwd) override;
   std::int64_t max_change() const override;
 
  private:
-  const VertexGroup& group() const { return ctx_.map->groups()[static_cast<size_t>(group_)]; }
+  static const VertexGroup& group_of(const MeshContext& ctx, int g) { return ctx.map->groups()[static_cast<size_t>(g)]; }
+  const VertexGroup& group() const { return group_of(ctx_, group_); }
   int n() const { return group().n1 - group().n0; }
   int batch() const { return static_cast<int>(ctx_.batch); }
   // The exact-double forms may run: a deterministic rounding mode and IEEE round-to-nearest.
@@ -88,7 +90,7 @@ class ModelVertexDatapath final : public VertexDatapath {
   template <fx::Quant Q>
   std::uint64_t rnd(std::uint64_t ks, FxClass cls, size_t i) const {
     if constexpr (Q == fx::Quant::Stoch)
-      return fx::stoch_site_bits(ks, edge::site(cls, group().layer, static_cast<std::uint64_t>(group().n0) + i));
+      return fx::stoch_site_bits(ks, edge::site(cls, layer_, static_cast<std::uint64_t>(n0_) + i));
     else
       return 0;
   }
@@ -114,6 +116,7 @@ class ModelVertexDatapath final : public VertexDatapath {
   int group_;
   MeshContext& ctx_;
   UnitCounters& unit_;
+  const int layer_, n0_;  // the group's layer and first neuron
   // This step's registers, stored [s * ld + i] with ld = xd::padded(n), kept
   // across steps (no allocation per step). As doubles when exact (|v| < 2^50):
   // z and a as read at the start of the step (a: or x), u, and the targets.
