@@ -13,8 +13,6 @@ namespace sheafsim::mesh {
 namespace {
 
 std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
-constexpr bounds::uwide kExact50 = bounds::uwide{1} << 50;  // |A + w| below this: one-add rounding (exact_double.h)
-constexpr int kSimdWidth = 50;                               // widest register the biased doubles hold
 
 // Rows [n0, n0 + n) of M, every column, into out[s * ld + i] (ld = padded(n);
 // the padding lanes stay 0), as T; returns a bound on max |value|

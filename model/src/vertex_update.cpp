@@ -14,7 +14,6 @@ using namespace bounds;
 
 namespace {
 std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
-constexpr int kSimdWidth = 50;  // widest register the biased doubles hold
 
 // Calls f(QuantTag, OverflowTag, std::bool_constant<fit>) with the run's deterministic modes.
 template <typename F>
@@ -146,7 +145,7 @@ bool ModelVertexDatapath::output_double() {
   const dpint::Shifts k(f);
   const int gof = train ? k.fs : k.fr, fo = std::max(k.f1, gof), d = k.fc + fo - k.fs;
   const uwide ymax = train ? gather_targets() : 0;
-  if (ymax >= (uwide{1} << 50)) return false;
+  if (ymax >= kExact50) return false;
   const uwide S = mag(ctx_.s_raw);
   const uwide G = add(shl(umax_, fo - k.fr), train ? shl(add(zmax_, ymax), fo - gof) : 0);
   const uwide ZN = add(shl(zmax_, d), mul(S, G));  // >= |z + w| 2^d

@@ -57,6 +57,8 @@ class ModelVertexDatapath final : public VertexDatapath {
   std::int64_t max_change() const override;
 
  private:
+  static constexpr int kSimdWidth = 50;  // the widest register the biased doubles hold
+  static constexpr fx::uwide kExact50 = fx::uwide{1} << 50;  // |A + w| below this: one-add rounding (exact_double.h)
   static const VertexGroup& group_of(const MeshContext& ctx, int g) { return ctx.map->groups()[static_cast<size_t>(g)]; }
   const VertexGroup& group() const { return group_of(ctx_, group_); }
   int n() const { return group().n1 - group().n0; }
