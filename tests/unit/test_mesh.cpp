@@ -50,7 +50,7 @@ Run train(const test::MeshCase& c, const FixedConfig& cfg, long steps, int inner
 
 TEST_CASE("mesh training is bit-identical to the bit-accurate model", "[mesh][exact]") {
   // Every rounding mode: the bit-accurate model's exact-double kernels
-  // (sw/bitacc/src/fixed_kernels.h) against the mesh's per-register functions.
+  // (sw/include/sheafsim/exact_kernels.h) against the mesh's per-register functions.
   const fx::Quant quant = GENERATE(fx::Quant::RndConv, fx::Quant::Stoch, fx::Quant::Trn, fx::Quant::TrnZero,
                                    fx::Quant::Rnd, fx::Quant::RndZero);
   FixedConfig cfg;

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
+#include "sheafsim/arch/pe_phase_cost.h"
+
 namespace sheafsim::mesh {
 
 namespace {
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 std::uint64_t u(long long v) { return static_cast<std::uint64_t>(v); }
-
-
 
 // Overlap of [a0, a1) and [b0, b1).
 std::uint64_t overlap(int a0, int a1, int b0, int b1) { return u(std::max(0, std::min(a1, b1) - std::max(a0, b0))); }
@@ -58,10 +57,7 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
   r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
   r.groups.assign(map.groups().size(), UnitCounters{});
   r.link_flits.assign(static_cast<size_t>(map.links()), 0);
-  const std::uint64_t lanes = u(mesh.lanes), vlanes = u(mesh.vertex_lanes), pipe = u(mesh.mac_pipeline),
-                      sram = u(mesh.sram_latency);
-  const std::uint64_t ws = u(fx.stalk.width()), ww = u(fx.weight.width()), wb = u(fx.bias.width()),
-                      wr = u(fx.residual.width()), acc = u(fx.acc_bits);
+  const std::uint64_t ws = u(fx.stalk.width()), wr = u(fx.residual.width()), acc = u(fx.acc_bits);
   // A message of `values` values of `bits` bits from PE a to PE b, counted at
   // the sender (mesh_noc.cpp: nothing within a PE; flits = ceil(bits / width); X then Y).
   auto send = [&](UnitCounters& sender, int a, int b, std::uint64_t values, std::uint64_t bits) {
@@ -77,46 +73,31 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
   // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
   auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
 
-  // Edge PEs (edge_pe.cpp), tile by tile.
+  // Edge PEs (edge_pe.cpp), tile by tile: each phase's cost (pe_phase_cost.h)
+  // and its partial sums to the vertex groups of the rows (forward) or the columns (backward).
   for (size_t ti = 0; ti < map.tiles().size(); ++ti) {
     const Tile& t = map.tiles()[ti];
     UnitCounters& c = r.pes[static_cast<size_t>(t.pe)];
-    const std::uint64_t rows = u(t.r1 - t.r0), syn = u(t.synapses()), macs = syn * B;
-    // Forward partial sums (b << sb) + W a: weights (and biases) read once for the batch.
-    c.macs_forward += macs;
-    if (t.has_bias()) c.adds += rows * B;
-    c.sram_read_bits += syn * ww + (t.has_bias() ? rows * wb : 0);
-    c.busy_cycles += sram + ceil_div(macs, lanes) + pipe;
-    for (int g : map.row_groups(static_cast<int>(ti))) {
-      const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-      send(c, t.pe, grp.pe, overlap(t.r0, t.r1, grp.n0, grp.n1) * B, acc);
-    }
+    auto phase = [&](const PePhaseCost& p, std::uint64_t UnitCounters::*macs) {
+      count_phase(c, p, macs);
+      c.busy_cycles += p.cycles + p.update_cycles;
+    };
+    auto sums_to = [&](const std::vector<int>& groups, int n0, int n1) {
+      for (int g : groups) {
+        const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
+        send(c, t.pe, grp.pe, overlap(n0, n1, grp.n0, grp.n1) * B, acc);
+      }
+    };
+    phase(pe_forward_cost(t, B, mesh, fx), &UnitCounters::macs_forward);
+    sums_to(map.row_groups(static_cast<int>(ti)), t.r0, t.r1);
     if (!needs_residuals(t.layer)) continue;
     if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
-      c.macs_backward += macs;
-      c.sram_read_bits += syn * ww;
-      c.busy_cycles += sram + ceil_div(macs, lanes) + pipe;
-      for (int g : map.col_groups(static_cast<int>(ti))) {
-        const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-        send(c, t.pe, grp.pe, overlap(t.c0, t.c1, grp.n0, grp.n1) * B, acc);
-      }
+      phase(pe_backward_cost(t, B, mesh, fx), &UnitCounters::macs_backward);
+      sums_to(map.col_groups(static_cast<int>(ti)), t.c0, t.c1);
     }
-    if (!joint) continue;
     // Hebbian sums over the batch, spilled to SRAM (H, h written), then the
     // write-back of every weight and bias: read H, W and h, b; write W and b.
-    std::uint64_t writes = syn;
-    std::uint64_t bias_bits = 0;
-    if (t.has_bias()) {
-      c.adds += rows * B;
-      writes += rows;
-      bias_bits = rows * (wb + acc);
-    }
-    c.macs_hebbian += macs;
-    c.register_writes += writes;
-    c.sram_read_bits += syn * (acc + ww) + bias_bits;
-    c.sram_write_bits += syn * (acc + ww) + bias_bits;
-    c.busy_cycles += ceil_div(macs, lanes) + pipe;
-    c.busy_cycles += sram + ceil_div(writes, lanes) + pipe;
+    if (joint) phase(pe_hebbian_cost(t, B, mesh, fx), &UnitCounters::macs_hebbian);
   }
 
   // Vertex units (vertex_unit.cpp), group by group.
@@ -135,7 +116,7 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     const std::uint64_t fwd_msgs = map.row_tiles(gidx).size();
     c.adds += elems * fwd_msgs;
     c.register_writes += elems;
-    c.busy_cycles += ceil_div(elems * (fwd_msgs + 1), vlanes);
+    c.busy_cycles += vertex_chunk_cycles(mesh, elems, fwd_msgs + 1);
     if (needs_residuals(g.layer))
       for (int ti : map.row_tiles(gidx)) {
         const Tile& t = map.tiles()[static_cast<size_t>(ti)];
@@ -146,10 +127,10 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
       const std::uint64_t bwd_msgs = map.reader_tiles(gidx).size();
       c.adds += elems * bwd_msgs;
       c.register_writes += 2 * elems;
-      c.busy_cycles += ceil_div(elems * (bwd_msgs + 2), vlanes);
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 2);
     } else {
       c.register_writes += elems;
-      c.busy_cycles += ceil_div(elems * 2, vlanes);
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, 2);
     }
   }
   return r;

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
+#include "sheafsim/arch/pe_phase_cost.h"
 #include "sheafsim/mesh/vertex_unit.h"
 
 namespace sheafsim::mesh {
 
 namespace {
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 // Phase tags of the stall keys.
 constexpr std::uint64_t kForward = 1, kBackward = 2, kHebbian = 3, kUpdate = 4;
 }  // namespace
@@ -41,7 +41,7 @@ void EdgePe::forward(int ti) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
   const size_t k = local(ti);
   gather(*acts_[k]);
-  const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
+  const int cols = t.c1 - t.c0;
   const auto B = static_cast<int>(ctx_.batch);
   // The activations of the tile's columns, assembled from the vertex groups' messages.
   TileOperand& a = a_in_[k];
@@ -49,21 +49,22 @@ void EdgePe::forward(int ti) {
   // Partial sums (b << sb) + sum_j W a of the tile's rows.
   PartialSums& psum = fsums_[k];
   dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a, psum);
-  const auto macs = static_cast<std::uint64_t>(t.synapses()) * static_cast<std::uint64_t>(B);
-  c_.macs_forward += macs;
-  if (t.has_bias()) c_.adds += static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(B);
-  c_.sram_read_bits += static_cast<std::uint64_t>(t.synapses()) * static_cast<std::uint64_t>(ctx_.fx.weight.width()) +
-                       (t.has_bias() ? static_cast<std::uint64_t>(rows * ctx_.fx.bias.width()) : 0);
-  busy(static_cast<std::uint64_t>(ctx_.mesh.sram_latency) + ceil_div(macs, static_cast<std::uint64_t>(ctx_.mesh.lanes)) +
-           static_cast<std::uint64_t>(ctx_.mesh.mac_pipeline),
-       kForward + (static_cast<std::uint64_t>(ti) << 8));
-  // To the vertex groups that own the rows.
-  for (int g : ctx_.map->row_groups(ti)) {
+  const PePhaseCost cost = pe_forward_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh, ctx_.fx);
+  count_phase(c_, cost, &UnitCounters::macs_forward);
+  busy(cost.cycles, kForward + (static_cast<std::uint64_t>(ti) << 8));
+  send_sums(ti, ctx_.map->row_groups(ti), t.r0, t.r1, psum, true);  // to the vertex groups that own the rows
+}
+
+// The partial sums of neurons [lo, hi) to the vertex groups that own them
+// (forward: their forward sums; else their backward sums).
+void EdgePe::send_sums(int ti, const std::vector<int>& groups, int lo, int hi, const PartialSums& sums, bool forward) {
+  const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24);
+  for (int g : groups) {
     const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-    const int n0 = std::max(t.r0, grp.n0), n1 = std::min(t.r1, grp.n1);
-    send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->forward_sums(), psum.view(n0, n1, t.r0, rows),
-         ctx_.fx.acc_bits,
-         fx::mix64(ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
+    VertexUnit& vu = *ctx_.group_unit[static_cast<size_t>(g)];
+    send(pe_, grp.pe, forward ? vu.forward_sums() : vu.backward_sums(),
+         sums.view(std::max(lo, grp.n0), std::min(hi, grp.n1), lo, hi - lo), ctx_.fx.acc_bits,
+         fx::mix64(key ^ static_cast<std::uint64_t>(g)));
   }
 }
 
@@ -79,26 +80,15 @@ void EdgePe::backward_and_hebbian(int ti) {
   const size_t li = static_cast<size_t>(t.layer - 1);
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
-  const auto macs = static_cast<std::uint64_t>(t.synapses()) * static_cast<std::uint64_t>(B);
-  const auto lanes = static_cast<std::uint64_t>(ctx_.mesh.lanes);
-  const auto pipe = static_cast<std::uint64_t>(ctx_.mesh.mac_pipeline);
-  const auto sram = static_cast<std::uint64_t>(ctx_.mesh.sram_latency);
-  const auto ww = static_cast<std::uint64_t>(ctx_.fx.weight.width()), acc = static_cast<std::uint64_t>(ctx_.fx.acc_bits);
-  const auto syn = static_cast<std::uint64_t>(t.synapses());
+  const auto uB = static_cast<std::uint64_t>(B);
 
   if (t.layer >= 2) {  // W^T u for the previous layer's vertex groups (old weights)
     PartialSums& bsum = bsums_[k];
     dp_->backward(t, B, W, u, bsum);
-    c_.macs_backward += macs;
-    c_.sram_read_bits += syn * ww;
-    busy(sram + ceil_div(macs, lanes) + pipe, kBackward + (static_cast<std::uint64_t>(ti) << 8));
-    for (int g : ctx_.map->col_groups(ti)) {
-      const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
-      const int n0 = std::max(t.c0, grp.n0), n1 = std::min(t.c1, grp.n1);
-      send(pe_, grp.pe, ctx_.group_unit[static_cast<size_t>(g)]->backward_sums(), bsum.view(n0, n1, t.c0, cols),
-           ctx_.fx.acc_bits,
-           fx::mix64(~ctx_.step ^ (static_cast<std::uint64_t>(ti) << 24) ^ static_cast<std::uint64_t>(g)));
-    }
+    const PePhaseCost cost = pe_backward_cost(t, uB, ctx_.mesh, ctx_.fx);
+    count_phase(c_, cost, &UnitCounters::macs_backward);
+    busy(cost.cycles, kBackward + (static_cast<std::uint64_t>(ti) << 8));
+    send_sums(ti, ctx_.map->col_groups(ti), t.c0, t.c1, bsum, false);
   }
   if (!ctx_.joint) return;
 
@@ -113,7 +103,6 @@ void EdgePe::backward_and_hebbian(int ti) {
       count(wr.w[e], FxClass::Weight, layer);
       W(t.r0 + i, t.c0 + j) = wr.w[e].value;
     }
-  std::uint64_t writes = syn;
   if (t.has_bias()) {
     for (int i = 0; i < rows; ++i) {
       const auto e = static_cast<size_t>(i);
@@ -121,20 +110,11 @@ void EdgePe::backward_and_hebbian(int ti) {
       count(wr.b[e], FxClass::Bias, layer);
       b(t.r0 + i) = wr.b[e].value;
     }
-    c_.adds += static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(B);
-    writes += static_cast<std::uint64_t>(rows);
   }
-  c_.macs_hebbian += macs;
-  c_.register_writes += writes;
-  // A sum accumulates in a lane register over the batch and is spilled to its
-  // SRAM slot (MeshMapping reserves one per synapse and bias); the update
-  // unit then reads it with the parameter and writes the parameter back.
-  const std::uint64_t bias_bits =
-      t.has_bias() ? static_cast<std::uint64_t>(rows) * (acc + static_cast<std::uint64_t>(ctx_.fx.bias.width())) : 0;
-  c_.sram_read_bits += syn * (acc + ww) + bias_bits;
-  c_.sram_write_bits += syn * (acc + ww) + bias_bits;
-  busy(ceil_div(macs, lanes) + pipe, kHebbian + (static_cast<std::uint64_t>(ti) << 8));
-  busy(sram + ceil_div(writes, lanes) + pipe, kUpdate + (static_cast<std::uint64_t>(ti) << 8));
+  const PePhaseCost cost = pe_hebbian_cost(t, uB, ctx_.mesh, ctx_.fx);
+  count_phase(c_, cost, &UnitCounters::macs_hebbian);
+  busy(cost.cycles, kHebbian + (static_cast<std::uint64_t>(ti) << 8));
+  busy(cost.update_cycles, kUpdate + (static_cast<std::uint64_t>(ti) << 8));
 }
 
 }  // namespace sheafsim::mesh

@@ -26,6 +26,7 @@ class EdgePe : public MeshUnit {
   void run();
   void forward(int tile);
   void backward_and_hebbian(int tile);
+  void send_sums(int tile, const std::vector<int>& groups, int lo, int hi, const PartialSums& sums, bool forward);
   size_t local(int tile) const { return static_cast<size_t>(local_[static_cast<size_t>(tile)]); }
 
   int pe_;

@@ -30,7 +30,7 @@
 namespace sheafsim::mesh {
 
 // The vertex units' payloads of doubles have padded rows and slack
-// (vertex_simd.h, padded()): a kernel may load whole vectors from any row's start.
+// (xd::padded(), exact_kernels.h): a kernel may load whole vectors from any row's start.
 //
 // Values of neurons [n0, n1) for every sample s: value(s, i) is
 // narrow[s * stride + (i - n0)] (64-bit integers), or dbl[s * dstride + (i - n0)]
@@ -54,6 +54,18 @@ struct Message {
     return wide[static_cast<size_t>(s) * stride + k];
   }
   int size() const { return n1 - n0; }
+  // The values of neurons [a, b) (within [n0, n1)): a view of the same buffers.
+  Message part(int a, int b) const {
+    Message m = *this;
+    const auto off = static_cast<size_t>(a - n0);
+    m.n0 = a;
+    m.n1 = b;
+    if (narrow != nullptr) m.narrow = narrow + off;
+    if (dbl != nullptr) m.dbl = dbl + off;
+    if (wide != nullptr) m.wide = wide + off;
+    m.zero_pad = false;
+    return m;
+  }
 };
 
 // Calls f(index, value) for every value of m, where index = s * ld + (i - base)

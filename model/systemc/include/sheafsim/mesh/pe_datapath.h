@@ -32,7 +32,7 @@ struct TileWrites {
 
 // The partial sums of one phase of a tile, [s * n + k], in one of three
 // representations: integers held exactly in doubles ([s * ld + k], ld =
-// padded(n) of vertex_simd.h, the padding lanes 0), 64-bit integers, or
+// xd::padded(n) of exact_kernels.h, the padding lanes 0), 64-bit integers, or
 // __int128. Every |value| <= `bound`, which the vertex units use to prove that
 // their reductions are exact in doubles or 64-bit integers.
 struct PartialSums {
@@ -46,7 +46,7 @@ struct PartialSums {
 
   // Selects a representation and sizes its buffer (capacity is kept).
   // Double: ld >= n, with kSlack zeros after the last row (a reader may load
-  // whole vectors from any row's start, vertex_simd.h).
+  // whole vectors from any row's start, exact_kernels.h).
   static constexpr size_t kSlack = 8;
   double* use_double(size_t ld_, int batch) {
     kind = Kind::Double;
@@ -82,7 +82,7 @@ class TileOperand {
   // The values as 64-bit integers.
   const std::vector<std::int64_t>& raw();
   // The values as doubles, [s * ld + k] (ld >= n), or p = null when some
-  // message does not carry them. Whole vectors (vertex_simd.h) may be read
+  // message does not carry them. Whole vectors (exact_kernels.h) may be read
   // from any row's start (padding and slack, mailbox.h).
   struct Doubles {
     const double* p = nullptr;

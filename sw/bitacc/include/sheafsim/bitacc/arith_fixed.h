@@ -65,7 +65,7 @@ class FixedArith {
     std::vector<bool> update64;                           // per layer: may the stalk updates use int64?
     std::vector<int> n_next;                              // n_{k+2}, for the bounds
     double s_seen = -1;                                   // update64 was computed for this s
-    // The exact-double fast path (arith_fixed.cpp, "Exact-double fast path"):
+    // The exact-double fast path (arith_fixed_fast.cpp):
     // integer values held in doubles, valid for the step whose stamp they carry
     // (steps_done() + 1; 0 = not computed this step).
     struct Fast {
@@ -118,20 +118,15 @@ class FixedArith {
   // Decides, from the formats, the widths and the actual |s|, where the stalk
   // updates provably fit in 64 bits (results are identical either way).
   void plan_update64(Workspace& ws);
-  // Rounds an exact 64-bit value into a register; Q is the mode as a
-  // compile-time constant, or Stoch for "as configured" (with random bits).
-  template <fx::Quant Q>
-  std::int64_t write64(std::int64_t v, int frac, fx::FixedFormat f, fx::Overflow ov, FxClass cls, int layer,
-                       std::uint64_t sample, std::uint64_t row);
   // Random bits for a stochastic rounding at (sample, site); 0 otherwise.
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const;
   // The accumulator register: exact value wrapped to acc_bits (counted if it overflowed).
   fx::wide acc_fit(fx::wide v, int layer);
-  std::int64_t acc_fit(std::int64_t v, int layer);
-  // T: int64 where plan_update64 proved it safe, else __int128. Q: the
-  // rounding mode as a compile-time constant; Stoch means "as configured, at run time".
-  template <typename T, fx::Quant Q>
-  double update_hidden_as(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
+  // The general path of update_hidden: dpint::hidden_update over the layer's
+  // registers in T (int64 where plan_update64 proved it safe, else __int128),
+  // the modes Q, O as compile-time constants.
+  template <typename T, fx::Quant Q, fx::Overflow O>
+  double update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
   // The exact-double fast path of each kernel; false when its bounds do not

@@ -1,7 +1,7 @@
 #pragma once
 // Integers held in doubles: the vector primitives and the rounding of the
-// exact-double fast paths of the bit-accurate model (sw/bitacc/src/fixed_kernels.h)
-// and of the mesh's vertex units (model/systemc/include/sheafsim/mesh/vertex_simd.h).
+// exact-double kernels (exact_kernels.h) that the bit-accurate model and the
+// mesh's vertex units run, and of the mesh's PE products (pe_kernels.cpp).
 // Their callers state the bounds under which every value is exact.
 //
 // A double holds every integer of magnitude below
@@ -108,26 +108,20 @@ inline vd bits_d(vm v) { return (vd)v; }  // same-size vector casts reinterpret 
 inline vm bits_i(vd v) { return (vm)v; }
 inline vd select(vm mask, vd v) { return bits_d(mask & bits_i(v)); }  // v where mask, else +0
 inline vd vabs(vd v) { return bits_d(bits_i(v) & splati(0x7fffffffffffffff)); }
-// a > b ? a : b and a < b ? a : b (maxpd / minpd have exactly these semantics;
-// GCC sometimes expands the conditional into a four-instruction blend).
-inline vd vmax(vd a, vd b) {
+// a > b ? a : b (kMax) and a < b ? a : b (maxpd / minpd have exactly these
+// semantics; GCC sometimes expands the conditional into a four-instruction blend).
+template <bool kMax>
+inline vd vext(vd a, vd b) {
 #if defined(__AVX__)
-  return _mm256_max_pd(a, b);
+  return kMax ? _mm256_max_pd(a, b) : _mm256_min_pd(a, b);
 #elif defined(__SSE2__)
-  return _mm_max_pd(a, b);
+  return kMax ? _mm_max_pd(a, b) : _mm_min_pd(a, b);
 #else
-  return a > b ? a : b;
+  return kMax ? (a > b ? a : b) : (a < b ? a : b);
 #endif
 }
-inline vd vmin(vd a, vd b) {
-#if defined(__AVX__)
-  return _mm256_min_pd(a, b);
-#elif defined(__SSE2__)
-  return _mm_min_pd(a, b);
-#else
-  return a < b ? a : b;
-#endif
-}
+inline vd vmax(vd a, vd b) { return vext<true>(a, b); }
+inline vd vmin(vd a, vd b) { return vext<false>(a, b); }
 inline std::int64_t hsum(vm v) {
   std::int64_t s = 0;
   for (int l = 0; l < kLanes; ++l) s += v[l];

@@ -55,6 +55,11 @@ struct FixedCounters {
   void resize(int layers);
   void saturated(FxClass c, int layer) { ++saturations[static_cast<size_t>(c)][static_cast<size_t>(layer - 1)]; }
   void lost(FxClass c, int layer) { ++lost_updates[static_cast<size_t>(c)][static_cast<size_t>(layer - 1)]; }
+  // Adds the counts of a chunk of writes.
+  void add(FxClass c, int layer, std::uint64_t saturations_, std::uint64_t lost_ = 0) {
+    saturations[static_cast<size_t>(c)][static_cast<size_t>(layer - 1)] += saturations_;
+    lost_updates[static_cast<size_t>(c)][static_cast<size_t>(layer - 1)] += lost_;
+  }
   std::uint64_t total_saturations() const;
   std::uint64_t total_lost_updates() const;
   nlohmann::json to_json() const;

@@ -49,4 +49,11 @@ decltype(auto) with_det_modes(Quant q, Overflow o, F&& f) {
   });
 }
 
+// Calls f(std::bool_constant<b>).
+template <typename F>
+decltype(auto) with_bool(bool b, F&& f) {
+  if (b) return f(std::true_type{});
+  return f(std::false_type{});
+}
+
 }  // namespace sheafsim::fx

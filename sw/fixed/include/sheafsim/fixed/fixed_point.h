@@ -65,8 +65,14 @@ inline std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 31;
   return x;
 }
+// The chain in three links, so that a loop computes the common prefix once:
+// stoch_step_key(seed, step), then stoch_sample_key once per sample, then
+// stoch_site_bits per register.
+inline std::uint64_t stoch_step_key(std::uint64_t seed, std::uint64_t step) { return mix64(mix64(seed) ^ step); }
+inline std::uint64_t stoch_sample_key(std::uint64_t step_key, std::uint64_t sample) { return mix64(step_key ^ sample); }
+inline std::uint64_t stoch_site_bits(std::uint64_t sample_key, std::uint64_t site) { return mix64(sample_key ^ site); }
 inline std::uint64_t stoch_bits(std::uint64_t seed, std::uint64_t step, std::uint64_t sample, std::uint64_t site) {
-  return mix64(mix64(mix64(mix64(seed) ^ step) ^ sample) ^ site);
+  return stoch_site_bits(stoch_sample_key(stoch_step_key(seed, step), sample), site);
 }
 
 // The unsigned twin of the two integer types the model computes in (std::make_unsigned

@@ -1,0 +1,198 @@
+// The C++ vertex datapath (model_vertex_datapath.h): the stalk updates, the
+// ReLU edge of a hidden neuron and the identity output edge.
+#include <algorithm>
+#include <cmath>
+
+#include "sheafsim/fixed/datapath_int.h"
+#include "sheafsim/fixed/exact_bounds.h"
+#include "sheafsim/fixed/fixed_modes.h"
+#include "sheafsim/mesh/model_vertex_datapath.h"
+
+namespace sheafsim::mesh {
+
+using namespace bounds;
+
+namespace {
+std::int64_t absdiff(std::int64_t a, std::int64_t b) { return a > b ? a - b : b - a; }
+
+// Calls f(QuantTag, OverflowTag, std::bool_constant<fit>) with the run's deterministic modes.
+template <typename F>
+decltype(auto) with_det_modes_fit(const FixedConfig& f, bool fit, F&& fn) {
+  return fx::with_det_modes(f.quant, f.overflow, [&](auto q, auto o) {
+    return fx::with_bool(fit, [&](auto kf) { return fn(q, o, kf); });
+  });
+}
+}  // namespace
+
+void ModelVertexDatapath::update(const Mailbox& bwd) {
+  const VertexGroup& g = group();
+  const FixedConfig& f = ctx_.fx;
+  const dpint::Shifts k(f);
+  const uwide umax = reg_max(f.residual.width()), smax = mag(ctx_.s_raw);
+  if (g.layer < ctx_.L) {
+    if (hidden_double(bwd)) return;
+    // 64 bits when the formats and this step's magnitudes bound every intermediate below 2^63.
+    ensure_u64();
+    const uwide pmax = bwd.bound_sum();
+    const bool narrow =
+        bwd.all_int64() && pmax < kInt64 && dpint::hidden_fits64(k, zmax_, amax_, umax, pmax, smax);
+    dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+      hidden_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(bwd);
+    });
+    return;
+  }
+  // The identity output: g_out = z - y in training (the target is pinned here), 0 in inference.
+  if (output_double()) return;
+  ensure_u64();
+  const bool train = ctx_.Y != nullptr;
+  const uwide gmax = train ? add(zmax_, block_max_abs(*ctx_.Y, g.n0, n(), 0, batch())) : 0;
+  const bool narrow = dpint::output_fits64(k, train ? f.stalk.frac_bits : f.residual.frac_bits, zmax_, umax, gmax, smax);
+  dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+    output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>();
+  });
+}
+
+// The hidden step vectorised in doubles (xd::hidden), with
+// g_z = u 2^(f1-fr) - m q 2^(f1-fs), g_a = q 2^(f2-fs) - p, q = a - m z: exact
+// when s |g_z| and s |g_a| (which bound every product and sum of the kernel)
+// are below 2^53, the sum p of the backward sums (|p| <= their bounds) is
+// below 2^53, |g_a| stays inside the accumulator (no wrap), and the rounded
+// values |z + wz| = |z - s g_z 2^-dz|, |a + wa| stay below 2^50.
+bool ModelVertexDatapath::hidden_double(const Mailbox& bwd) {
+  const FixedConfig& f = ctx_.fx;
+  if (!doubles_ok() || f.stalk.width() > kSimdWidth || ctx_.s_raw == 0 || !u_exact_ || !a_exact_ || !z_exact_ ||
+      !bwd.all_double())
+    return false;
+  const dpint::Shifts k(f);
+  const int dz = k.dz(), da = k.da();
+  const uwide S = mag(ctx_.s_raw), P = bwd.bound_sum(), Q = add(zmax_, amax_);
+  const uwide GZ = add(shl(umax_, k.f1 - k.fr), shl(Q, k.f1 - k.fs));
+  const uwide GA = add(shl(Q, k.f2 - k.fs), P);
+  const uwide ZN = add(shl(zmax_, dz), mul(S, GZ));  // >= |z + wz| 2^dz
+  const uwide AN = add(shl(amax_, da), mul(S, GA));  // >= |a + wa| 2^da
+  if (P >= kDouble || mul(S, GZ) >= kDouble || mul(S, GA) >= kDouble || GA >= pow2(f.acc_bits - 1) ||
+      ZN >= pow2(50 + dz) || AN >= pow2(50 + da))
+    return false;
+  const VertexGroup& g = group();
+  const double* p = reduce_double(bwd);
+  const double s = static_cast<double>(ctx_.s_raw);
+  xd::HiddenParams prm;
+  prm.cu = -s * std::ldexp(1.0, k.f1 - k.fr - dz);
+  prm.cq = -s * std::ldexp(1.0, k.f1 - k.fs - dz);
+  prm.cqa = -s * std::ldexp(1.0, k.f2 - k.fs - da);
+  prm.cw = s * std::ldexp(1.0, -da);
+  prm.R = xd::Range::of(f.stalk);
+  // No rounded value can leave the register when |z + wz|, |a + wa| <= its largest value.
+  const uwide hi = static_cast<uwide>(f.stalk.max_raw());
+  const bool fit = ZN > shl(hi, dz) || AN > shl(hi, da);
+  const size_t li = static_cast<size_t>(g.layer - 1);
+  IMatrix& Z = ctx_.st->z[li];
+  IMatrix& A = ctx_.st->a[li];
+  const xd::Block blk{n(), batch(), static_cast<std::ptrdiff_t>(xd::padded(n())), Z.outerStride(), A.outerStride()};
+  const dpint::WriteCounts c = with_det_modes_fit(f, fit, [&](auto q, auto o, auto kf) {
+    return xd::hidden<decltype(q)::value, decltype(o)::value, decltype(kf)::value, false>(
+        z_d_.data(), a_d_.data(), u_d_.data(), p, blk, prm, &Z(g.n0, 0), &A(g.n0, 0));
+  });
+  count_flags(FxClass::Z, c.saturated, c.lost, 0);
+  count_flags(FxClass::A, c.saturated_a, c.lost_a, 0);
+  change_z_pending_ = change_a_pending_ = true;
+  return true;
+}
+
+// dpint::hidden_update in T over the group (p: the sum of the backward partial sums, exact in T).
+template <typename T, fx::Quant Q, fx::Overflow O>
+void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
+  const VertexGroup& g = group();
+  const size_t li = static_cast<size_t>(g.layer - 1);
+  const dpint::Shifts k(ctx_.fx);
+  IMatrix& Z = ctx_.st->z[li];
+  IMatrix& A = ctx_.st->a[li];
+  const auto un = static_cast<size_t>(n()), ld = xd::padded(n());
+  std::vector<T>& sum = sums<T>();
+  sum.assign(u_.size(), 0);
+  T* p = sum.data();
+  add_messages<false>(bwd, p);
+  dpint::WriteCounts cnt;
+  std::int64_t change = max_change_;
+  const std::int64_t s_raw = ctx_.s_raw;
+  for_samples<Q>([&](int s, std::uint64_t ks) {
+    std::int64_t* zc = &Z(g.n0, s);
+    std::int64_t* ac = &A(g.n0, s);
+    const std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
+    const T* ps = p + static_cast<size_t>(s) * ld;
+    for (size_t i = 0; i < un; ++i) {
+      const std::int64_t z = zc[i], a = ac[i];
+      const vertex::HiddenStep h = hidden_step<T, Q, O>(z, a, us[i], ps[i], s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i),
+                                                        rnd<Q>(ks, FxClass::A, i));
+      cnt.add(h);
+      change = std::max({change, absdiff(h.z.value, z), absdiff(h.a.value, a)});
+      zc[i] = h.z.value;
+      ac[i] = h.a.value;
+    }
+  });
+  max_change_ = change;
+  count_flags(FxClass::Z, cnt);
+  count_flags(FxClass::A, cnt.saturated_a, cnt.lost_a, 0);
+}
+
+// The output step vectorised in doubles (xd::output): g = u 2^(f-fr) + (z - y) 2^(f-fs)
+// (training; inference: g_out = 0), exact when s |g| < 2^53 and |z - s g 2^-d| < 2^50.
+bool ModelVertexDatapath::output_double() {
+  const FixedConfig& f = ctx_.fx;
+  if (!doubles_ok() || f.stalk.width() > kSimdWidth || ctx_.s_raw == 0 || !u_exact_ || !z_exact_) return false;
+  const VertexGroup& g = group();
+  const bool train = ctx_.Y != nullptr;
+  const dpint::Shifts k(f);
+  const int gof = train ? k.fs : k.fr, fo = std::max(k.f1, gof), d = k.fc + fo - k.fs;
+  const uwide ymax = train ? gather_targets() : 0;
+  if (ymax >= kExact50) return false;
+  const uwide S = mag(ctx_.s_raw);
+  const uwide G = add(shl(umax_, fo - k.fr), train ? shl(add(zmax_, ymax), fo - gof) : 0);
+  const uwide ZN = add(shl(zmax_, d), mul(S, G));  // >= |z + w| 2^d
+  if (mul(S, G) >= kDouble || ZN >= pow2(50 + d)) return false;
+  const double s = static_cast<double>(ctx_.s_raw);
+  const double cu = -s * std::ldexp(1.0, fo - k.fr - d), cy = -s * std::ldexp(1.0, fo - gof - d);
+  const xd::Range R = xd::Range::of(f.stalk);
+  const bool fit = ZN > shl(static_cast<uwide>(f.stalk.max_raw()), d);
+  IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
+  const xd::Block blk{n(), batch(), static_cast<std::ptrdiff_t>(xd::padded(n())), Z.outerStride(), 0};
+  const dpint::WriteCounts c = with_det_modes_fit(f, fit, [&](auto q, auto o, auto kf) {
+    return xd::output<decltype(q)::value, decltype(o)::value, decltype(kf)::value, false, true>(
+        z_d_.data(), u_d_.data(), train ? y_d_.data() : nullptr, blk, cu, cy, R, &Z(g.n0, 0));
+  });
+  count_flags(FxClass::Z, c.saturated, c.lost, 0);
+  change_z_pending_ = true;
+  return true;
+}
+
+// dpint::output_update in T over the group, g_out = z - y (training) or 0.
+template <typename T, fx::Quant Q, fx::Overflow O>
+void ModelVertexDatapath::output_int() {
+  const VertexGroup& g = group();
+  const dpint::Shifts k(ctx_.fx);
+  IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
+  const IMatrix* Y = ctx_.Y;
+  const int g_out_frac = Y != nullptr ? k.fs : k.fr;
+  const auto un = static_cast<size_t>(n()), ld = xd::padded(n());
+  dpint::WriteCounts cnt;
+  std::int64_t change = max_change_;
+  const std::int64_t s_raw = ctx_.s_raw;
+  for_samples<Q>([&](int s, std::uint64_t ks) {
+    std::int64_t* zc = &Z(g.n0, s);
+    const std::int64_t* yc = Y != nullptr ? &(*Y)(g.n0, s) : nullptr;
+    const std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
+    for (size_t i = 0; i < un; ++i) {
+      const std::int64_t z = zc[i];
+      const T g_out = yc != nullptr ? T{z} - yc[i] : T{0};
+      const edge::Write w =
+          output_step<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i));
+      cnt.add(w);
+      change = std::max(change, absdiff(w.value, z));
+      zc[i] = w.value;
+    }
+  });
+  max_change_ = change;
+  count_flags(FxClass::Z, cnt);
+}
+
+}  // namespace sheafsim::mesh
