@@ -10,7 +10,7 @@ args=(simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 6 --inner 2
 "$sim" "${args[@]}" --rtl-pe --out-net "$out/cosim-rtl.json" --report "$out/cosim-rtl.report.json" > "$out/cosim-rtl.log" 2>&1
 "$sim" "${args[@]}" --out-net "$out/cosim-model.json" --report "$out/cosim-model.report.json" > "$out/cosim-model.log" 2>&1
 grep -Eq '^rtl_operations: +[1-9][0-9]*$' "$out/cosim-rtl.log" || { echo "no RTL operations reported"; exit 1; }
-grep -Eq '^rtl_backpressure_cycles: +[1-9][0-9]*$' "$out/cosim-rtl.log" || { echo "no back-pressure with --random-stalls"; exit 1; }
+grep -Eq '^rtl_backpressure_delta_cycles: +[1-9][0-9]*$' "$out/cosim-rtl.log" || { echo "no back-pressure with --random-stalls"; exit 1; }
 cmp "$out/cosim-rtl.json" "$out/cosim-model.json"
 rtl_cycles=$(grep -E '^total_cycles:' "$out/cosim-rtl.log")
 model_cycles=$(grep -E '^total_cycles:' "$out/cosim-model.log")

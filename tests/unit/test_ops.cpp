@@ -392,8 +392,11 @@ void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
       ++grp;
     } else {
       REQUIRE(f[0] == "link");
-      link_rows[f[1]] = std::stoull(f[11]);
-      CHECK(f[11] == f[14]);  // a link is busy one cycle per flit
+      // A link's flits carried are flit-hops (column flit_hops); the unit columns are empty.
+      link_rows[f[1]] = std::stoull(f[12]);
+      CHECK(f[12] == f[14]);  // a link is busy one cycle per flit
+      CHECK(f[11].empty());   // flits (sent) does not apply to a link
+      CHECK(f[4].empty());
     }
   }
   CHECK(pe == a.pes.size());
@@ -405,8 +408,12 @@ void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
   require_same(engine.pe_totals(), a.pe_totals(), "PE totals");
   require_same(engine.vertex_totals(), a.vertex_totals(), "vertex totals");
   const nlohmann::json r = engine.report();
-  CHECK(r["link_totals"]["flits"].get<std::uint64_t>() == a.link_flits_total());
+  CHECK(r["link_totals"]["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
   CHECK(a.link_flits_total() == a.pe_totals().flit_hops + a.vertex_totals().flit_hops);
+  // The report's totals: flits sent and their link traversals, as `ops --mesh` names them.
+  CHECK(r["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
+  CHECK(r["flits"].get<std::uint64_t>() == a.pe_totals().flits_sent + a.vertex_totals().flits_sent);
+  CHECK(r["messages"].get<std::uint64_t>() == a.pe_totals().messages_sent + a.vertex_totals().messages_sent);
 }
 
 }  // namespace

@@ -68,11 +68,13 @@ nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
       {"last_max_change", r.last_delta},
       {"max_abs_error_vs_forward", run.max_abs_error_vs_forward},
       {"wall_time_s", r.wall_s},
-      {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+      {"us_per_step", r.steps > 0 ? nlohmann::json(1e6 * r.wall_s / static_cast<double>(r.steps)) : nlohmann::json(nullptr)},
       {"discord", to_json(run.discord)},
       {"samples", std::move(samples)}};
   if (run.fixed) {
-    j["fixed"] = run.fixed->to_json();
+    j["fixed"] = fixed_json(*run.fixed, update_register_writes(s.net.layers, s.net.output != OutputKind::Identity,
+                                                               static_cast<std::uint64_t>(s.data.size()),
+                                                               static_cast<std::uint64_t>(r.steps), 0));
     if (run.float_steps)
       j["fixed"]["compare_float"] = {{"float_steps", *run.float_steps}, {"stalks", to_json(run.vs_float)}};
   }
