@@ -68,10 +68,15 @@ void run_infer_command(const InferOpts& o) {
   progress.finish();
   write_json(o.out, to_json(spec, run));
   const InferenceResult& r = run.result;
+  if (run.diverged)
+    warn(fmt::format("inference diverged: the stalks are not finite after {} steps (the figures read n/a); reduce --dt "
+                     "(sheafsim spectrum gives the stable range)",
+                     r.steps));
   std::vector<StatRow> rows = {{"samples", fmt::format("{}", spec.data.size())},
                                {"steps", fmt::format("{}", r.steps)},
-                               {"converged", r.converged ? "yes" : "no"},
-                               {"last_max_change", num(r.last_delta)},
+                               {"converged", run.diverged ? "no (diverged: the stalks are not finite)"
+                                                          : r.converged ? "yes" : "no"},
+                               {"last_max_change", run.diverged ? "n/a" : num(r.last_delta)},
                                {"max_abs_error_vs_forward", num(run.max_abs_error_vs_forward)},
                                {"wall_time_s", num(r.wall_s)},
                                {"us_per_step", r.steps > 0 ? num(1e6 * r.wall_s / static_cast<double>(r.steps)) : "n/a"},

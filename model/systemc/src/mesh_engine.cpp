@@ -137,7 +137,7 @@ std::string stat(const nlohmann::json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
   const double d = v.get<double>();
   if (d == std::floor(d) && std::fabs(d) < 9.0e15) return fmt::format("{}", static_cast<std::int64_t>(d));
-  if (std::fabs(d) >= 1e6) return fmt::format("{:.0f}", d);
+  if (std::fabs(d) >= 1e4) return fmt::format("{:.1f}", d);  // fixed notation: no exponent for large values
   return fmt::format("{:.6g}", d);
 }
 }  // namespace

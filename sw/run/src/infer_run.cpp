@@ -1,5 +1,7 @@
 #include "sheafsim/run/infer_run.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "sheafsim/train/report_json.h"
@@ -43,6 +45,9 @@ InferRun run_infer(const InferSpec& s, const InferenceProgress& progress) {
   run.output = s.net.output == OutputKind::Identity ? run.result.state.z.back() : run.result.state.a_out;
   run.max_abs_error_vs_forward = (run.output - run.forward_output).cwiseAbs().maxCoeff();
   run.discord = discord(s.net, run.result.state, X, nullptr, Phase::Inference);
+  for (const auto& m : run.result.state.z) run.diverged = run.diverged || !m.allFinite();
+  for (const auto& m : run.result.state.a) run.diverged = run.diverged || !m.allFinite();
+  run.diverged = run.diverged || !run.output.allFinite();
   return run;
 }
 
@@ -64,9 +69,11 @@ nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
       {"settings", s.settings},
       {"arith", s.fixed ? "fixed" : "float"},
       {"steps", r.steps},
-      {"converged", r.converged},
-      {"last_max_change", r.last_delta},
-      {"max_abs_error_vs_forward", run.max_abs_error_vs_forward},
+      {"converged", r.converged && !run.diverged},
+      {"diverged", run.diverged},
+      {"last_max_change", run.diverged ? nlohmann::json(nullptr) : nlohmann::json(r.last_delta)},
+      {"max_abs_error_vs_forward", std::isfinite(run.max_abs_error_vs_forward)
+                                       ? nlohmann::json(run.max_abs_error_vs_forward) : nlohmann::json(nullptr)},
       {"wall_time_s", r.wall_s},
       {"us_per_step", r.steps > 0 ? nlohmann::json(1e6 * r.wall_s / static_cast<double>(r.steps)) : nlohmann::json(nullptr)},
       {"discord", to_json(run.discord)},

@@ -61,6 +61,7 @@ std::string short_number(double v) {
   // Whole numbers (counts, cycles, steps) as integers, never in exponent form.
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15)
     return fmt::format("{}", static_cast<std::int64_t>(v));
+  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.1f}", v);  // no exponent for large values
   return fmt::format("{:.6g}", v);
 }
 
