@@ -80,6 +80,10 @@ std::uint64_t update_register_writes(const std::vector<int>& layers, bool output
 
 json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes) {
   json j = info.to_json();
+  if (info.eta_raw == 0) {  // inference: no parameter step (a training eta never rounds to 0: an error)
+    j["eta_used"] = nullptr;
+    j["eta_raw"] = nullptr;
+  }
   j["counters"]["update_register_writes"] = update_writes;
   j["counters"]["lost_updates_fraction"] =
       update_writes > 0 ? json(static_cast<double>(info.counters.total_lost_updates()) / static_cast<double>(update_writes))

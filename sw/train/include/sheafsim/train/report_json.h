@@ -31,7 +31,8 @@ std::string short_number(double v);
 std::uint64_t update_register_writes(const std::vector<int>& layers, bool output_vertex, std::uint64_t batch,
                                      std::uint64_t diffusion_steps, std::uint64_t joint_steps);
 
-// The report's "fixed" object: FixedRunInfo::to_json() plus
+// The report's "fixed" object: FixedRunInfo::to_json() (eta_used, eta_raw null
+// when there is no parameter step: inference) plus
 // counters.update_register_writes and counters.lost_updates_fraction
 // (lost_updates_total / update_register_writes, null without writes).
 nlohmann::json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes);
