@@ -19,6 +19,7 @@
 #include "sheafsim/mesh/mesh_engine.h"
 #include "sheafsim/arch/mesh_op_counts.h"
 #include "sheafsim/cost/op_counts.h"
+#include "sheafsim/train/report_json.h"
 #include "sheafsim/train/sheaf_trainer.h"
 #include "sheafsim/reference/tasks.h"
 
@@ -571,4 +572,28 @@ TEST_CASE("mesh counts by hand: [2,3,1] on a 1x2 mesh", "[ops][mesh]") {
   CHECK(j.link_flits_total() == 24);
   // Busy cycles of PE 0 on a diffusion step, 4 lanes: sram 1 + ceil(24 / 4) + pipeline 3.
   CHECK(d.pes[0].busy_cycles == 10);
+}
+
+// The denominator of lost_updates_fraction (report_json.h): the register writes
+// that apply an update are the analytic register writes without the residual
+// writes ("u write"), for diffusion, joint and inference steps.
+TEST_CASE("update register writes are the counted writes without the residuals", "[ops][reports]") {
+  const ops::OpWidths w;
+  for (const std::vector<int>& layers : {std::vector<int>{2, 4, 1}, std::vector<int>{2, 30, 1}, std::vector<int>{3, 5, 7, 2}}) {
+    const std::uint64_t B = 7;
+    auto updates = [&](ops::SheafStep kind) {
+      std::uint64_t n = 0;
+      for (const ops::OpItem& it : ops::sheaf_step(layers, B, w, kind).items())
+        if (it.op == ops::Op::RegisterWrite && it.what != "u write") n += it.count;
+      return n;
+    };
+    INFO(layers.size());
+    CHECK(update_register_writes(layers, false, B, 1, 0) == updates(ops::SheafStep::Diffusion));
+    CHECK(update_register_writes(layers, false, B, 0, 1) == updates(ops::SheafStep::Joint));
+    CHECK(update_register_writes(layers, false, B, 1, 0) == updates(ops::SheafStep::Inference));
+    CHECK(update_register_writes(layers, false, B, 5, 3) ==
+          5 * updates(ops::SheafStep::Diffusion) + 3 * updates(ops::SheafStep::Joint));
+    // An inference with a sigmoid/softmax output vertex also writes a_out every step.
+    CHECK(update_register_writes(layers, true, B, 1, 0) == updates(ops::SheafStep::Inference) + B * layers.back());
+  }
 }
