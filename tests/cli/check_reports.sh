@@ -16,8 +16,8 @@ not_applicable)
   "$S" simulate "${small[@]}" --steps 4 --inner 2 --report "$d/inner2.json" > "$d/inner2.log"
   [[ $(row cycles_per_diffusion_step "$d/train.log") == n/a ]] || fail "training (inner 1): cycles_per_diffusion_step is not n/a"
   [[ $(row cycles_per_training_step "$d/infer.log") == n/a ]] || fail "--mode infer: cycles_per_training_step is not n/a"
-  [[ $(row cycles_per_diffusion_step "$d/inner2.log") =~ ^[0-9]+(\.[0-9])?$ ]] || fail "inner 2: cycles_per_diffusion_step not a number"
-  [[ $(row cycles_per_training_step "$d/inner2.log") =~ ^[0-9]+(\.[0-9])?$ ]] || fail "inner 2: cycles_per_training_step not a number"
+  [[ $(row cycles_per_diffusion_step "$d/inner2.log") =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "inner 2: cycles_per_diffusion_step not a number"
+  [[ $(row cycles_per_training_step "$d/inner2.log") =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "inner 2: cycles_per_training_step not a number"
   python3 - "$d" <<'PY'
 import json, sys
 d = sys.argv[1]
@@ -33,7 +33,7 @@ integers)
     --report "$d/r.json" --counters "$d/c.csv" > "$d/b.log"
   for r in total_cycles cycles_per_step cycles_per_training_step macs_total flits flit_hops messages lost_updates \
            update_register_writes saturations steps param_updates sim_cycles_per_wall_second; do
-    [[ $(row "$r" "$d/b.log") =~ ^[0-9]+(\.[0-9])?$ ]] || fail "$r is not written as a number without exponent: $(row "$r" "$d/b.log")"
+    [[ $(row "$r" "$d/b.log") =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "$r is not written as a number without exponent: $(row "$r" "$d/b.log")"
   done
   python3 - "$d" <<'PY'
 import csv, json, sys

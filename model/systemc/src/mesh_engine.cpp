@@ -137,7 +137,10 @@ std::string stat(const nlohmann::json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
   const double d = v.get<double>();
   if (d == std::floor(d) && std::fabs(d) < 9.0e15) return fmt::format("{}", static_cast<std::int64_t>(d));
-  if (std::fabs(d) >= 1e4) return fmt::format("{:.1f}", d);  // fixed notation: no exponent for large values
+  // Large values in fixed notation (no exponent), with 10 significant digits so that a
+  // mean like 11424.0002 does not read as a whole number.
+  if (std::fabs(d) >= 1e10) return fmt::format("{:.1f}", d);
+  if (std::fabs(d) >= 1e4) return fmt::format("{:.10g}", d);
   return fmt::format("{:.6g}", d);
 }
 }  // namespace

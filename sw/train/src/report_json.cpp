@@ -61,7 +61,9 @@ std::string short_number(double v) {
   // Whole numbers (counts, cycles, steps) as integers, never in exponent form.
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15)
     return fmt::format("{}", static_cast<std::int64_t>(v));
-  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.1f}", v);  // no exponent for large values
+  // Large values in fixed notation (no exponent), 10 significant digits.
+  if (std::isfinite(v) && std::fabs(v) >= 1e10) return fmt::format("{:.1f}", v);
+  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.10g}", v);
   return fmt::format("{:.6g}", v);
 }
 

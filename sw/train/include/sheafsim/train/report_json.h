@@ -19,8 +19,9 @@ nlohmann::json to_json(const SpectrumResult& s);
 nlohmann::json matrix_columns_to_json(const Matrix& m, Eigen::Index column);
 
 // A double for humans (statistics rows, findings; the files carry full
-// precision): whole numbers as integers, other values from 1e4 up with one
-// decimal (never an exponent), below with 6 significant digits; "n/a" for NaN.
+// precision): whole numbers as integers, other values from 1e4 up with 10
+// significant digits in fixed notation (never an exponent), below with 6
+// significant digits; "n/a" for NaN.
 std::string short_number(double v);
 
 // The register writes of a fixed-point sheaf run that apply an update and so
