@@ -110,9 +110,9 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
             {"settings", s.settings},
             {"steps", t.steps},
             {"trace_every_steps", every}});
-  const auto joint = static_cast<std::uint64_t>(run.fixed_result.param_updates);
-  const std::uint64_t writes = update_register_writes(s.net.layers, false, static_cast<std::uint64_t>(s.train.size()),
-                                                      static_cast<std::uint64_t>(run.fixed_result.steps) - joint, joint);
+  // The fixed run's "fixed" object with the denominator of its lost updates.
+  const std::uint64_t writes =
+      update_register_writes(s.net.layers, static_cast<std::uint64_t>(s.train.size()), run.fixed_result);
   j["fixed"] = fixed_json(run.info, writes);
   if (engine) {
     j["mesh"] = engine->report();

@@ -169,9 +169,7 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   }
   rows.push_back({"arith", s.fixed ? "fixed" : "float"});
   if (run.fixed) {
-    const auto joint = static_cast<std::uint64_t>(r.param_updates);
-    const std::uint64_t writes = update_register_writes(run.net.layers, false, static_cast<std::uint64_t>(s.data.train.size()),
-                                                        static_cast<std::uint64_t>(r.steps) - joint, joint);
+    const std::uint64_t writes = update_register_writes(run.net.layers, static_cast<std::uint64_t>(s.data.train.size()), r);
     for (const auto& row : fixed_statistics(*run.fixed, true, writes)) rows.push_back(row);
     if (run.vs_float) {
       rows.push_back({"float_train_loss", num(run.vs_float->float_train_loss)});

@@ -80,6 +80,11 @@ std::uint64_t update_register_writes(const std::vector<int>& layers, bool output
   return stalks * batch * (diffusion_steps + joint_steps) + params * joint_steps;
 }
 
+std::uint64_t update_register_writes(const std::vector<int>& layers, std::uint64_t batch, const TrainResult& r) {
+  const auto joint = static_cast<std::uint64_t>(r.param_updates);
+  return update_register_writes(layers, false, batch, static_cast<std::uint64_t>(r.steps) - joint, joint);
+}
+
 json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes) {
   json j = info.to_json();
   if (info.eta_raw == 0) {  // inference: no parameter step (a training eta never rounds to 0: an error)

@@ -31,6 +31,8 @@ std::string short_number(double v);
 // Residual writes (overwritten every step, never "lost") are not included.
 std::uint64_t update_register_writes(const std::vector<int>& layers, bool output_vertex, std::uint64_t batch,
                                      std::uint64_t diffusion_steps, std::uint64_t joint_steps);
+// The same for a training run on `batch` samples: its joint steps are r.param_updates.
+std::uint64_t update_register_writes(const std::vector<int>& layers, std::uint64_t batch, const TrainResult& r);
 
 // The report's "fixed" object: FixedRunInfo::to_json() (eta_used, eta_raw null
 // when there is no parameter step: inference) plus
