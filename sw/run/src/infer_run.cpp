@@ -63,10 +63,21 @@ nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
                        {"z", std::move(z)},
                        {"a", std::move(a)}});
   }
+  // The stop that does not apply is null: `steps` for the tolerance stop (-1 in the
+  // request), `tol` and `max_steps` for a fixed number of steps.
+  nlohmann::json settings = s.settings;
+  if (settings.contains("steps") && settings["steps"].is_number_integer()) {
+    if (settings["steps"].get<long>() < 0) {
+      settings["steps"] = nullptr;
+    } else {
+      if (settings.contains("tol")) settings["tol"] = nullptr;
+      if (settings.contains("max_steps")) settings["max_steps"] = nullptr;
+    }
+  }
   nlohmann::json j = {
       {"command", "infer"},
       {"network", {{"file", s.net_file}, {"layers", s.net.layers}, {"output", to_string(s.net.output)}}},
-      {"settings", s.settings},
+      {"settings", settings},
       {"arith", s.fixed ? "fixed" : "float"},
       {"steps", r.steps},
       {"converged", r.converged && !run.diverged},
