@@ -16,6 +16,7 @@
 #include "sheafsim/analysis/compare_report.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
+#include "sheafsim/train/report_json.h"
 #include "sheafsim/reference/settings.h"
 #include "sheafsim/reference/tasks.h"
 #include "toml_config.h"
@@ -109,6 +110,10 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
             {"settings", s.settings},
             {"steps", t.steps},
             {"trace_every_steps", every}});
+  // The fixed run's "fixed" object with the denominator of its lost updates.
+  const std::uint64_t writes =
+      update_register_writes(s.net.layers, static_cast<std::uint64_t>(s.train.size()), run.fixed_result);
+  j["fixed"] = fixed_json(run.info, writes);
   if (engine) {
     j["mesh"] = engine->report();
     if (!t.mesh.counters.empty()) write_text_file(t.mesh.counters, engine->counters_csv());
@@ -129,9 +134,11 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
   const std::string metric = cls ? "cross_entropy" : "mse";
   std::vector<StatRow> rows = {{"engine", o.engine},
                                {"layers", fmt::format("{}", fmt::join(s.net.layers, ","))},
+                               {"train_samples", fmt::format("{}", s.train.size())},
+                               {"test_samples", fmt::format("{}", s.test.size())},
                                {"steps", fmt::format("{}", t.steps)},
                                {"trace_every_steps", fmt::format("{}", every)}};
-  for (const auto& row : fixed_statistics(run.info, true)) rows.push_back(row);
+  for (const auto& row : fixed_statistics(run.info, true, writes)) rows.push_back(row);
   rows.push_back({fmt::format("float_train_{}_final", metric), num(lf.train.loss)});
   rows.push_back({fmt::format("fixed_train_{}_final", metric), num(lx.train.loss)});
   rows.push_back({"train_loss_relative_gap", num(sum.train_loss_relative_gap)});

@@ -11,6 +11,7 @@
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/run/infer_run.h"
+#include "sheafsim/train/report_json.h"
 #include "sheafsim/reference/network_io.h"
 #include "sheafsim/reference/settings.h"
 
@@ -67,16 +68,24 @@ void run_infer_command(const InferOpts& o) {
   progress.finish();
   write_json(o.out, to_json(spec, run));
   const InferenceResult& r = run.result;
+  if (run.diverged)
+    warn(fmt::format("inference diverged: the stalks are not finite after {} steps (the figures read n/a); reduce --dt "
+                     "(sheafsim spectrum gives the stable range)",
+                     r.steps));
   std::vector<StatRow> rows = {{"samples", fmt::format("{}", spec.data.size())},
                                {"steps", fmt::format("{}", r.steps)},
-                               {"converged", r.converged ? "yes" : "no"},
-                               {"last_max_change", num(r.last_delta)},
+                               {"converged", run.diverged ? "no (diverged: the stalks are not finite)"
+                                                          : r.converged ? "yes" : "no"},
+                               {"last_max_change", run.diverged ? "n/a" : num(r.last_delta)},
                                {"max_abs_error_vs_forward", num(run.max_abs_error_vs_forward)},
                                {"wall_time_s", num(r.wall_s)},
-                               {"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)},
+                               {"us_per_step", r.steps > 0 ? num(1e6 * r.wall_s / static_cast<double>(r.steps)) : "n/a"},
                                {"arith", spec.fixed ? "fixed" : "float"}};
   if (run.fixed) {
-    for (const auto& row : fixed_statistics(*run.fixed, false)) rows.push_back(row);
+    const std::uint64_t writes =
+        update_register_writes(spec.net.layers, spec.net.output != OutputKind::Identity,
+                               static_cast<std::uint64_t>(spec.data.size()), static_cast<std::uint64_t>(r.steps), 0);
+    for (const auto& row : fixed_statistics(*run.fixed, false, writes)) rows.push_back(row);
     if (run.float_steps) {
       rows.push_back({"stalks_max_abs_diff_vs_float", num(run.vs_float.max_abs)});
       rows.push_back({"stalks_rms_diff_vs_float", num(run.vs_float.rms)});

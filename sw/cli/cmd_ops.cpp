@@ -134,6 +134,7 @@ std::vector<StatRow> ops_rows(const ops::OpsReport& r) {
                                         m.config.lanes, m.tiles, m.tile_rows, m.tile_cols)});
     rows.push_back({"mesh_sram_read_bits_per_training_step", count(t.sram_read_bits)});
     rows.push_back({"mesh_sram_write_bits_per_training_step", count(t.sram_write_bits)});
+    rows.push_back({"mesh_flits_per_training_step", count(t.pe_totals.flits_sent + t.vertex_totals.flits_sent)});
     rows.push_back({"mesh_flit_hops_per_training_step", count(t.flit_hops)});
     rows.push_back({"mesh_busy_cycles_max_unit_per_training_step", count(t.busy_cycles_max_unit)});
     rows.push_back({"mesh_energy_pJ_per_training_step", num(t.total_pJ)});

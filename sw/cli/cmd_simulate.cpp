@@ -12,6 +12,7 @@
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/run/infer_run.h"
+#include "sheafsim/train/report_json.h"
 #include "sheafsim/base/resource_limits.h"
 #include "sheafsim/reference/settings.h"
 
@@ -95,7 +96,9 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"last_max_change", r.last_delta},
                       {"max_abs_error_vs_forward", max_err},
                       {"arith", "fixed"},
-                      {"fixed", run.fixed->to_json()}};
+                      {"fixed", fixed_json(*run.fixed, update_register_writes(net.layers, false,
+                                                                              static_cast<std::uint64_t>(s.data.size()),
+                                                                              static_cast<std::uint64_t>(r.steps), 0))}};
   const auto trace = add_mesh_report(o.mesh, *engine, j);
   if (!o.report.empty()) write_json(o.report, j);
   if (!o.mesh.counters.empty()) write_text_file(o.mesh.counters, engine->counters_csv());
@@ -104,7 +107,9 @@ void run_simulate_infer(const TrainOpts& o) {
                                {"samples", fmt::format("{}", s.data.size())},
                                {"steps", fmt::format("{}", r.steps)},
                                {"max_abs_error_vs_forward", num(max_err)}};
-  for (const auto& row : fixed_statistics(*run.fixed, false)) rows.push_back(row);
+  const std::uint64_t writes = update_register_writes(net.layers, false, static_cast<std::uint64_t>(s.data.size()),
+                                                      static_cast<std::uint64_t>(r.steps), 0);
+  for (const auto& row : fixed_statistics(*run.fixed, false, writes)) rows.push_back(row);
   add_mesh_rows(o.mesh, engine.get(), rows);
   rows.push_back({"wall_time_s", num(r.wall_s)});
   if (!o.report.empty()) rows.push_back({"report", o.report});

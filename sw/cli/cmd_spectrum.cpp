@@ -45,14 +45,24 @@ void register_spectrum(CLI::App& app) {
       fmt::print("sample {:>4}: lambda_min {:>10.4g}  lambda_max {:>10.4g}  kappa {:>10.4g}  predicted_steps {}\n",
                  c, r.lambda_min, r.lambda_max, r.kappa, r.predicted_steps);
     }
-    if (s.data.size() > 10) fmt::print("... ({} more samples in the report)\n", s.data.size() - 10);
+    if (s.data.size() > 10) {
+      if (o->out.empty())
+        fmt::print("... ({} more samples not shown: add --out FILE to write every sample to a JSON report)\n",
+                   s.data.size() - 10);
+      else
+        fmt::print("... ({} more samples in {})\n", s.data.size() - 10, o->out);
+    }
     if (!o->out.empty()) write_json(o->out, to_json(s, run));
-    print_statistics("sheafsim spectrum", {{"samples", fmt::format("{}", s.data.size())},
-                                           {"median_lambda_min", num(run.median_lambda_min)},
-                                           {"median_lambda_max", num(run.median_lambda_max)},
-                                           {"median_kappa", num(run.median_kappa)},
-                                           {"median_predicted_steps", num(run.median_predicted_steps)},
-                                           {"lambda_max_bound", num(run.lambda_max_bound)}});
+    std::vector<StatRow> rows = {{"samples", fmt::format("{}", s.data.size())},
+                                 {"median_lambda_min", num(run.median_lambda_min)},
+                                 {"median_lambda_max", num(run.median_lambda_max)},
+                                 {"median_kappa", num(run.median_kappa)},
+                                 {"median_predicted_steps", run.median_predicted_steps < 0
+                                                                  ? std::string("n/a (diffusion does not converge at this dt)")
+                                                                  : num(run.median_predicted_steps)},
+                                 {"lambda_max_bound", num(run.lambda_max_bound)}};
+    rows.push_back({"report", o->out.empty() ? "none (add --out FILE for every sample)" : o->out});
+    print_statistics("sheafsim spectrum", rows);
   });
 }
 

@@ -21,6 +21,7 @@
 #include "sheafsim/reference/settings.h"
 #include "sheafsim/reference/tasks.h"
 #include "sheafsim/run/train_run.h"
+#include "sheafsim/train/report_json.h"
 
 namespace sheafsim::cli {
 
@@ -144,6 +145,8 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   const std::string metric = cls ? "cross_entropy" : "mse";
   std::vector<StatRow> rows = {{"method", s.method},
                                {"layers", fmt::format("{}", fmt::join(run.net.layers, ","))},
+                               {"train_samples", fmt::format("{}", s.data.train.size())},
+                               {"test_samples", fmt::format("{}", s.data.test.size())},
                                {"steps", fmt::format("{}", r.steps)},
                                {"param_updates", fmt::format("{}", r.param_updates)},
                                {fmt::format("train_{}_initial", metric), num(first.train.loss)},
@@ -166,7 +169,8 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   }
   rows.push_back({"arith", s.fixed ? "fixed" : "float"});
   if (run.fixed) {
-    for (const auto& row : fixed_statistics(*run.fixed, true)) rows.push_back(row);
+    const std::uint64_t writes = update_register_writes(run.net.layers, static_cast<std::uint64_t>(s.data.train.size()), r);
+    for (const auto& row : fixed_statistics(*run.fixed, true, writes)) rows.push_back(row);
     if (run.vs_float) {
       rows.push_back({"float_train_loss", num(run.vs_float->float_train_loss)});
       rows.push_back({"train_loss_relative_gap", num(run.vs_float->train_loss_relative_gap)});
@@ -203,7 +207,7 @@ void run_train_command(const TrainOpts& o) {
   std::vector<StatRow> rows = train_rows(spec, run);
   add_mesh_rows(o.mesh, engine.get(), rows);
   rows.push_back({"wall_time_s", num(r.wall_s)});
-  rows.push_back({"us_per_step", num(r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0)});
+  rows.push_back({"us_per_step", r.steps > 0 ? num(1e6 * r.wall_s / static_cast<double>(r.steps)) : "n/a"});
   if (!o.report.empty()) rows.push_back({"report", o.report});
   if (!o.out_net.empty()) rows.push_back({"trained_net", o.out_net});
   if (!o.mesh.counters.empty() && engine) rows.push_back({"counters", o.mesh.counters});

@@ -30,7 +30,9 @@ struct PointResult {
   std::uint64_t saturations = 0, lost_updates = 0;
 };
 
-std::string csv_num(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.17g}", v); }
+// Not applicable (a regression's accuracy) or not finite (a diverged run): an empty
+// field, as JSON has null (docs/reports.md).
+std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); }
 
 // The loss the summary judges: test when there is a test set, else train.
 double judged_loss(const TrainResult& r, bool test) {
@@ -219,6 +221,8 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
   }
   std::vector<StatRow> rows = {{"engine", o.engine},
                                {"layers", fmt::format("{}", fmt::join(s.net.layers, ","))},
+                               {"train_samples", fmt::format("{}", s.train.size())},
+                               {"test_samples", fmt::format("{}", s.test.size())},
                                {"steps", fmt::format("{}", s.opt.steps)},
                                {"points", fmt::format("{}", n)},
                                {"jobs", fmt::format("{}", jobs)},

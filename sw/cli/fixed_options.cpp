@@ -85,16 +85,26 @@ FixedConfig FixedOptions::resolve() const {
   return c;
 }
 
-std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training) {
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes) {
   const FixedConfig& c = info.config;
+  // The step constants as the hardware holds them: enough digits to show the rounding.
   std::vector<StatRow> rows = {
       {"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits", c.stalk.str(),
                               c.weight.str(), c.bias.str(), c.residual.str(), c.constant.str(), c.acc_bits)},
       {"rounding", fmt::format("{} / {}", fx::to_string(c.quant), fx::to_string(c.overflow))},
-      {"s_used", num(info.s_used)}};
-  if (training) rows.push_back({"eta_used", num(info.eta_used)});
+      {"s_used", fmt::format("{:.10g} (alpha*dt rounded to {}: the stalk step size used)", info.s_used, c.constant.str())}};
+  if (training)
+    rows.push_back({"eta_used", fmt::format("{:.10g} (beta*dt rounded to {}: the parameter step size used)", info.eta_used,
+                                            c.constant.str())});
+  const std::uint64_t lost = info.counters.total_lost_updates();
   rows.push_back({"saturations", fmt::format("{}", info.counters.total_saturations())});
-  rows.push_back({"lost_updates", fmt::format("{}", info.counters.total_lost_updates())});
+  rows.push_back({"lost_updates", fmt::format("{}", lost)});
+  rows.push_back({"update_register_writes", fmt::format("{}", update_writes)});
+  rows.push_back({"lost_updates_fraction",
+                  update_writes > 0
+                      ? fmt::format("{} (of update_register_writes)",
+                                    num(static_cast<double>(lost) / static_cast<double>(update_writes)))
+                      : std::string("n/a")});
   return rows;
 }
 

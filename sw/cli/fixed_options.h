@@ -31,6 +31,8 @@ void add_fixed_options(CLI::App& sub, FixedOptions& o);
 void apply_fixed_config_toml(FixedConfig& c, const std::string& text, const std::string& origin);
 
 // The statistics-block rows of a fixed-point run (formats, modes, constants, counters).
-std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training);
+// `update_writes`: the run's stalk, weight and bias register writes (update_register_writes,
+// report_json.h), the denominator of lost_updates_fraction.
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes);
 
 }  // namespace sheafsim::cli

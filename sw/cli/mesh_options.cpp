@@ -31,19 +31,23 @@ mesh::PeDatapathFactory MeshOptions::datapath() const {
 
 nlohmann::json rtl_pe_json(const MeshOptions& o) {
   if (!o.rtl_pe) return nullptr;
+  // The RTL is clocked in SystemC delta cycles inside the PEs' annotated latencies: its
+  // cycles are its own clock's, not mesh cycles (total_cycles is the timing model's).
   return {{"parameter_set", mesh::rtl_pe_parameter_set()},
+          {"clock", "SystemC delta cycles (zero simulated time); not part of total_cycles"},
           {"operations", o.rtl_stats->operations},
-          {"rtl_cycles", o.rtl_stats->rtl_cycles},
-          {"backpressure_cycles", o.rtl_stats->backpressure_cycles},
+          {"rtl_delta_cycles", o.rtl_stats->rtl_cycles},
+          {"backpressure_delta_cycles", o.rtl_stats->backpressure_cycles},
           {"acc_wrapped_macs", o.rtl_stats->acc_wraps}};
 }
 
 void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, std::string>>& rows) {
   if (!o.rtl_pe) return;
   rows.emplace_back("rtl_pe", "edge_unit.sv (verilated, parameter set " + mesh::rtl_pe_parameter_set() + ")");
+  rows.emplace_back("rtl_clock", "SystemC delta cycles inside the PEs' latencies (not mesh cycles, not in total_cycles)");
   rows.emplace_back("rtl_operations", std::to_string(o.rtl_stats->operations));
-  rows.emplace_back("rtl_cycles", std::to_string(o.rtl_stats->rtl_cycles));
-  rows.emplace_back("rtl_backpressure_cycles", std::to_string(o.rtl_stats->backpressure_cycles));
+  rows.emplace_back("rtl_delta_cycles", std::to_string(o.rtl_stats->rtl_cycles));
+  rows.emplace_back("rtl_backpressure_delta_cycles", std::to_string(o.rtl_stats->backpressure_cycles));
 }
 
 void add_mesh_options(CLI::App& sub, MeshOptions& o) {

@@ -164,7 +164,8 @@ std::vector<CsvRow> read_counters(const std::string& csv) {
     f.push_back(cur);
     REQUIRE(f.size() == header.size());
     CsvRow r{f[0], f[1], {}};
-    for (size_t k = 2; k < f.size(); ++k) r.n[header[k]] = std::stoull(f[k]);
+    for (size_t k = 2; k < f.size(); ++k)
+      if (!f[k].empty()) r.n[header[k]] = std::stoull(f[k]);  // empty: the column does not apply to this row
     rows.push_back(r);
   }
   return rows;

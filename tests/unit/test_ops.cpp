@@ -19,6 +19,7 @@
 #include "sheafsim/mesh/mesh_engine.h"
 #include "sheafsim/arch/mesh_op_counts.h"
 #include "sheafsim/cost/op_counts.h"
+#include "sheafsim/train/report_json.h"
 #include "sheafsim/train/sheaf_trainer.h"
 #include "sheafsim/reference/tasks.h"
 
@@ -392,8 +393,11 @@ void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
       ++grp;
     } else {
       REQUIRE(f[0] == "link");
-      link_rows[f[1]] = std::stoull(f[11]);
-      CHECK(f[11] == f[14]);  // a link is busy one cycle per flit
+      // A link's flits carried are flit-hops (column flit_hops); the unit columns are empty.
+      link_rows[f[1]] = std::stoull(f[12]);
+      CHECK(f[12] == f[14]);  // a link is busy one cycle per flit
+      CHECK(f[11].empty());   // flits (sent) does not apply to a link
+      CHECK(f[4].empty());
     }
   }
   CHECK(pe == a.pes.size());
@@ -405,8 +409,12 @@ void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
   require_same(engine.pe_totals(), a.pe_totals(), "PE totals");
   require_same(engine.vertex_totals(), a.vertex_totals(), "vertex totals");
   const nlohmann::json r = engine.report();
-  CHECK(r["link_totals"]["flits"].get<std::uint64_t>() == a.link_flits_total());
+  CHECK(r["link_totals"]["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
   CHECK(a.link_flits_total() == a.pe_totals().flit_hops + a.vertex_totals().flit_hops);
+  // The report's totals: flits sent and their link traversals, as `ops --mesh` names them.
+  CHECK(r["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
+  CHECK(r["flits"].get<std::uint64_t>() == a.pe_totals().flits_sent + a.vertex_totals().flits_sent);
+  CHECK(r["messages"].get<std::uint64_t>() == a.pe_totals().messages_sent + a.vertex_totals().messages_sent);
 }
 
 }  // namespace
@@ -564,4 +572,28 @@ TEST_CASE("mesh counts by hand: [2,3,1] on a 1x2 mesh", "[ops][mesh]") {
   CHECK(j.link_flits_total() == 24);
   // Busy cycles of PE 0 on a diffusion step, 4 lanes: sram 1 + ceil(24 / 4) + pipeline 3.
   CHECK(d.pes[0].busy_cycles == 10);
+}
+
+// The denominator of lost_updates_fraction (report_json.h): the register writes
+// that apply an update are the analytic register writes without the residual
+// writes ("u write"), for diffusion, joint and inference steps.
+TEST_CASE("update register writes are the counted writes without the residuals", "[ops][reports]") {
+  const ops::OpWidths w;
+  for (const std::vector<int>& layers : {std::vector<int>{2, 4, 1}, std::vector<int>{2, 30, 1}, std::vector<int>{3, 5, 7, 2}}) {
+    const std::uint64_t B = 7;
+    auto updates = [&](ops::SheafStep kind) {
+      std::uint64_t n = 0;
+      for (const ops::OpItem& it : ops::sheaf_step(layers, B, w, kind).items())
+        if (it.op == ops::Op::RegisterWrite && it.what != "u write") n += it.count;
+      return n;
+    };
+    INFO(layers.size());
+    CHECK(update_register_writes(layers, false, B, 1, 0) == updates(ops::SheafStep::Diffusion));
+    CHECK(update_register_writes(layers, false, B, 0, 1) == updates(ops::SheafStep::Joint));
+    CHECK(update_register_writes(layers, false, B, 1, 0) == updates(ops::SheafStep::Inference));
+    CHECK(update_register_writes(layers, false, B, 5, 3) ==
+          5 * updates(ops::SheafStep::Diffusion) + 3 * updates(ops::SheafStep::Joint));
+    // An inference with a sigmoid/softmax output vertex also writes a_out every step.
+    CHECK(update_register_writes(layers, true, B, 1, 0) == updates(ops::SheafStep::Inference) + B * layers.back());
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -118,7 +119,30 @@ FixedRunInfo MeshEngine::run_info() const {
 }
 
 namespace {
-double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+// A quotient, or null when it does not apply (a zero denominator: no step of that kind, no cycles).
+nlohmann::json ratio(double a, double b) {
+  if (!(b > 0)) return nullptr;
+  return a / b;
+}
+// A mean number of cycles, or null: integral means are written as integers (equal steps).
+nlohmann::json mean_cycles(double a, double b) {
+  if (!(b > 0)) return nullptr;
+  const double q = a / b;
+  if (q == std::floor(q) && std::fabs(q) < 9.0e15) return static_cast<std::int64_t>(q);
+  return q;
+}
+// A statistics-block value: "n/a" for null, integers as integers, else 6 significant digits.
+std::string stat(const nlohmann::json& v) {
+  if (v.is_null()) return "n/a";
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  const double d = v.get<double>();
+  if (d == std::floor(d) && std::fabs(d) < 9.0e15) return fmt::format("{}", static_cast<std::int64_t>(d));
+  // Large values in fixed notation (no exponent), with 10 significant digits so that a
+  // mean like 11424.0002 does not read as a whole number.
+  if (std::fabs(d) >= 1e10) return fmt::format("{:.1f}", d);
+  if (std::fabs(d) >= 1e4) return fmt::format("{:.10g}", d);
+  return fmt::format("{:.6g}", d);
+}
 }  // namespace
 
 TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : TraceSummary{}; }
@@ -161,15 +185,26 @@ nlohmann::json MeshEngine::report() const {
   j["total_cycles"] = timing_.total_cycles;
   j["steps"] = timing_.steps;
   j["joint_steps"] = timing_.joint_steps;
-  j["cycles_per_step"] = ratio(cyc, static_cast<double>(timing_.steps));
-  j["cycles_per_training_step"] = ratio(static_cast<double>(timing_.joint_cycles), static_cast<double>(timing_.joint_steps));
+  j["diffusion_steps"] = timing_.steps - timing_.joint_steps;
+  // Means per kind of step; null when the run has no step of that kind (inference has no
+  // training step; inner = 1 has no stalk-only step).
+  j["cycles_per_step"] = mean_cycles(cyc, static_cast<double>(timing_.steps));
+  j["cycles_per_training_step"] =
+      mean_cycles(static_cast<double>(timing_.joint_cycles), static_cast<double>(timing_.joint_steps));
   j["cycles_per_diffusion_step"] =
-      ratio(static_cast<double>(timing_.stalk_cycles), static_cast<double>(timing_.steps - timing_.joint_steps));
+      mean_cycles(static_cast<double>(timing_.stalk_cycles), static_cast<double>(timing_.steps - timing_.joint_steps));
   j["simulated_time_us"] = cyc * us_per_cycle;
   j["mac_utilisation"] = ratio(static_cast<double>(pe.macs()), peak_macs);
   j["link_utilisation"] = ratio(static_cast<double>(link_busy), cyc * map_->existing_links());
   j["sim_cycles_per_wall_second"] = ratio(cyc, timing_.wall_s);
   j["kernel_wall_s"] = timing_.wall_s;
+  // Network traffic of the whole run: flits injected by the senders, and link traversals
+  // (a flit crossing h links is h flit-hops; the links' flit counts add up to these).
+  j["macs"] = pe.macs();
+  j["register_writes"] = pe.register_writes + vu.register_writes;
+  j["flits"] = pe.flits_sent + vu.flits_sent;
+  j["flit_hops"] = link_flits;
+  j["messages"] = pe.messages_sent + vu.messages_sent;
   auto unit_json = [](const UnitCounters& c) {
     return nlohmann::json{{"macs_forward", c.macs_forward},   {"macs_backward", c.macs_backward},
                           {"macs_hebbian", c.macs_hebbian},   {"adds", c.adds},
@@ -181,7 +216,7 @@ nlohmann::json MeshEngine::report() const {
   };
   j["pe_totals"] = unit_json(pe);
   j["vertex_totals"] = unit_json(vu);
-  j["link_totals"] = {{"flits", link_flits}, {"busy_cycles", link_busy}, {"wait_cycles", link_wait}};
+  j["link_totals"] = {{"flit_hops", link_flits}, {"busy_cycles", link_busy}, {"wait_cycles", link_wait}};
   return j;
 }
 
@@ -193,7 +228,8 @@ std::string MeshEngine::counters_csv() const {
   const std::uint64_t total = timing_.total_cycles;
   auto unit = [&](const char* kind, const std::string& name, int pe, const UnitCounters& c) {
     const std::uint64_t idle = total > c.busy_cycles + c.stall_cycles ? total - c.busy_cycles - c.stall_cycles : 0;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},0,{},{}\n", kind, name, pe / ctx_.mesh.cols,
+    // wait_cycles is a link's (empty: does not apply to a unit)
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},,{},{}\n", kind, name, pe / ctx_.mesh.cols,
                        pe % ctx_.mesh.cols, c.macs_forward, c.macs_backward, c.macs_hebbian, c.adds, c.register_writes,
                        c.sram_read_bits, c.sram_write_bits, c.flits_sent, c.flit_hops, c.messages_sent, c.busy_cycles,
                        c.stall_cycles, idle, c.saturations, c.lost_updates);
@@ -205,7 +241,8 @@ std::string MeshEngine::counters_csv() const {
     if (c.flits == 0 && c.wait_cycles == 0) continue;
     const int pe = l / 4;
     const std::uint64_t idle = total > c.busy_cycles ? total - c.busy_cycles : 0;
-    out += fmt::format("link,\"{}\",{},{},0,0,0,0,0,0,0,{},0,0,{},0,{},{},0,0\n", map_->link_name(l), pe / ctx_.mesh.cols,
+    // A link carries flits (each a flit-hop) and waits; the unit columns do not apply (empty).
+    out += fmt::format("link,\"{}\",{},{},,,,,,,,,{},,{},,{},{},,\n", map_->link_name(l), pe / ctx_.mesh.cols,
                        pe % ctx_.mesh.cols, c.flits, c.busy_cycles, idle, c.wait_cycles);
   }
   return out;
@@ -213,18 +250,22 @@ std::string MeshEngine::counters_csv() const {
 
 std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const {
   const nlohmann::json j = report();
-  auto num = [](double v) { return fmt::format("{:.4g}", v); };
+  const std::uint64_t joint = timing_.joint_steps, diffusion = timing_.steps - timing_.joint_steps;
   return {{"mesh", fmt::format("{}x{} PEs, {} lanes, {} tiles of {}x{}", ctx_.mesh.rows, ctx_.mesh.cols, ctx_.mesh.lanes,
                                map_->tiles().size(), map_->tile_rows(), map_->tile_cols())},
+          {"mesh_steps", fmt::format("{} ({} training (joint), {} diffusion (stalk-only))", timing_.steps, joint, diffusion)},
           {"total_cycles", fmt::format("{}", timing_.total_cycles)},
-          {"cycles_per_training_step", num(j["cycles_per_training_step"].get<double>())},
-          {"cycles_per_diffusion_step", num(j["cycles_per_diffusion_step"].get<double>())},
-          {"simulated_time_us", num(j["simulated_time_us"].get<double>())},
+          {"cycles_per_step", stat(j["cycles_per_step"])},
+          {"cycles_per_training_step", stat(j["cycles_per_training_step"])},
+          {"cycles_per_diffusion_step", stat(j["cycles_per_diffusion_step"])},
+          {"simulated_time_us", stat(j["simulated_time_us"])},
           {"macs_total", fmt::format("{}", pe_totals().macs())},
-          {"mac_utilisation", num(j["mac_utilisation"].get<double>())},
-          {"link_utilisation", num(j["link_utilisation"].get<double>())},
-          {"flits_total", fmt::format("{}", j["link_totals"]["flits"].get<std::uint64_t>())},
-          {"sim_cycles_per_wall_second", num(j["sim_cycles_per_wall_second"].get<double>())}};
+          {"mac_utilisation", stat(j["mac_utilisation"])},
+          {"link_utilisation", stat(j["link_utilisation"])},
+          {"flits", fmt::format("{}", j["flits"].get<std::uint64_t>())},
+          {"flit_hops", fmt::format("{}", j["flit_hops"].get<std::uint64_t>())},
+          {"messages", fmt::format("{}", j["messages"].get<std::uint64_t>())},
+          {"sim_cycles_per_wall_second", stat(j["sim_cycles_per_wall_second"])}};
 }
 
 namespace {

@@ -20,7 +20,9 @@ json range_json(const ValueRange& r) {
   return {{"min", r.min}, {"max", r.max}};
 }
 
-std::string csv_num(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.17g}", v); }
+// Not applicable (a regression's accuracy) or not finite (a diverged run): an empty
+// field, as JSON has null (docs/reports.md).
+std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); }
 
 bool diverged(const TrainResult& r) {
   for (const TrainPoint& p : r.history)

@@ -225,8 +225,10 @@ json phase_json(const MeshPhaseOps& p) {
                        {"links_pJ", p.links_pJ},         {"partial_sum_adds_pJ", p.partial_sum_adds_pJ},
                        {"memory_and_links_total_pJ", p.memory_and_links_total_pJ},
                        {"arithmetic_pJ", p.arithmetic_pJ}, {"total_pJ", p.total_pJ}};
+  // The simulator's names (MeshEngine::report()): flits sent by all senders, flit_hops their
+  // link traversals (= the flits the links carry, summed over links).
   return {{"pe_totals", mesh::counters_json(p.pe_totals)}, {"vertex_totals", mesh::counters_json(p.vertex_totals)},
-          {"link_flits", p.link_flits},     {"sram_read_bits", p.sram_read_bits},
+          {"flits", p.pe_totals.flits_sent + p.vertex_totals.flits_sent}, {"sram_read_bits", p.sram_read_bits},
           {"sram_write_bits", p.sram_write_bits}, {"flit_hops", p.flit_hops},
           {"flit_hop_bits", p.flit_hop_bits}, {"messages", p.messages},
           {"partial_sum_adds_extra", p.partial_sum_adds_extra}, {"busy_cycles_max_unit", p.busy_cycles_max_unit},

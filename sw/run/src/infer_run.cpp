@@ -1,5 +1,7 @@
 #include "sheafsim/run/infer_run.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "sheafsim/train/report_json.h"
@@ -43,6 +45,9 @@ InferRun run_infer(const InferSpec& s, const InferenceProgress& progress) {
   run.output = s.net.output == OutputKind::Identity ? run.result.state.z.back() : run.result.state.a_out;
   run.max_abs_error_vs_forward = (run.output - run.forward_output).cwiseAbs().maxCoeff();
   run.discord = discord(s.net, run.result.state, X, nullptr, Phase::Inference);
+  for (const auto& m : run.result.state.z) run.diverged = run.diverged || !m.allFinite();
+  for (const auto& m : run.result.state.a) run.diverged = run.diverged || !m.allFinite();
+  run.diverged = run.diverged || !run.output.allFinite();
   return run;
 }
 
@@ -58,21 +63,36 @@ nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
                        {"z", std::move(z)},
                        {"a", std::move(a)}});
   }
+  // The stop that does not apply is null: `steps` for the tolerance stop (-1 in the
+  // request), `tol` and `max_steps` for a fixed number of steps.
+  nlohmann::json settings = s.settings;
+  if (settings.contains("steps") && settings["steps"].is_number_integer()) {
+    if (settings["steps"].get<long>() < 0) {
+      settings["steps"] = nullptr;
+    } else {
+      if (settings.contains("tol")) settings["tol"] = nullptr;
+      if (settings.contains("max_steps")) settings["max_steps"] = nullptr;
+    }
+  }
   nlohmann::json j = {
       {"command", "infer"},
       {"network", {{"file", s.net_file}, {"layers", s.net.layers}, {"output", to_string(s.net.output)}}},
-      {"settings", s.settings},
+      {"settings", settings},
       {"arith", s.fixed ? "fixed" : "float"},
       {"steps", r.steps},
-      {"converged", r.converged},
-      {"last_max_change", r.last_delta},
-      {"max_abs_error_vs_forward", run.max_abs_error_vs_forward},
+      {"converged", r.converged && !run.diverged},
+      {"diverged", run.diverged},
+      {"last_max_change", run.diverged ? nlohmann::json(nullptr) : nlohmann::json(r.last_delta)},
+      {"max_abs_error_vs_forward", std::isfinite(run.max_abs_error_vs_forward)
+                                       ? nlohmann::json(run.max_abs_error_vs_forward) : nlohmann::json(nullptr)},
       {"wall_time_s", r.wall_s},
-      {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+      {"us_per_step", r.steps > 0 ? nlohmann::json(1e6 * r.wall_s / static_cast<double>(r.steps)) : nlohmann::json(nullptr)},
       {"discord", to_json(run.discord)},
       {"samples", std::move(samples)}};
   if (run.fixed) {
-    j["fixed"] = run.fixed->to_json();
+    j["fixed"] = fixed_json(*run.fixed, update_register_writes(s.net.layers, s.net.output != OutputKind::Identity,
+                                                               static_cast<std::uint64_t>(s.data.size()),
+                                                               static_cast<std::uint64_t>(r.steps), 0));
     if (run.float_steps)
       j["fixed"]["compare_float"] = {{"float_steps", *run.float_steps}, {"stalks", to_json(run.vs_float)}};
   }

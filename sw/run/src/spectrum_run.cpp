@@ -1,5 +1,7 @@
 #include "sheafsim/run/spectrum_run.h"
 
+#include <cmath>
+
 #include "sheafsim/train/report_json.h"
 
 namespace sheafsim {
@@ -25,9 +27,15 @@ SpectrumRun run_spectrum(const SpectrumSpec& s) {
 
 nlohmann::json to_json(const SpectrumSpec& s, const SpectrumRun& run) {
   nlohmann::json samples = nlohmann::json::array();
+  // A median of step counts: an integer unless it falls between two counts; null when it does not converge.
+  const double m = run.median_predicted_steps;
+  const nlohmann::json median_steps = m < 0                   ? nlohmann::json(nullptr)
+                                      : m == std::floor(m)    ? nlohmann::json(static_cast<std::int64_t>(m))
+                                                              : nlohmann::json(m);
   for (const SpectrumResult& r : run.samples) samples.push_back(to_json(r));
   const nlohmann::json med = {{"lambda_min", run.median_lambda_min}, {"lambda_max", run.median_lambda_max},
-                              {"kappa", run.median_kappa}, {"predicted_steps", run.median_predicted_steps}};
+                              {"kappa", run.median_kappa},
+                              {"predicted_steps", median_steps}};
   return {{"command", "spectrum"},
           {"settings", {{"alpha", s.alpha}, {"dt", s.dt}, {"tol", s.tol}, {"two_sided", s.two_sided}}},
           {"lambda_max_bound", run.lambda_max_bound},

@@ -132,7 +132,8 @@ json to_json(const TrainSpec& s, const TrainRun& run) {
             {"settings", settings}};
   j["arith"] = s.fixed ? "fixed" : "float";
   if (run.fixed) {
-    json f = run.fixed->to_json();
+    json f = fixed_json(*run.fixed,
+                        update_register_writes(net.layers, static_cast<std::uint64_t>(s.data.train.size()), run.result));
     if (run.vs_float) {
       const FloatComparison& c = *run.vs_float;
       f["compare_float"] = {{"float_train_loss", c.float_train_loss},

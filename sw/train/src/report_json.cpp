@@ -27,7 +27,7 @@ json to_json(const TrainResult& r) {
   return {{"steps", r.steps},
           {"param_updates", r.param_updates},
           {"wall_time_s", r.wall_s},
-          {"us_per_step", r.steps > 0 ? 1e6 * r.wall_s / static_cast<double>(r.steps) : 0.0},
+          {"us_per_step", r.steps > 0 ? json(1e6 * r.wall_s / static_cast<double>(r.steps)) : json(nullptr)},
           {"interrupted", r.interrupted},
           {"interrupted_at_step", r.interrupted ? json(r.steps) : json(nullptr)},
           {"history", std::move(history)},
@@ -47,7 +47,9 @@ json to_json(const DiscordReport& d) {
 json to_json(const SpectrumResult& s) {
   return {{"lambda_min", s.lambda_min},     {"lambda_max", s.lambda_max},
           {"kappa", s.kappa},               {"det", s.det},
-          {"contraction_per_step", s.contraction}, {"predicted_steps", s.predicted_steps}};
+          {"contraction_per_step", s.contraction},
+          // null: the Euler iteration does not contract (rho >= 1), no number of steps reaches tol
+          {"predicted_steps", s.predicted_steps < 0 ? json(nullptr) : json(s.predicted_steps)}};
 }
 
 json matrix_columns_to_json(const Matrix& m, Eigen::Index column) {
@@ -56,7 +58,44 @@ json matrix_columns_to_json(const Matrix& m, Eigen::Index column) {
 
 std::string short_number(double v) {
   if (std::isnan(v)) return "n/a";
+  // Whole numbers (counts, cycles, steps) as integers, never in exponent form.
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15)
+    return fmt::format("{}", static_cast<std::int64_t>(v));
+  // Large values in fixed notation (no exponent), 10 significant digits.
+  if (std::isfinite(v) && std::fabs(v) >= 1e10) return fmt::format("{:.1f}", v);
+  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.10g}", v);
   return fmt::format("{:.6g}", v);
+}
+
+std::uint64_t update_register_writes(const std::vector<int>& layers, bool output_vertex, std::uint64_t batch,
+                                     std::uint64_t diffusion_steps, std::uint64_t joint_steps) {
+  const size_t L = layers.size() - 1;
+  std::uint64_t stalks = 0, params = 0;
+  for (size_t l = 1; l <= L; ++l) {
+    const auto n = static_cast<std::uint64_t>(layers[l]), m = static_cast<std::uint64_t>(layers[l - 1]);
+    stalks += l < L ? 2 * n : n;  // z and a for hidden layers, z for the output layer
+    params += n * m + n;          // W_l and b_l
+  }
+  if (output_vertex) stalks += static_cast<std::uint64_t>(layers[L]);
+  return stalks * batch * (diffusion_steps + joint_steps) + params * joint_steps;
+}
+
+std::uint64_t update_register_writes(const std::vector<int>& layers, std::uint64_t batch, const TrainResult& r) {
+  const auto joint = static_cast<std::uint64_t>(r.param_updates);
+  return update_register_writes(layers, false, batch, static_cast<std::uint64_t>(r.steps) - joint, joint);
+}
+
+json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes) {
+  json j = info.to_json();
+  if (info.eta_raw == 0) {  // inference: no parameter step (a training eta never rounds to 0: an error)
+    j["eta_used"] = nullptr;
+    j["eta_raw"] = nullptr;
+  }
+  j["counters"]["update_register_writes"] = update_writes;
+  j["counters"]["lost_updates_fraction"] =
+      update_writes > 0 ? json(static_cast<double>(info.counters.total_lost_updates()) / static_cast<double>(update_writes))
+                        : json(nullptr);
+  return j;
 }
 
 }  // namespace sheafsim

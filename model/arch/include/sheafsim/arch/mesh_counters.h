@@ -10,6 +10,9 @@ struct UnitCounters {
   std::uint64_t adds = 0;            // additions outside the MACs (bias terms, reductions, bias sums)
   std::uint64_t register_writes = 0; // rounded writes (residual, stalk, weight, bias registers)
   std::uint64_t sram_read_bits = 0, sram_write_bits = 0;
+  // Flits this unit injected into the network (a message of b bits is ceil(b / link_width)
+  // flits), the link traversals of those flits (a flit routed over h links is h flit-hops;
+  // a transfer inside a PE is none), and the messages sent.
   std::uint64_t flits_sent = 0, flit_hops = 0, messages_sent = 0;
   std::uint64_t busy_cycles = 0;     // computing
   std::uint64_t stall_cycles = 0;    // waiting for inputs or stalled
@@ -35,7 +38,9 @@ struct UnitCounters {
 };
 
 struct LinkCounters {
-  std::uint64_t flits = 0;         // flits carried
+  // Flits carried by this link. Every flit crossing it is one flit-hop, so the sum over
+  // links is the flit-hops of the senders (reported as flit_hops), not the flits sent.
+  std::uint64_t flits = 0;
   std::uint64_t busy_cycles = 0;   // cycles carrying a flit
   std::uint64_t wait_cycles = 0;   // cycles messages waited for the link (contention and stalls)
 };

@@ -52,6 +52,9 @@ struct InferRun {
   Matrix forward_output;            // the forward pass's output
   double max_abs_error_vs_forward = 0;
   DiscordReport discord;            // of the final stalks
+  // Some final stalk is not finite (the Euler steps diverged, alpha*dt too large):
+  // the report says converged false and last_max_change null (not the step's 0).
+  bool diverged = false;
 };
 
 InferRun run_infer(const InferSpec& spec, const InferenceProgress& progress = {});
