@@ -145,6 +145,8 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   const std::string metric = cls ? "cross_entropy" : "mse";
   std::vector<StatRow> rows = {{"method", s.method},
                                {"layers", fmt::format("{}", fmt::join(run.net.layers, ","))},
+                               {"train_samples", fmt::format("{}", s.data.train.size())},
+                               {"test_samples", fmt::format("{}", s.data.test.size())},
                                {"steps", fmt::format("{}", r.steps)},
                                {"param_updates", fmt::format("{}", r.param_updates)},
                                {fmt::format("train_{}_initial", metric), num(first.train.loss)},
