@@ -239,6 +239,15 @@ std::vector<std::string>& deferred() {
 
 void deferred_warning(const std::string& message) { deferred().push_back(message); }
 
+namespace {
+std::string& config_origin() {
+  static std::string s;
+  return s;
+}
+}  // namespace
+
+void set_config_origin(const std::string& path) { config_origin() = path; }
+
 void print_deferred_warnings() {
   for (const std::string& m : deferred()) warn(m);
   deferred().clear();
@@ -267,6 +276,17 @@ std::string first_typed(const CLI::App& sub, std::initializer_list<const char*> 
 
 void refuse_typed(const CLI::App& sub, std::initializer_list<const char*> names, const std::string& why) {
   if (const std::string n = first_typed(sub, names); !n.empty()) throw InputError(fmt::format("{} {}", n, why));
+  std::vector<std::string> from_config;
+  for (const char* n : names) {
+    const CLI::Option* opt = sub.get_option_no_throw(n);
+    if (opt == nullptr || opt->count() == 0) continue;
+    if (opt->get_expected_min() == 0 && !opt->as<bool>()) continue;  // a flag set to false
+    from_config.push_back(std::string(n).substr(2));
+  }
+  if (from_config.empty()) return;
+  deferred_warning(fmt::format("{}: {} not used by this run ({}); ignored",
+                               config_origin().empty() ? "--config" : config_origin(), fmt::join(from_config, ", "),
+                               why));
 }
 
 void add_integer_parsing(CLI::App& app) {

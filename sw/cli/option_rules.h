@@ -41,7 +41,12 @@ bool typed(const CLI::App& sub, const std::string& name);
 // The first of `names` typed on the command line, or "".
 std::string first_typed(const CLI::App& sub, std::initializer_list<const char*> names);
 
-// Throws InputError("<name> <why>") for the first of `names` typed on the command line.
+// The --config file of this command (named in the warnings about its settings).
+void set_config_origin(const std::string& path);
+
+// Throws InputError("<name> <why>") for the first of `names` typed on the
+// command line; those of `names` set only by the --config file are ignored by
+// the run, which says so in one warning line.
 void refuse_typed(const CLI::App& sub, std::initializer_list<const char*> names, const std::string& why);
 
 // Every integer option of every subcommand: 100000, 1e5 and 1.5e3 are read as

@@ -68,7 +68,8 @@ bool sibling_setting(const CLI::App& sub, const std::string& key, const std::str
 
 }  // namespace
 
-std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin) {
+std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin,
+                                          std::vector<std::string>* skipped) {
   toml::table table;
   try {
     table = toml::parse(text, origin);
@@ -80,8 +81,12 @@ std::vector<std::string> config_arguments(const CLI::App& sub, const std::string
     const std::string key(k.str());
     const CLI::Option* opt = key == "config" ? nullptr : sub.get_option_no_throw("--" + key);
     if (opt == nullptr && key != "config" && !node.is_table() && !node.is_array() &&
-        sibling_setting(sub, key, scalar_text(node, origin, key), origin))
+        sibling_setting(sub, key, scalar_text(node, origin, key), origin)) {
+      std::string unused;
+      if (skipped != nullptr && !implied_option(sub.get_name(), "--" + key, scalar_text(node, origin, key), &unused))
+        skipped->push_back(key);
       continue;
+    }
     if (opt != nullptr && yields_to_command_line(sub, opt)) continue;
     if (opt == nullptr)
       throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'", origin, key, sub.get_name()));
@@ -112,7 +117,13 @@ std::vector<std::string> expand_config(const CLI::App& app, const std::vector<st
   }
   if (path.empty()) return args;
 
-  const std::vector<std::string> injected = config_arguments(*sub, read_text_file(path), path);
+  std::vector<std::string> skipped;
+  const std::vector<std::string> injected = config_arguments(*sub, read_text_file(path), path, &skipped);
+  set_config_origin(path);
+  if (!skipped.empty())
+    deferred_warning(fmt::format("{}: {} not used by `sheafsim {}` (settings of its siblings among train, simulate "
+                                 "and compare); ignored",
+                                 path, fmt::join(skipped, ", "), sub->get_name()));
   std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(sub_at) + 1);
   out.insert(out.end(), injected.begin(), injected.end());
   out.insert(out.end(), args.begin() + static_cast<long>(sub_at) + 1, args.end());
