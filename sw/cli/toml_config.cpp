@@ -88,8 +88,17 @@ std::vector<std::string> config_arguments(const CLI::App& sub, const std::string
       continue;
     }
     if (opt != nullptr && yields_to_command_line(sub, opt)) continue;
-    if (opt == nullptr)
-      throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'", origin, key, sub.get_name()));
+    if (opt == nullptr) {
+      // The closest of the subcommand's option names, as for a typed option.
+      std::string best;
+      size_t best_d = 1000;
+      for (const CLI::Option* o : sub.get_options())
+        for (const std::string& l : o->get_lnames())
+          if (const size_t d = edit_distance(key, l); d < best_d) best_d = d, best = l;
+      const bool close = !best.empty() && best_d <= std::max<size_t>(1, std::min<size_t>(3, key.size() / 3));
+      throw InputError(fmt::format("{}: key '{}' is not an option of 'sheafsim {}'{}", origin, key, sub.get_name(),
+                                   close ? fmt::format("; did you mean '{}'?", best) : std::string()));
+    }
     if (node.is_table()) throw InputError(fmt::format("{}: key '{}' is a table; expected a value", origin, key));
     if (const auto* arr = node.as_array()) {
       injected.push_back("--" + key);

@@ -94,3 +94,6 @@ cli_same_run(stalk_seed_alias A train ${TASK231} --steps 20 --stalk-seed 5 B tra
 cli_same_run(sid_seed_alias A train --task blobs --layers 2,5,4 --output softmax --n-train 20 --method sid --steps 5 --sid-seed 5
                             B train --task blobs --layers 2,5,4 --output softmax --n-train 20 --method sid --steps 5 --seed 5)
 cli_same_run(weight_seed_alias A train ${TASK231} --steps 20 --weight-seed 4 B train ${TASK231} --steps 20 --init-seed 4)
+# A misspelt config key gets the same suggestion as a misspelt option.
+file(WRITE ${T}/typo.toml "stpes = 5\n")
+cli_error(unknown:config_key_suggestion "typo.toml: key 'stpes' is not an option of 'sheafsim train'; did you mean 'steps'\\?" ${SHEAFSIM} train --config ${T}/typo.toml)
