@@ -8,6 +8,7 @@
 #include "option_rules.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/reference/settings.h"
+#include "sheafsim/reference/tasks.h"
 
 namespace sheafsim::cli {
 
@@ -66,6 +67,10 @@ void check_train_options(TrainOpts& o, const CLI::App& sub) {
   if (!o.data.empty())
     refuse_typed(sub, {"--n-train", "--n-test", "--data-seed"},
                  "goes with --task (generate the data); with --data FILE the samples are the file's rows");
+  if (!o.digits_file.empty() && (o.task.empty() || parse_task(o.task) != Task::Digits)) {
+    refuse_typed(sub, {"--digits-file"}, "goes with --task digits");
+    o.digits_file.clear();  // from --config: named in a warning, not used
+  }
   // The method's settings.
   const std::initializer_list<const char*> sheaf_only = {"--alpha", "--beta", "--dt", "--inner", "--stalk-init",
                                                          "--reinit", "--epoch-steps", "--stalk-seed"};

@@ -16,6 +16,9 @@ file(WRITE ${T}/files.toml "net = \"${FIX}/net-2-3-1.json\"\ndata = \"${FIX}/xy.
 cli_ok(override:train_layers_task "layers: +2,4,1" ${SHEAFSIM} train --config ${T}/files.toml --layers 2,4,1 --task saddle --n-train 7)
 cli_ok(override:train_task_samples "train_samples: +7" ${SHEAFSIM} train --config ${T}/files.toml --layers 2,4,1 --task saddle --n-train 7)
 cli_ok(override:simulate_layers_task "layers: +2,4,1" ${SHEAFSIM} simulate --config ${T}/files.toml --layers 2,4,1 --task saddle --n-train 7 --mesh 2x2)
+# A typed --task replaces the config's digits task; its digits file is then unused (a warning).
+file(WRITE ${T}/digits.toml "task = \"digits\"\ndigits-file = \"${T}/no-digits.csv.gz\"\nlayers = \"64,32,10\"\noutput = \"softmax\"\nsteps = 1\n")
+cli_warning(override:digits_file_unused "digits.toml: digits-file not used by this run \\(goes with --task digits\\); ignored" ${SHEAFSIM} train --config ${T}/digits.toml --task paraboloid --layers 2,3,1 --output identity --n-train 10)
 # Settings of train's family that a subcommand does not take are skipped in a
 # config (paraboloid-reference.toml has method and lr; mesh-paraboloid.toml the mesh) ...
 cli_ok(config:simulate_skips_train_keys "total_cycles" ${SHEAFSIM} simulate --config ${CFG}/paraboloid-reference.toml --steps 2 --n-train 10 --mesh 4x4 --time-multiplex true)
