@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
     app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
+  } catch (const CLI::ConversionError& e) {
+    fmt::print(stderr, "sheafsim: error: {}\n", sheafsim::cli::conversion_message(app, e.what()));
+    return 2;
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "sheafsim: error: {}\n", e.what());
     return 2;

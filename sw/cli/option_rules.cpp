@@ -289,6 +289,22 @@ void refuse_typed(const CLI::App& sub, std::initializer_list<const char*> names,
                                why));
 }
 
+std::string conversion_message(const CLI::App& app, const std::string& what) {
+  const std::string prefix = "Could not convert: ";
+  const size_t eq = what.find(" = ");
+  if (what.compare(0, prefix.size(), prefix) != 0 || eq == std::string::npos) return what;
+  const std::string name = what.substr(prefix.size(), eq - prefix.size());
+  const std::string value = what.substr(eq + 3);
+  std::string type;
+  for (const CLI::App* s : app.get_subcommands({}))
+    if (const CLI::Option* opt = s->parsed() ? s->get_option_no_throw(name) : nullptr) type = opt->get_type_name();
+  if (type == "FLOAT") return fmt::format("{} = {} is not a number", name, value);
+  if (type.rfind("true|false", 0) == 0 || type == "BOOLEAN") return fmt::format("{} = {} must be true or false", name, value);
+  if (type == "INT" || type == "UINT" || type.rfind("INT:", 0) == 0 || type.rfind("UINT:", 0) == 0)
+    return fmt::format("{} = {} is out of range for this integer option", name, value);
+  return what;
+}
+
 void add_integer_parsing(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) {
     for (CLI::Option* opt : sub->get_options({})) {

@@ -54,6 +54,11 @@ void refuse_typed(const CLI::App& sub, std::initializer_list<const char*> names,
 // --steps is at least 1 ("--steps = -5 must be >= 1").
 void add_integer_parsing(CLI::App& app);
 
+// CLI11's "Could not convert: --dt = abc" in the words of the option's type:
+// "--dt = abc is not a number", "--time-multiplex = maybe must be true or
+// false", "--inner = 1000000000000 is out of range for an integer option".
+std::string conversion_message(const CLI::App& app, const std::string& what);
+
 // Optimal-string-alignment edit distance (insertions, deletions,
 // substitutions, adjacent transpositions).
 size_t edit_distance(const std::string& a, const std::string& b);

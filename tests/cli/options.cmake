@@ -100,3 +100,7 @@ cli_same_run(weight_seed_alias A train ${TASK231} --steps 20 --weight-seed 4 B t
 # A misspelt config key gets the same suggestion as a misspelt option.
 file(WRITE ${T}/typo.toml "stpes = 5\n")
 cli_error(unknown:config_key_suggestion "typo.toml: key 'stpes' is not an option of 'sheafsim train'; did you mean 'steps'\\?" ${SHEAFSIM} train --config ${T}/typo.toml)
+# A value of the wrong kind, in the words of the option's type.
+cli_error(count:float_text "--dt = abc is not a number" ${SHEAFSIM} train ${TASK231} --steps 1 --dt abc)
+cli_error(count:boolean_text "--time-multiplex = maybe must be true or false" ${SHEAFSIM} simulate ${TASK231} --steps 1 --time-multiplex maybe)
+cli_error(count:int_range "--inner = 1000000000000 is out of range for this integer option" ${SHEAFSIM} train ${TASK231} --steps 1 --inner 1e12)
