@@ -22,7 +22,8 @@ void register_data(CLI::App& app) {
   sub->add_option("--n-train,--n", o->n,
                   "Number of samples (digits: the first N of the split's permutation; --n: deprecated alias)")
       ->required();
-  sub->add_option("--data-seed,--seed", o->seed, "Data seed (digits: the split's permutation; --seed: deprecated alias)")
+  sub->add_option("--data-seed,--seed", o->seed,
+                  "Data seed (digits: the split's permutation; --seed: deprecated alias)")
       ->capture_default_str();
   sub->add_option("--out", o->out, "CSV file to write")->required();
   sub->add_option("--n-test,--test-n", o->test_n,

@@ -113,7 +113,8 @@ void register_infer(CLI::App& app) {
   sub->callback([o, sub] {
     refuse_fixed_options_when_float(o->fx, *sub);
     if (typed(*sub, "--stalk-seed") && o->stalk_init != "random")
-      deferred_warning(fmt::format("--stalk-seed seeds --stalk-init random; this run starts from {} stalks (ignored)", o->stalk_init));
+      deferred_warning(fmt::format("--stalk-seed seeds --stalk-init random; this run starts from {} stalks (ignored)",
+                                   o->stalk_init));
     run_infer_command(*o);
   });
 }

@@ -126,7 +126,8 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
       throw InputError("--out-net writes an MLP network file; --method sid trains an extractor and a module cascade "
                        "that it cannot hold (use --report)");
     // lr, alpha, smoothing, modules, hidden, steps, log_every, seed (sid_trainer.h)
-    s.sid = SidOptions{o.lr, o.sid_alpha, o.sid_smoothing, o.sid_modules, o.sid_hidden, o.steps, o.log_every, o.sid_seed};
+    s.sid = SidOptions{o.lr,         o.sid_alpha, o.sid_smoothing, o.sid_modules,
+                       o.sid_hidden, o.steps,     o.log_every,     o.sid_seed};
     validate(s.sid);
   } else {
     require_positive(o.lr, "--lr");
@@ -235,7 +236,8 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
     sub->add_option("--method", o->method, "sheaf, sgd or sid")->capture_default_str();
     sub->add_option("--lr", o->lr, "Learning rate (sgd, sid)")->capture_default_str();
     sub->add_option("--sid-alpha", o->sid_alpha, "SID fidelity weight alpha in (0, 1]")->capture_default_str();
-    sub->add_option("--sid-smoothing", o->sid_smoothing, "SID label smoothing epsilon in [0, 1)")->capture_default_str();
+    sub->add_option("--sid-smoothing", o->sid_smoothing, "SID label smoothing epsilon in [0, 1)")
+        ->capture_default_str();
     sub->add_option("--sid-modules", o->sid_modules, "SID: modules in the cascade")->capture_default_str();
     sub->add_option("--sid-hidden", o->sid_hidden, "SID: hidden width of a module (0: twice the features)")
         ->capture_default_str();
@@ -257,7 +259,8 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
   sub->add_option("--epoch-steps", o->epoch_steps, "Steps per epoch (for --reinit)")->capture_default_str();
   sub->add_option("--stalk-seed", o->seed, fmt::format("Stalk seed{}", sheaf))->capture_default_str();
   sub->add_option("--seed", o->seed_alias,
-                  train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)" : "Deprecated alias of --stalk-seed");
+                  train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)"
+                        : "Deprecated alias of --stalk-seed");
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
   if (cmd != TrainCommand::Compare) {
     sub->add_option("--out-net", o->out_net, "Write the trained network here");

@@ -1,13 +1,13 @@
 #include "option_rules.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "console.h"
 #include "sheafsim/base/error.h"
@@ -53,7 +53,8 @@ struct Implied {
 const Implied kImplied[] = {
     {"simulate", "--arith", "fixed", "simulate runs the fixed-point mesh; --arith must be fixed (got '{}')"},
     {"simulate", "--method", "sheaf", "simulate runs --method sheaf only (got '{}')"},
-    {"compare", "--arith", "fixed", "compare runs float and fixed point side by side; --arith must stay fixed (got '{}')"},
+    {"compare", "--arith", "fixed",
+     "compare runs float and fixed point side by side; --arith must stay fixed (got '{}')"},
     {"compare", "--method", "sheaf", "compare runs --method sheaf only (got '{}')"},
     {"compare", "--mode", "train", "compare trains; --mode must be train (got '{}')"},
     {"compare", "--compare-float", "", ""},
@@ -141,8 +142,7 @@ std::string integer_text(const std::string& text, const std::string& name, bool 
     const double d = std::strtod(text.c_str(), &end);
     if (text.empty() || end == nullptr || *end != '\0')
       throw InputError(fmt::format("{} is not an integer (write 100000 or 1e5)", what));
-    if (!std::isfinite(d) || d != std::floor(d))
-      throw InputError(fmt::format("{} is not a whole number", what));
+    if (!std::isfinite(d) || d != std::floor(d)) throw InputError(fmt::format("{} is not a whole number", what));
     if (std::fabs(d) >= 9.2e18) throw InputError(fmt::format("{} is too large a count", what));
     v = static_cast<long double>(d);
   }
@@ -162,7 +162,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   return d[a.size()][b.size()];
 }
@@ -201,7 +202,8 @@ std::vector<std::string> check_typed_options(const CLI::App& app, const std::vec
       typed_options().insert(opt);
       for (const Alias& a : kAliases)
         if (here == a.sub && name == a.alias)
-          deferred_warning(fmt::format("{} is a deprecated alias of {} (accepted for one more release)", name, a.replacement));
+          deferred_warning(
+              fmt::format("{} is a deprecated alias of {} (accepted for one more release)", name, a.replacement));
       out.push_back(t);
       continue;
     }
@@ -212,13 +214,16 @@ std::vector<std::string> check_typed_options(const CLI::App& app, const std::vec
       const bool flag = *m.value == '\0';
       std::string value;
       if (!flag) {
-        if (eq != std::string::npos) value = t.substr(eq + 1);
-        else if (i + 1 < args.size()) value = args[++i];
+        if (eq != std::string::npos)
+          value = t.substr(eq + 1);
+        else if (i + 1 < args.size())
+          value = args[++i];
       }
       if (!flag && value != m.value) throw InputError(fmt::format(m.error, value));
-      deferred_warning(flag ? fmt::format("{}: `sheafsim {}` always does this; the option is not needed (ignored)", name, here)
-                : fmt::format("{} {}: `sheafsim {}` always runs this; the option is not needed (ignored)", name,
-                              value, here));
+      deferred_warning(
+          flag ? fmt::format("{}: `sheafsim {}` always does this; the option is not needed (ignored)", name, here)
+               : fmt::format("{} {}: `sheafsim {}` always runs this; the option is not needed (ignored)", name, value,
+                             here));
     }
     if (implied) continue;
     if (help) {
@@ -299,7 +304,8 @@ std::string conversion_message(const CLI::App& app, const std::string& what) {
   for (const CLI::App* s : app.get_subcommands({}))
     if (const CLI::Option* opt = s->parsed() ? s->get_option_no_throw(name) : nullptr) type = opt->get_type_name();
   if (type == "FLOAT") return fmt::format("{} = {} is not a number", name, value);
-  if (type.rfind("true|false", 0) == 0 || type == "BOOLEAN") return fmt::format("{} = {} must be true or false", name, value);
+  if (type.rfind("true|false", 0) == 0 || type == "BOOLEAN")
+    return fmt::format("{} = {} must be true or false", name, value);
   if (type == "INT" || type == "UINT" || type.rfind("INT:", 0) == 0 || type.rfind("UINT:", 0) == 0)
     return fmt::format("{} = {} is out of range for this integer option", name, value);
   return what;

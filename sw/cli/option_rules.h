@@ -6,11 +6,10 @@
 //  - deprecated aliases (accepted, one warning line);
 //  - options a subcommand implies (`simulate --arith fixed`): a warning, dropped;
 //  - integer options written as 100000 or 1e5 (exact integers only), --steps >= 1.
+#include <CLI/CLI.hpp>
 #include <initializer_list>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace sheafsim::cli {
 
