@@ -280,12 +280,12 @@ std::string first_typed(const CLI::App& sub, std::initializer_list<const char*> 
 }
 
 void refuse_typed(const CLI::App& sub, std::initializer_list<const char*> names, const std::string& why) {
-  if (const std::string n = first_typed(sub, names); !n.empty()) throw InputError(fmt::format("{} {}", n, why));
   std::vector<std::string> from_config;
   for (const char* n : names) {
     const CLI::Option* opt = sub.get_option_no_throw(n);
     if (opt == nullptr || opt->count() == 0) continue;
-    if (opt->get_expected_min() == 0 && !opt->as<bool>()) continue;  // a flag set to false
+    if (opt->get_expected_min() == 0 && !opt->as<bool>()) continue;  // a flag set to false asks for nothing
+    if (typed_options().count(opt) > 0) throw InputError(fmt::format("{} {}", n, why));
     from_config.push_back(std::string(n).substr(2));
   }
   if (from_config.empty()) return;

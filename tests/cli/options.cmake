@@ -104,3 +104,8 @@ cli_error(unknown:config_key_suggestion "typo.toml: key 'stpes' is not an option
 cli_error(count:float_text "--dt = abc is not a number" ${SHEAFSIM} train ${TASK231} --steps 1 --dt abc)
 cli_error(count:boolean_text "--time-multiplex = maybe must be true or false" ${SHEAFSIM} simulate ${TASK231} --steps 1 --time-multiplex maybe)
 cli_error(count:int_range "--inner = 1000000000000 is out of range for this integer option" ${SHEAFSIM} train ${TASK231} --steps 1 --inner 1e12)
+# A flag set by the config is turned off on the command line (mesh-paraboloid.toml sets compare-float).
+add_test(NAME cli:override:flag_off
+         COMMAND bash -c "out=$(\"$0\" simulate --config \"$1\" --steps 2 --n-train 10 --compare-float=false) || exit 1; if grep -q float_train_loss <<<\"$out\"; then echo 'FAIL: --compare-float=false did not override the config'; exit 1; fi; echo ok"
+                 ${SHEAFSIM} ${CFG}/mesh-paraboloid.toml)
+cli_ok(override:flag_false_on_float_run "arith: +float" ${SHEAFSIM} train ${TASK231} --steps 1 --compare-float=false)
