@@ -46,6 +46,9 @@ void check_options(const CompareOpts& o, const CLI::App& sub) {
   if (o.engine != "systemc")
     for (const char* name : kMeshOptions)
       if (typed(sub, name)) throw InputError(fmt::format("{} is a mesh option; it needs --engine systemc", name));
+  if (o.sweep.empty()) refuse_typed(sub, {"--jobs", "--loss-tolerance"}, "applies with --sweep SPEC (a grid of runs)");
+  if (!o.sweep.empty())
+    refuse_typed(sub, {"--trace-every"}, "applies to a single run; --sweep writes one row per point, no traces");
   if (t.mesh.mode != "train") throw InputError("compare trains; --mode must be train");
   if (t.method != "sheaf") throw InputError(fmt::format("compare runs --method sheaf only (got '{}')", t.method));
   if (t.fx.arith != "fixed") throw InputError("compare runs float and fixed point side by side; --arith must stay fixed");

@@ -109,3 +109,5 @@ add_test(NAME cli:override:flag_off
          COMMAND bash -c "out=$(\"$0\" simulate --config \"$1\" --steps 2 --n-train 10 --compare-float=false) || exit 1; if grep -q float_train_loss <<<\"$out\"; then echo 'FAIL: --compare-float=false did not override the config'; exit 1; fi; echo ok"
                  ${SHEAFSIM} ${CFG}/mesh-paraboloid.toml)
 cli_ok(override:flag_false_on_float_run "arith: +float" ${SHEAFSIM} train ${TASK231} --steps 1 --compare-float=false)
+cli_error(na:compare_jobs_without_sweep "--jobs applies with --sweep SPEC" ${SHEAFSIM} compare ${TASK231} --steps 1 --jobs 2)
+cli_error(na:compare_trace_every_with_sweep "--trace-every applies to a single run" ${SHEAFSIM} compare ${TASK231} --steps 1 --sweep "round=trn|stoch" --trace-every 5)
