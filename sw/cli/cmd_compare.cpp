@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
+#include "option_rules.h"
 #include "sheafsim/analysis/compare_report.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
@@ -32,7 +33,7 @@ FixedStepperFactory compare_stepper(const CompareOpts& o, std::shared_ptr<mesh::
 namespace {
 
 // The mesh options mean nothing to the bit-accurate engine.
-const char* const kMeshOptions[] = {"--mode",        "--mesh",         "--lanes",       "--vertex-lanes",
+const char* const kMeshOptions[] = {"--mesh",         "--lanes",       "--vertex-lanes",
                                     "--sram-kib",    "--mac-pipeline", "--sram-latency", "--link-latency",
                                     "--link-width",  "--tile-rows",    "--tile-cols",   "--tile-order",
                                     "--vertex-placement", "--time-multiplex", "--clock-mhz", "--random-stalls",
@@ -45,7 +46,10 @@ void check_options(const CompareOpts& o, const CLI::App& sub) {
     throw InputError(fmt::format("unknown --engine '{}' (expected bit-accurate or systemc)", o.engine));
   if (o.engine != "systemc")
     for (const char* name : kMeshOptions)
-      if (sub.count(name) > 0) throw InputError(fmt::format("{} is a mesh option; it needs --engine systemc", name));
+      if (typed(sub, name)) throw InputError(fmt::format("{} is a mesh option; it needs --engine systemc", name));
+  if (o.sweep.empty()) refuse_typed(sub, {"--jobs", "--loss-tolerance"}, "applies with --sweep SPEC (a grid of runs)");
+  if (!o.sweep.empty())
+    refuse_typed(sub, {"--trace-every"}, "applies to a single run; --sweep writes one row per point, no traces");
   if (t.mesh.mode != "train") throw InputError("compare trains; --mode must be train");
   if (t.method != "sheaf") throw InputError(fmt::format("compare runs --method sheaf only (got '{}')", t.method));
   if (t.fx.arith != "fixed") throw InputError("compare runs float and fixed point side by side; --arith must stay fixed");
@@ -182,8 +186,8 @@ void register_compare(CLI::App& app) {
   o->t->fx.arith = "fixed";
   CLI::App* sub = app.add_subcommand(
       "compare", "Train in float and in fixed point side by side: per-layer error traces, ranges, sweeps of formats");
-  add_train_options(sub, o->t);
-  add_mesh_options(*sub, o->t->mesh);
+  add_train_options(sub, o->t, TrainCommand::Compare);
+  add_mesh_options(*sub, o->t->mesh, false, true);
   const std::string group = "Compare (docs/cli.md)";
   sub->add_option("--out", o->out, "Write compare.json and trace.csv (or sweep.csv and summary.json) and the figures here")
       ->group(group);
@@ -198,6 +202,7 @@ void register_compare(CLI::App& app) {
       ->capture_default_str()->group(group);
   sub->add_flag("--no-plots", o->no_plots, "Do not run tools/plot_compare.py")->group(group);
   sub->callback([o, sub] {
+    check_train_options(*o->t, *sub);
     check_options(*o, *sub);
     const CompareSetup s = load_setup(*o);
     if (!o->sweep.empty()) return run_sweep(*o, s);

@@ -19,22 +19,30 @@ void register_data(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand("data", "Generate a synthetic dataset, or write the digits splits, as CSV");
   sub->add_option("--task", o->task, "paraboloid, saddle, circular, blobs or digits")->required();
-  sub->add_option("--n", o->n, "Number of samples (digits: the first N of the split's permutation)")->required();
-  sub->add_option("--seed", o->seed, "Data seed (digits: the split's permutation)")->capture_default_str();
+  sub->add_option("--n-train,--n", o->n,
+                  "Number of samples (digits: the first N of the split's permutation; --n: deprecated alias)")
+      ->required();
+  sub->add_option("--data-seed,--seed", o->seed,
+                  "Data seed (digits: the split's permutation; --seed: deprecated alias)")
+      ->capture_default_str();
   sub->add_option("--out", o->out, "CSV file to write")->required();
-  sub->add_option("--test-n", o->test_n, "Also draw this many more samples from the same stream (digits: from the test split) ...");
+  sub->add_option("--n-test,--test-n", o->test_n,
+                  "Also draw this many more samples from the same stream (digits: from the test split; --test-n: "
+                  "deprecated alias) ...");
   sub->add_option("--test-out", o->test_out, "... and write them here (a test split)");
-  sub->add_option("--val-n", o->val_n, "Also draw this many samples after the test samples (digits: from the validation split) ...");
+  sub->add_option("--n-val,--val-n", o->val_n,
+                  "Also draw this many samples after the test samples (digits: from the validation split; --val-n: "
+                  "deprecated alias) ...");
   sub->add_option("--val-out", o->val_out, "... and write them here (a validation split, for tuning)");
   sub->add_option("--digits-file", o->digits_file,
                   "digits.csv.gz for --task digits (default: $SHEAFSIM_DIGITS, then python3-sklearn's copy)");
   sub->callback([o] {
     const Task task = parse_task(o->task);
-    if (o->n < 1) throw InputError(fmt::format("--n = {} must be at least 1", o->n));
-    if (o->test_n < 0) throw InputError(fmt::format("--test-n = {} must be >= 0", o->test_n));
-    if (o->val_n < 0) throw InputError(fmt::format("--val-n = {} must be >= 0", o->val_n));
-    if ((o->test_n > 0) != !o->test_out.empty()) throw InputError("--test-n and --test-out go together");
-    if ((o->val_n > 0) != !o->val_out.empty()) throw InputError("--val-n and --val-out go together");
+    if (o->n < 1) throw InputError(fmt::format("--n-train = {} must be >= 1", o->n));
+    if (o->test_n < 0) throw InputError(fmt::format("--n-test = {} must be >= 0", o->test_n));
+    if (o->val_n < 0) throw InputError(fmt::format("--n-val = {} must be >= 0", o->val_n));
+    if ((o->test_n > 0) != !o->test_out.empty()) throw InputError("--n-test and --test-out go together");
+    if ((o->val_n > 0) != !o->val_out.empty()) throw InputError("--n-val and --val-out go together");
     if (!o->digits_file.empty() && task != Task::Digits) throw InputError("--digits-file goes with --task digits");
     const DataRun run = make_data({task, o->digits_file, o->n, o->test_n, o->val_n, o->seed});
     std::vector<StatRow> rows = {{"task", o->task}};

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "console.h"
 #include "fixed_options.h"
+#include "option_rules.h"
 #include "resource_options.h"
 #include "toml_config.h"
 #include "sheafsim/reference/dataset.h"
@@ -66,7 +67,7 @@ void run_infer_command(const InferOpts& o) {
     progress.update(done, fmt::format("max|change| {:.3g}", d));
   });
   progress.finish();
-  write_json(o.out, to_json(spec, run));
+  if (!o.out.empty()) write_json(o.out, to_json(spec, run));
   const InferenceResult& r = run.result;
   if (run.diverged)
     warn(fmt::format("inference diverged: the stalks are not finite after {} steps (the figures read n/a); reduce --dt "
@@ -91,7 +92,7 @@ void run_infer_command(const InferOpts& o) {
       rows.push_back({"stalks_rms_diff_vs_float", num(run.vs_float.rms)});
     }
   }
-  rows.push_back({"report", o.out});
+  rows.push_back({"report", o.out.empty() ? "not written (no --out FILE)" : o.out});
   print_statistics("sheafsim infer", rows);
 }
 
@@ -112,12 +113,19 @@ void register_infer(CLI::App& app) {
       ->excludes(steps);
   sub->add_option("--max-steps", o->max_steps, "Step cap for the tolerance stop")->capture_default_str()->excludes(steps);
   sub->add_option("--stalk-init", o->stalk_init, "zeros, forward or random")->capture_default_str();
-  sub->add_option("--seed", o->seed, "Stalk seed (random init)")->capture_default_str();
+  sub->add_option("--stalk-seed,--seed", o->seed, "Stalk seed of --stalk-init random (--seed: deprecated alias)")
+      ->capture_default_str();
   sub->add_option("--output-mode", o->output_mode, "Output vertex pull for sigmoid/softmax: exact or jacobian-free")
       ->capture_default_str();
-  sub->add_option("--out", o->out, "Result JSON file")->required();
+  sub->add_option("--out", o->out, "Result JSON file (without it: the statistics block only)");
   add_fixed_options(*sub, o->fx);
-  sub->callback([o] { run_infer_command(*o); });
+  sub->callback([o, sub] {
+    refuse_fixed_options_when_float(o->fx, *sub);
+    if (typed(*sub, "--stalk-seed") && o->stalk_init != "random")
+      deferred_warning(fmt::format("--stalk-seed seeds --stalk-init random; this run starts from {} stalks (ignored)",
+                                   o->stalk_init));
+    run_infer_command(*o);
+  });
 }
 
 }  // namespace sheafsim::cli

@@ -15,7 +15,7 @@ void register_init(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("init", "Create a network with He-initialised weights and zero biases");
   sub->add_option("--layers", o->layers, "Layer widths n0,n1,...,nL, e.g. 2,30,1")->required();
   sub->add_option("--output", o->output, "Output nonlinearity: identity, sigmoid or softmax")->capture_default_str();
-  sub->add_option("--seed", o->seed, "Weight seed")->capture_default_str();
+  sub->add_option("--weight-seed,--seed", o->seed, "Weight seed (--seed: deprecated alias)")->capture_default_str();
   sub->add_option("--out", o->out, "Network JSON file to write")->required();
   sub->callback([o] {
     const Network net = Network::he_init(parse_layers(o->layers), parse_output_kind(o->output), o->seed);

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "fixed_options.h"
 #include "mesh_options.h"
+#include "option_rules.h"
 #include "toml_config.h"
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/cost/energy_table.h"
@@ -74,13 +75,16 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
   s.sid_modules = o.sid_modules;
   s.sid_hidden = o.sid_hidden;
   const bool with_mesh = sub.get_option("--mesh")->count() > 0;
-  if (!o.mesh.counters.empty() || !o.mesh.trace.empty() || !o.mesh.trace_window.empty() || o.mesh.rtl_pe)
-    throw InputError("ops computes the mesh counts analytically; --counters, --trace, --trace-window and --rtl-pe "
-                     "belong to `sheafsim simulate`");
-  if (o.mesh.mode != "train")
-    throw InputError(fmt::format("--mode '{}': ops reports training and inference steps together; --mode is for "
-                                 "`sheafsim simulate`",
-                                 o.mesh.mode));
+  // Options typed for a count this request does not make.
+  if (!with_mesh)
+    refuse_typed(sub, kMeshShapeOptionNames, "applies with --mesh RxC (the mesh-dependent counts)");
+  if (!s.has_inputs)
+    refuse_typed(sub, {"--alpha", "--dt", "--tol"},
+                 "applies with --net FILE --input FILE (the operations of a converged inference)");
+  if (o.method != "sid" && o.method != "all")
+    refuse_typed(sub, {"--sid-modules", "--sid-hidden"}, "applies to --method sid or all");
+  if (o.method != "sheaf" && o.method != "all")
+    refuse_typed(sub, {"--inner", "--epoch-steps"}, "applies to --method sheaf or all");
   if (with_mesh && !s.sheaf) throw InputError("--mesh counts the sheaf mesh: use --method sheaf or all");
   s.formats = o.fx.resolve();
   if (with_mesh) s.mesh = o.mesh.resolve();
@@ -210,7 +214,7 @@ void register_ops(CLI::App& app) {
   sub->add_option("--acc-bits", f.acc_bits, "Accumulator width (default 48)");
   sub->add_option("--round", f.round, "Rounding mode (selects the synthesised unit for the area; default rnd_conv)");
   sub->add_option("--overflow", f.overflow, "Overflow mode (selects the synthesised unit; default sat)");
-  add_mesh_options(*sub, o->mesh);
+  add_mesh_options(*sub, o->mesh, false, false);
   sub->callback([o, sub] { run_ops(*o, *sub); });
 }
 

@@ -125,9 +125,10 @@ void register_simulate(CLI::App& app) {
   o->fx.arith = "fixed";
   CLI::App* sub = app.add_subcommand(
       "simulate", "Run fixed-point sheaf training (or inference) on the SystemC model of a mesh of edge PEs");
-  add_train_options(sub, o);
-  add_mesh_options(*sub, o->mesh);
-  sub->callback([o] {
+  add_train_options(sub, o, TrainCommand::Simulate);
+  add_mesh_options(*sub, o->mesh, true, true);
+  sub->callback([o, sub] {
+    check_train_options(*o, *sub);
     if (o->fx.arith != "fixed") throw InputError("simulate runs the fixed-point mesh; --arith must be fixed");
     if (o->method != "sheaf") throw InputError("simulate runs --method sheaf only");
     if (o->mesh.mode == "train") return run_train_command(*o);

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "fixed_options.h"
 #include "mesh_options.h"
+#include "option_rules.h"
 #include "resource_options.h"
 #include "simulate_cli.h"
 #include "toml_config.h"
@@ -126,7 +127,8 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
       throw InputError("--out-net writes an MLP network file; --method sid trains an extractor and a module cascade "
                        "that it cannot hold (use --report)");
     // lr, alpha, smoothing, modules, hidden, steps, log_every, seed (sid_trainer.h)
-    s.sid = SidOptions{o.lr, o.sid_alpha, o.sid_smoothing, o.sid_modules, o.sid_hidden, o.steps, o.log_every, o.seed};
+    s.sid = SidOptions{o.lr,         o.sid_alpha, o.sid_smoothing, o.sid_modules,
+                       o.sid_hidden, o.steps,     o.log_every,     o.sid_seed};
     validate(s.sid);
   } else {
     require_positive(o.lr, "--lr");
@@ -215,51 +217,69 @@ void run_train_command(const TrainOpts& o) {
   print_statistics(o.simulate ? "sheafsim simulate" : "sheafsim train", rows);
 }
 
-void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o) {
+void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, TrainCommand cmd) {
+  const bool train = cmd == TrainCommand::Train;
   add_config_option(*sub);
   add_resource_options(*sub);
-  sub->add_option("--net", o->net, "Network JSON file (or --layers to initialise one)");
+  sub->add_option("--net", o->net, "Network JSON file (required: --net or --layers)");
   sub->add_option("--layers", o->layers, "He-initialise a network of these widths instead of --net");
   sub->add_option("--output", o->output, "Output for --layers: identity, sigmoid or softmax")->capture_default_str();
-  sub->add_option("--init-seed", o->init_seed, "Weight seed for --layers")->capture_default_str();
-  sub->add_option("--data", o->data, "Training CSV (or --task to generate one)");
-  sub->add_option("--test", o->test, "Test CSV");
+  sub->add_option("--weight-seed,--init-seed", o->init_seed,
+                  "Weight seed for --layers (--init-seed: deprecated alias)")->capture_default_str();
+  sub->add_option("--data", o->data, "Training CSV (required: --data or --task)");
+  sub->add_option("--test", o->test, "Test CSV (with --data)");
   sub->add_option("--task", o->task, "Generate the data: paraboloid, saddle, circular or blobs; or digits (read from python3-sklearn's copy)");
   sub->add_option("--digits-file", o->digits_file,
                   "digits.csv.gz for --task digits (default: $SHEAFSIM_DIGITS, then python3-sklearn's copy)");
   sub->add_option("--n-train", o->n_train, "Training samples for --task")->capture_default_str();
   sub->add_option("--n-test", o->n_test, "Test samples for --task")->capture_default_str();
   sub->add_option("--data-seed", o->data_seed, "Data seed for --task")->capture_default_str();
-  sub->add_option("--method", o->method, "sheaf, sgd or sid")->capture_default_str();
-  sub->add_option("--alpha", o->alpha, "Stalk rate alpha (sheaf)")->capture_default_str();
-  sub->add_option("--beta", o->beta, "Parameter rate beta (sheaf); default 1/n_train");
-  sub->add_option("--dt", o->dt, "Euler step dt (sheaf)")->capture_default_str();
-  sub->add_option("--lr", o->lr, "Learning rate (sgd, sid)")->capture_default_str();
-  sub->add_option("--sid-alpha", o->sid_alpha, "SID fidelity weight alpha in (0, 1]")->capture_default_str();
-  sub->add_option("--sid-smoothing", o->sid_smoothing, "SID label smoothing epsilon in [0, 1)")->capture_default_str();
-  sub->add_option("--sid-modules", o->sid_modules, "SID: modules in the cascade")->capture_default_str();
-  sub->add_option("--sid-hidden", o->sid_hidden, "SID: hidden width of a module (0: twice the features)")
+  if (train) {
+    sub->add_option("--method", o->method, "sheaf, sgd or sid")->capture_default_str();
+    sub->add_option("--lr", o->lr, "Learning rate (sgd, sid)")->capture_default_str();
+    sub->add_option("--sid-alpha", o->sid_alpha, "SID fidelity weight alpha in (0, 1]")->capture_default_str();
+    sub->add_option("--sid-smoothing", o->sid_smoothing, "SID label smoothing epsilon in [0, 1)")
+        ->capture_default_str();
+    sub->add_option("--sid-modules", o->sid_modules, "SID: modules in the cascade")->capture_default_str();
+    sub->add_option("--sid-hidden", o->sid_hidden, "SID: hidden width of a module (0: twice the features)")
+        ->capture_default_str();
+    sub->add_option("--sid-seed", o->sid_seed, "SID: the modules' initialisation seed")->capture_default_str();
+  }
+  const char* sheaf = train ? " (sheaf)" : "";
+  sub->add_option("--alpha", o->alpha, fmt::format("Stalk rate alpha{}", sheaf))->capture_default_str();
+  sub->add_option("--beta", o->beta, fmt::format("Parameter rate beta{}; default 1/n_train", sheaf));
+  sub->add_option("--dt", o->dt, fmt::format("Euler step dt{}", sheaf))->capture_default_str();
+  sub->add_option("--steps", o->steps,
+                  train ? "Euler steps (sheaf) or full-batch gradient steps (sgd, sid)" : "Euler steps")
+      ->required();
+  sub->add_option("--inner", o->inner, fmt::format("K: K-1 stalk-only steps before every joint step{}", sheaf))
       ->capture_default_str();
-  sub->add_option("--steps", o->steps, "Euler steps (sheaf) or full-batch gradient steps (sgd)");
-  sub->add_option("--inner", o->inner, "K: K-1 stalk-only steps before every joint step (sheaf)")->capture_default_str();
   sub->add_option("--stalk-init", o->stalk_init, "auto, zeros, forward or random (auto: random for regression, forward for classification)")
       ->capture_default_str();
   sub->add_option("--reinit", o->reinit, "Reset stalks to the forward pass every epoch: auto, never or epoch")
       ->capture_default_str();
   sub->add_option("--epoch-steps", o->epoch_steps, "Steps per epoch (for --reinit)")->capture_default_str();
-  sub->add_option("--seed", o->seed, "Stalk seed (sheaf); module initialisation seed (sid)")->capture_default_str();
+  sub->add_option("--stalk-seed", o->seed, fmt::format("Stalk seed{}", sheaf))->capture_default_str();
+  sub->add_option("--seed", o->seed_alias,
+                  train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)"
+                        : "Deprecated alias of --stalk-seed");
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
-  sub->add_option("--out-net", o->out_net, "Write the trained network here");
-  sub->add_option("--report", o->report, "Write the JSON report here");
-  add_fixed_options(*sub, o->fx);
+  if (cmd != TrainCommand::Compare) {
+    sub->add_option("--out-net", o->out_net, "Write the trained network here");
+    sub->add_option("--report", o->report, "Write the JSON report here");
+  }
+  add_fixed_options(*sub, o->fx, train, cmd != TrainCommand::Compare);
 }
 
 void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOpts>();
   CLI::App* sub = app.add_subcommand(
       "train", "Train by sheaf diffusion (two-sided pinning), by backprop SGD or by SID (local losses)");
-  add_train_options(sub, o);
-  sub->callback([o] { run_train_command(*o); });
+  add_train_options(sub, o, TrainCommand::Train);
+  sub->callback([o, sub] {
+    check_train_options(*o, *sub);
+    run_train_command(*o);
+  });
 }
 
 }  // namespace sheafsim::cli

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "option_rules.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 
@@ -108,10 +109,24 @@ std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, s
   return rows;
 }
 
-void add_fixed_options(CLI::App& sub, FixedOptions& o) {
-  const std::string group = "Fixed point (docs/fixed-point.md)";
-  sub.add_option("--arith", o.arith, "float (the golden reference) or fixed (the bit-accurate model)")
-      ->capture_default_str()->group(group);
+const std::initializer_list<const char*> kFixedOptionNames = {
+    "--fixed-config", "--stalk-format", "--weight-format", "--bias-format", "--residual-format",
+    "--constant-format", "--acc-bits", "--round", "--overflow", "--stoch-seed"};
+
+void refuse_fixed_options_when_float(const FixedOptions& o, const CLI::App& sub) {
+  if (o.fixed()) return;
+  refuse_typed(sub, kFixedOptionNames,
+               "applies to the fixed-point model: add --arith fixed (this run is float, the golden reference)");
+  refuse_typed(sub, {"--compare-float"},
+               "compares a fixed-point run with its float reference: add --arith fixed (this run is float)");
+}
+
+void add_fixed_options(CLI::App& sub, FixedOptions& o, bool with_arith, bool with_compare_float) {
+  const std::string group =
+      with_arith ? "Fixed point (with --arith fixed; docs/fixed-point.md)" : "Fixed point (docs/fixed-point.md)";
+  if (with_arith)
+    sub.add_option("--arith", o.arith, "float (the golden reference) or fixed (the bit-accurate model)")
+        ->capture_default_str()->group(group);
   sub.add_option("--fixed-config", o.fixed_config, "TOML file with the fixed-point settings below")->group(group);
   sub.add_option("--stalk-format", o.stalk, "Format of z, a, x, y (default Q4.12)")->group(group);
   sub.add_option("--weight-format", o.weight, "Format of W (default Q4.12)")->group(group);
@@ -122,7 +137,9 @@ void add_fixed_options(CLI::App& sub, FixedOptions& o) {
   sub.add_option("--round", o.round, "trn, trn_zero, rnd, rnd_zero, rnd_conv (default) or stoch")->group(group);
   sub.add_option("--overflow", o.overflow, "sat (default) or wrap")->group(group);
   sub.add_option("--stoch-seed", o.stoch_seed, "Seed of the stochastic-rounding hash (default 1)")->group(group);
-  sub.add_flag("--compare-float", o.compare_float, "Also run the float reference and report the differences")->group(group);
+  if (with_compare_float)
+    sub.add_flag("--compare-float", o.compare_float, "Also run the float reference and report the differences")
+        ->group(group);
 }
 
 }  // namespace sheafsim::cli

@@ -1,6 +1,7 @@
 #pragma once
 // The fixed-point options shared by `infer` and `train` (and later `simulate`):
 // --arith, --fixed-config FILE and the per-setting flags, which override the file.
+#include <initializer_list>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,16 @@ struct FixedOptions {
   FixedConfig resolve() const;
 };
 
-void add_fixed_options(CLI::App& sub, FixedOptions& o);
+// `with_arith`: --arith (train, infer; simulate and compare are fixed point);
+// `with_compare_float`: --compare-float (not on compare, which always compares).
+void add_fixed_options(CLI::App& sub, FixedOptions& o, bool with_arith = true, bool with_compare_float = true);
+
+// The options of the fixed-point model (without --arith and --compare-float).
+extern const std::initializer_list<const char*> kFixedOptionNames;
+
+// Refuses the fixed-point options typed on the command line of a float run
+// ("--round applies to the fixed-point model: add --arith fixed ...").
+void refuse_fixed_options_when_float(const FixedOptions& o, const CLI::App& sub);
 
 // Applies the settings of a --fixed-config file's TOML `text` to `c` (not
 // validated); `origin` names the file in messages. Throws InputError only.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "option_rules.h"
 #include "toml_config.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
@@ -27,7 +28,7 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 }  // namespace sheafsim::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"sheafsim: sheaf-diffusion training of ReLU networks, float reference and hardware models"};
+  CLI::App app{"sheafsim: sheaf-diffusion training of ReLU networks, float reference and hardware models", "sheafsim"};
   app.require_subcommand(1, 1);
   // A later occurrence of an option wins: config-file values come first (see toml_config.h).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_simulate(app);
   sheafsim::cli::register_ops(app);
   sheafsim::cli::register_compare(app);
+  sheafsim::cli::add_integer_parsing(app);  // counts as 100000 or 1e5; --steps >= 1
   // Ctrl-C / SIGTERM: training stops at the next step boundary and writes a
   // partial report ("interrupted": true); exit code 128 + signal.
   sheafsim::install_interrupt_handlers();
@@ -51,11 +53,17 @@ int main(int argc, char** argv) {
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
           fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops or compare)", args[0]));
+    // Unknown options (with a suggestion), deprecated aliases, implied options;
+    // then the --config file's settings, except those the command line replaces.
+    args = sheafsim::cli::check_typed_options(app, args);
     args = sheafsim::cli::expand_config(app, args);
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
+  } catch (const CLI::ConversionError& e) {
+    fmt::print(stderr, "sheafsim: error: {}\n", sheafsim::cli::conversion_message(app, e.what()));
+    return 2;
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "sheafsim: error: {}\n", e.what());
     return 2;
@@ -66,6 +74,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "sheafsim: internal error: {}\n", e.what());
     return 3;
   }
+  sheafsim::cli::print_deferred_warnings();  // deprecated aliases, unneeded options
   if (sheafsim::interrupt_requested()) {
     fmt::print(stderr, "sheafsim: warning: interrupted by {}; the outputs written hold the steps done so far\n",
                sheafsim::interrupt_signal_name());

@@ -50,9 +50,15 @@ void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, st
   rows.emplace_back("rtl_backpressure_delta_cycles", std::to_string(o.rtl_stats->backpressure_cycles));
 }
 
-void add_mesh_options(CLI::App& sub, MeshOptions& o) {
+const std::initializer_list<const char*> kMeshShapeOptionNames = {
+    "--mesh",      "--lanes",     "--vertex-lanes", "--sram-kib",         "--mac-pipeline",   "--sram-latency",
+    "--link-latency", "--link-width", "--tile-rows", "--tile-cols", "--tile-order", "--vertex-placement",
+    "--time-multiplex", "--clock-mhz", "--random-stalls", "--max-stall"};
+
+void add_mesh_options(CLI::App& sub, MeshOptions& o, bool with_mode, bool with_outputs) {
   auto& m = o.cfg;
-  sub.add_option("--mode", o.mode, "train (sheaf training) or infer (diffusion inference)")->capture_default_str();
+  if (with_mode)
+    sub.add_option("--mode", o.mode, "train (sheaf training) or infer (diffusion inference)")->capture_default_str();
   sub.add_option("--mesh", o.shape, "Mesh of edge PEs, RxC")->capture_default_str();
   sub.add_option("--lanes", m.lanes, "MAC lanes per PE")->capture_default_str();
   sub.add_option("--vertex-lanes", m.vertex_lanes, "ALU lanes per vertex unit")->capture_default_str();
@@ -65,10 +71,13 @@ void add_mesh_options(CLI::App& sub, MeshOptions& o) {
   sub.add_option("--tile-cols", m.tile_cols, "Synapse columns per tile (0: auto)")->capture_default_str();
   sub.add_option("--tile-order", o.order, "snake or row-major placement of tiles")->capture_default_str();
   sub.add_option("--vertex-placement", o.placement, "near, west or corner")->capture_default_str();
-  sub.add_option("--time-multiplex", m.time_multiplex, "Allow more tiles than PEs (true/false)")->capture_default_str();
+  sub.add_option("--time-multiplex", m.time_multiplex, "Allow more tiles than PEs")
+      ->type_name("true|false")
+      ->default_str(m.time_multiplex ? "true" : "false");
   sub.add_option("--clock-mhz", m.clock_mhz, "Clock for reported times, MHz")->capture_default_str();
   sub.add_option("--random-stalls", m.random_stalls, "Seed of random PE and link stalls (0: off)")->capture_default_str();
   sub.add_option("--max-stall", m.max_stall, "Largest random stall, cycles")->capture_default_str();
+  if (!with_outputs) return;
   sub.add_option("--counters", o.counters, "Write the per-PE, per-vertex-unit and per-link counters CSV here");
   sub.add_option("--trace", o.trace, "Write a VCD waveform of PE, vertex-unit and link activity here");
   sub.add_flag("--rtl-pe", o.rtl_pe,

@@ -1,6 +1,7 @@
 #pragma once
 // The mesh options of `sheafsim simulate` (keys of its TOML config too).
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -31,6 +32,11 @@ struct MeshOptions {
 nlohmann::json rtl_pe_json(const MeshOptions& o);
 void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, std::string>>& rows);
 
-void add_mesh_options(CLI::App& sub, MeshOptions& o);
+// The mesh options; `with_mode`: --mode (simulate); `with_outputs`: --counters,
+// --trace, --trace-window, --rtl-pe (simulate, compare: they run the mesh).
+void add_mesh_options(CLI::App& sub, MeshOptions& o, bool with_mode, bool with_outputs);
+
+// The options that describe the mesh (--mesh and its hardware parameters).
+extern const std::initializer_list<const char*> kMeshShapeOptionNames;
 
 }  // namespace sheafsim::cli

@@ -23,6 +23,9 @@ std::vector<std::string> expand_config(const CLI::App& app, const std::vector<st
 // The arguments a config file's TOML `text` stands for on subcommand `sub`
 // (`--key=value`, or `--key v1 v2 ...` for an array); `origin` names the file
 // in messages. Throws InputError only. (expand_config's parser; fuzz/fuzz_toml_config.cpp.)
-std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin);
+// Keys of train's siblings that `sub` does not take are skipped (listed in
+// *skipped when given), as are keys the typed command line replaces.
+std::vector<std::string> config_arguments(const CLI::App& sub, const std::string& text, const std::string& origin,
+                                          std::vector<std::string>* skipped = nullptr);
 
 }  // namespace sheafsim::cli

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include "console.h"
+#include "option_rules.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/reference/settings.h"
+#include "sheafsim/reference/tasks.h"
 
 namespace sheafsim::cli {
 
@@ -46,6 +48,51 @@ SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eig
               {"steps", o.steps},
               {"log_every", o.log_every}};
   return opt;
+}
+
+void check_train_options(TrainOpts& o, const CLI::App& sub) {
+  const std::string cmd = sub.get_name();
+  const bool has_method = sub.get_option_no_throw("--method") != nullptr;
+  // --seed, the old name of the stalk seed (sid: of the modules' initialisation).
+  const std::string target = o.method == "sid" ? "--sid-seed" : "--stalk-seed";
+  if (sub.count("--seed") > 0) {
+    if (typed(sub, "--seed") && typed(sub, target))
+      throw InputError(fmt::format("give {} or its deprecated alias --seed, not both", target));
+    if (typed(sub, "--seed") || sub.count(target) == 0) (o.method == "sid" ? o.sid_seed : o.seed) = o.seed_alias;
+  }
+  // The network and the data: a file, or what generates one.
+  if (!o.net.empty())
+    refuse_typed(sub, {"--output", "--weight-seed"},
+                 "goes with --layers (initialise a network); the network file --net holds its own output and weights");
+  if (!o.data.empty())
+    refuse_typed(sub, {"--n-train", "--n-test", "--data-seed"},
+                 "goes with --task (generate the data); with --data FILE the samples are the file's rows");
+  if (!o.digits_file.empty() && (o.task.empty() || parse_task(o.task) != Task::Digits)) {
+    refuse_typed(sub, {"--digits-file"}, "goes with --task digits");
+    o.digits_file.clear();  // from --config: named in a warning, not used
+  }
+  // The method's settings.
+  const std::initializer_list<const char*> sheaf_only = {"--alpha", "--beta", "--dt", "--inner", "--stalk-init",
+                                                         "--reinit", "--epoch-steps", "--stalk-seed"};
+  const std::initializer_list<const char*> sid_only = {"--sid-alpha", "--sid-smoothing", "--sid-modules",
+                                                       "--sid-hidden", "--sid-seed"};
+  if (has_method) {
+    if (o.method == "sheaf") {
+      refuse_typed(sub, {"--lr"}, "belongs to --method sgd or sid (sheaf training steps with --alpha, --dt, --beta)");
+      refuse_typed(sub, sid_only, "belongs to --method sid");
+    } else if (o.method == "sgd" || o.method == "sid") {
+      refuse_typed(sub, sheaf_only, fmt::format("belongs to --method sheaf (--method {} steps with --lr)", o.method));
+      if (o.method == "sgd") refuse_typed(sub, sid_only, "belongs to --method sid");
+      if (o.method == "sgd" && typed(sub, "--seed"))
+        deferred_warning("--seed: --method sgd draws no random numbers (full-batch gradient descent); ignored");
+    }
+    if (o.method == "sheaf" || o.method == "sgd" || o.method == "sid") refuse_fixed_options_when_float(o.fx, sub);
+  }
+  // simulate --mode infer relaxes the stalks of the data's inputs: nothing trains.
+  if (cmd == "simulate" && o.mesh.mode == "infer")
+    refuse_typed(sub, {"--beta", "--inner", "--reinit", "--epoch-steps", "--log-every", "--out-net", "--test",
+                       "--n-test", "--compare-float"},
+                 "applies to --mode train (simulate --mode infer relaxes the stalks of the data's inputs)");
 }
 
 std::string divergence_message(const TrainResult& r, const std::string& run) {

@@ -32,7 +32,9 @@ struct TrainOpts {
   double alpha = 1.0, beta = kNaN, dt = 0.005, lr = 0.005;
   long steps = -1, epoch_steps = 1000, log_every = 1000;
   int inner = 1;
-  std::uint64_t seed = 42;
+  std::uint64_t seed = 42;            // --stalk-seed (sheaf)
+  std::uint64_t sid_seed = 42;        // --sid-seed (sid: the modules' initialisation)
+  std::uint64_t seed_alias = 42;      // --seed: deprecated alias of both (check_train_options)
   // sid (sid_trainer.h): fidelity weight, label smoothing, modules M, hidden width H (0: 2 d)
   double sid_alpha = 0.5, sid_smoothing = 0.0;
   int sid_modules = 4, sid_hidden = 0;
@@ -54,8 +56,19 @@ void require_steps(const TrainOpts& o);
 // `train`, and `simulate --mode train`: the run, its files and its statistics block.
 void run_train_command(const TrainOpts& o);
 
-// Registers every option of `train` on `sub`.
-void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o);
+// The subcommands that share train's options: each registers those it accepts.
+enum class TrainCommand { Train, Simulate, Compare };
+
+// Registers the options of `train` that `cmd` accepts on `sub` (train: all;
+// simulate and compare: no --method, --lr, --sid-*, --arith; compare: no
+// --report, --out-net, --compare-float).
+void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, TrainCommand cmd);
+
+// After parsing: applies the deprecated --seed to --stalk-seed or --sid-seed,
+// and refuses options typed on the command line that this run does not use
+// (method, arithmetic, network or data source, simulate's mode), naming
+// where they belong. Settings from --config that do not apply are ignored.
+void check_train_options(TrainOpts& o, const CLI::App& sub);
 
 // The sheaf training options `train` builds from its settings, validated the
 // same way (warnings for step sizes beyond the stability bound); `settings`

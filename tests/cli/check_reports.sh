@@ -7,12 +7,13 @@ rm -rf "$d" && mkdir -p "$d"
 fail() { echo "FAIL ($case_): $*"; exit 1; }
 row() { sed -n "s/^$1: *//p" "$2" | head -1; }  # the value of a statistics row
 small=(--task paraboloid --layers 2,4,1 --n-train 12 --n-test 4 --mesh 2x2 --time-multiplex true)
+small_infer=(--task paraboloid --layers 2,4,1 --n-train 12 --mesh 2x2 --time-multiplex true)  # no test set: --mode infer refuses --n-test
 
 case "$case_" in
 not_applicable)
   # A field that does not apply: n/a in the block, null in JSON; never 0.
   "$S" simulate "${small[@]}" --steps 4 --inner 1 --report "$d/train.json" > "$d/train.log"
-  "$S" simulate "${small[@]}" --steps 4 --mode infer --report "$d/infer.json" > "$d/infer.log"
+  "$S" simulate "${small_infer[@]}" --steps 4 --mode infer --report "$d/infer.json" > "$d/infer.log"
   "$S" simulate "${small[@]}" --steps 4 --inner 2 --report "$d/inner2.json" > "$d/inner2.log"
   [[ $(row cycles_per_diffusion_step "$d/train.log") == n/a ]] || fail "training (inner 1): cycles_per_diffusion_step is not n/a"
   [[ $(row cycles_per_training_step "$d/infer.log") == n/a ]] || fail "--mode infer: cycles_per_training_step is not n/a"
