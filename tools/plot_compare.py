@@ -84,10 +84,10 @@ def sweep_words(sweep):
 
 
 def loss_words(metric, kind):
-    """'final test loss: cross-entropy (nats)' for the y axis."""
-    name = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error (squared target units)"}.get(
+    """'final test cross-entropy (nats)' for the y axis."""
+    name = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error (target units²)"}.get(
         metric, "loss")
-    return f"final {kind} loss: {name}"
+    return f"final {kind} {name}"
 
 
 def network_words(network):
@@ -234,9 +234,9 @@ def plot_sweep(directory, title):
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     lo, hi = ax.get_ylim()
-    wide = math.log10(hi / lo) > 0.8  # most of a decade or more: label the minor ticks at 2 and 5 only
-    ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
-        lambda y, _pos: minor_label(y, (2, 5) if wide else (2, 3, 4, 5, 6, 7, 8, 9))))
+    decades = math.log10(hi / lo)  # the more decades, the fewer labelled minor ticks
+    mantissas = (5,) if decades > 2 else (2, 3, 5) if decades > 0.8 else (2, 3, 4, 5, 6, 7, 8, 9)
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda y, _pos: minor_label(y, mantissas)))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("total word length: stalk + weight (bits)")
     ax.set_ylabel(loss_words(metric, kind))

@@ -76,7 +76,7 @@ case $case_ in
     same "$dir/sweep-a" "$dir/sweep-b"
     same "$dir/single-a" "$dir/single-b"
     text=$(words "$dir"/sweep-a/*.svg "$dir"/single-a/*.svg) || fail "raw keys in the figures"
-    for want in "final test loss: mean squared error" "total word length: stalk \+ weight \(bits\)" \
+    for want in "final test mean squared error \(target units²\)" "total word length: stalk \+ weight \(bits\)" \
       "paraboloid \[2,4,1\], 20/10 samples" "swept: stalk Q4.8 to Q4.12 \(step 2\), rounding nearest, ties to even \(rnd_conv\) or stochastic \(stoch\)" \
       "fixed: weight Q4.12, bias Q4.12, residual Q4.12, constants Q1.31, 48-bit accumulator, saturation" \
       "round to nearest, ties to even \(rnd_conv\)" "training step" \
