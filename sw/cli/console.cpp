@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -84,7 +85,11 @@ std::string ProgressLine::format(long done, double secs, const std::string& deta
 
 void ProgressLine::show(const std::string& line) {
   if (mode_ == ProgressMode::Terminal) {
-    fmt::print(stderr, "\r{}\x1b[K", line);  // erase what a longer previous line left
+    // Cut to the terminal's width: a wrapped line cannot be redrawn in place.
+    winsize ws{};
+    const size_t cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col - 1 : 0;
+    const std::string shown = cols > 0 && line.size() > cols ? line.substr(0, cols) : line;
+    fmt::print(stderr, "\r{}\x1b[K", shown);  // erase what a longer previous line left
     dirty_ = true;
   } else {
     fmt::print(stderr, "{}\n", line);

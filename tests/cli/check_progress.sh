@@ -10,7 +10,8 @@
 #   infer     `infer --tol`: the step total is a bound ("of at most", "ETA at most")
 #   quiet     stderr not a terminal and SHEAFSIM_PROGRESS unset (or 0): no progress
 #   tty       on a pseudo-terminal (util-linux `script`; exit 77 without it):
-#             shown by default, redrawn in place with "\r"; SHEAFSIM_PROGRESS=0 hides it
+#             shown by default, redrawn in place with "\r", cut to the terminal's
+#             width; SHEAFSIM_PROGRESS=0 hides it
 set -eu
 case_=$1 sheafsim=$2 dir=$3/progress-$1
 rm -rf "$dir"
@@ -72,10 +73,14 @@ case $case_ in
     ;;
   tty)
     command -v script >/dev/null || { echo "SKIP: no util-linux script(1) for a pseudo-terminal"; exit 77; }
-    cmd="env -u SHEAFSIM_PROGRESS $(printf '%q ' "$sheafsim" train "${small[@]}" --steps 2000 --log-every 100)"
+    cmd="stty cols 200 2>/dev/null; env -u SHEAFSIM_PROGRESS $(printf '%q ' "$sheafsim" train "${small[@]}" --steps 2000 --log-every 100)"
     script -qec "$cmd" /dev/null >"$err" </dev/null
     grep -q $'\rtrain (sheaf, float): 2000/2000 steps (100%), .* done in ' "$err" ||
       fail "on a terminal: no progress line redrawn with \\r"
+    # A terminal narrower than the line: cut to its width (a wrapped line cannot be redrawn in place).
+    cmd="stty cols 40; $(printf '%q ' "$sheafsim" train "${small[@]}" --steps 2000 --log-every 100)"
+    script -qec "$cmd" /dev/null >"$err" </dev/null
+    grep -qF $'\rtrain (sheaf, float): 2000/2000 steps (\x1b[K' "$err" || fail "a 40-column terminal: the line is not cut at 39"
     cmd="SHEAFSIM_PROGRESS=0 $(printf '%q ' "$sheafsim" train "${small[@]}" --steps 2000 --log-every 100)"
     script -qec "$cmd" /dev/null >"$err" </dev/null
     grep -q 'sheafsim train ----' "$err" || fail "SHEAFSIM_PROGRESS=0 on a terminal: the run did not finish"
