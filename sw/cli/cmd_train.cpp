@@ -176,10 +176,6 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   return rows;
 }
 
-}  // namespace
-
-namespace {
-
 // What the progress line names: the command, the method, the arithmetic or the mesh.
 std::string progress_label(const TrainOpts& o) {
   if (o.simulate) {

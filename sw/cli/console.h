@@ -26,9 +26,11 @@ std::string human_duration(double seconds);
 std::string human_rate(double per_second);
 
 // The progress line of one run, on stderr:
-//   simulate (sheaf, mesh 4x4): 1200/5000 steps (24%), 850 steps/s, ETA 4s | train loss 0.123
-//   compare sweep (2 jobs): 16/162 points (10%), 0.8 points/s, ETA 3m12s | Q4.6/Q4.8 stoch
-// and when the run completes: "..., 5000/5000 steps (100%), 850 steps/s, done in 5.9s | ...".
+//   simulate (sheaf, mesh 4x4): 1200/5000 steps (24%), 850 steps/s, ETA 4.5s | train loss 0.123
+//   compare sweep (bit-accurate, 2 jobs): 16/162 points (9%), 0.8 points/s, ETA 3m12s | last stalk=Q4.6,round=stoch
+// and when the run completes: "..., 5000/5000 steps (100%), 850 steps/s, done in 5.9s | ...";
+// ended early (converged, interrupted), finish() says "ended after 2.1s". Before
+// anything is done there is no rate and no ETA: "0/162 points (0%) | ...".
 // `label` names the command and what it runs, `unit` what is counted (plural).
 // With `at_most` the total is only an upper bound (inference stopping at a
 // tolerance): the ETA reads "ETA at most 4s".
