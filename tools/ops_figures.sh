@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # tools/ops_figures.sh: regenerate the figures of docs/ops.md ("Figures").
 #
-#   tools/ops_figures.sh [SHEAFSIM]        # default binary: build/sw/sheafsim
+#   tools/ops_figures.sh [--out DIR] [SHEAFSIM]    # default binary: build/sw/sheafsim
+#
+# The figures go to DIR, by default the build folder (OUT/figures, i.e.
+# build/ops-figures/figures beside build/sw/sheafsim): a plain run never
+# touches the repository. The committed figures are regenerated only when
+# asked: `tools/ops_figures.sh --out docs/figures/ops`. The same reports give
+# byte-identical PNG and SVG files (tools/plot_ops.py: fixed SVG ids and
+# metadata, values rounded before drawing; `ctest -R tools:ops_figures`).
 #
 # 1. `sheafsim ops --method all` for digits [64,32,10] at batch 1197 (the whole
 #    digits training set: one training step of each method) and for blobs
@@ -12,7 +19,7 @@
 #    (sheaf, SGD), 2 (SID on digits) or 1 (SID on blobs), about the same MACs
 #    apart;
 # 3. tools/plot_ops.py: ops-per-step-digits, energy-per-step-digits,
-#    loss-vs-ops-digits and loss-vs-ops-blobs, PNG and SVG, into docs/figures/ops/,
+#    loss-vs-ops-digits and loss-vs-ops-blobs, PNG and SVG, into DIR,
 #    and the tables of docs/ops.md (cumulative MACs and energy at which each
 #    method reaches a loss or an accuracy) on stdout.
 #
@@ -20,10 +27,9 @@
 # MLP step), sheaf and SGD 10x their tuned 5000 so that the three runs spend
 # about the same MACs (3.0e11 against 3.3e11); on blobs SID runs 1000 steps
 # (64x an MLP step) and sheaf and SGD 50,000 (6.0e9 against 7.7e9 MACs). About
-# 3 minutes on two cores (the SID run on digits, ~130 s, beside the others).
+# 3 minutes on two idle cores (the SID run on digits, ~130 s, beside the others).
 # Environment (defaults in brackets):
 #   OUT        working directory for the reports [the binary's build dir/ops-figures]
-#   FIGURES    where the figures go [docs/figures/ops]
 #   MLP_STEPS  sheaf and SGD steps on digits [50000]; SID_STEPS SID steps on digits [5000]
 #   BLOBS_MLP_STEPS [50000], BLOBS_SID_STEPS [1000]
 #   MLP_EVERY [10], SID_EVERY [2], BLOBS_SID_EVERY [1]: the history interval (--log-every)
@@ -31,14 +37,27 @@
 #   PLOT_ONLY=1  redraw from the reports already in OUT (no sheafsim runs)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-S=${1:-$here/build/sw/sheafsim}
+usage="usage: tools/ops_figures.sh [--out DIR] [SHEAFSIM]"
+FIGURES= S=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --out) [[ $# -ge 2 && -n $2 ]] || { echo "ops_figures.sh: --out needs a directory; $usage" >&2; exit 2; }
+           FIGURES=$2; shift 2 ;;
+    --out=*) FIGURES=${1#--out=}; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "ops_figures.sh: unknown option '$1'; $usage" >&2; exit 2 ;;
+    *) [[ -z $S ]] || { echo "ops_figures.sh: one binary only; $usage" >&2; exit 2; }
+       S=$1; shift ;;
+  esac
+done
+S=${S:-$here/build/sw/sheafsim}
 [[ -f $S && -x $S ]] || { echo "ops_figures.sh: $S is not an executable (build it, or pass the binary's path)" >&2; exit 2; }
 S=$(cd "$(dirname "$S")" && pwd)/$(basename "$S")   # the paths below are relative to the repository
 [[ -z ${OUT:-} || $OUT == /* ]] || OUT=$PWD/$OUT
 [[ -z ${FIGURES:-} || $FIGURES == /* ]] || FIGURES=$PWD/$FIGURES
 cd "$here"
 OUT=${OUT:-$(cd "$(dirname "$S")/.." && pwd)/ops-figures}
-FIGURES=${FIGURES:-docs/figures/ops}
+FIGURES=${FIGURES:-$OUT/figures}
 MLP_STEPS=${MLP_STEPS:-50000}
 SID_STEPS=${SID_STEPS:-5000}
 BLOBS_MLP_STEPS=${BLOBS_MLP_STEPS:-50000}
@@ -90,3 +109,8 @@ fi
 "$python" tools/plot_ops.py --ops "$OUT/ops-blobs.json" --figures curves \
   --train "$OUT/blobs-sheaf.json" "$OUT/blobs-sgd.json" "$OUT/blobs-sid.json" \
   --name blobs --title "Blobs" --accuracy-levels 0.95,0.99 --out-dir "$FIGURES" --summary "$OUT/summary-blobs.json"
+if [[ $FIGURES -ef $here/docs/figures/ops ]]; then
+  echo "ops_figures.sh: figures in $FIGURES (the committed ones: review with git diff)"
+else
+  echo "ops_figures.sh: figures in $FIGURES (docs/figures/ops unchanged; --out docs/figures/ops updates it)"
+fi

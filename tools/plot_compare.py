@@ -11,6 +11,11 @@ writes, next to them, as PNG and SVG:
   value_ranges.{png,svg}   per layer: the value range of z, a, W, b (float and
                            fixed runs) over the representable range of the format
 Prints the path of every file written. Needs matplotlib (python3-matplotlib).
+Titles name the task, the network, the run and the formats (from
+DIR/summary.json or DIR/compare.json); labels are words with units; legends
+sit outside the axes. The same DIR gives byte-identical files on every run
+(fixed SVG ids and metadata, no dates, values rounded to 6 significant digits
+before drawing so that last-bit differences do not move a coordinate).
 
     tools/plot_compare.py DIR --table
 
@@ -30,6 +35,97 @@ plt = None  # matplotlib.pyplot, imported only when drawing
 
 QUANTITIES = ["z", "a", "W", "b"]
 COLOURS = {"z": "tab:blue", "a": "tab:orange", "W": "tab:green", "b": "tab:red"}
+QUANTITY_NAMES = {"z": "z (pre-activation stalk)", "a": "a (activation stalk)", "W": "W (weights)", "b": "b (biases)"}
+ROUNDING = {  # docs/fixed-point.md §2
+    "trn": "truncation toward minus infinity (trn)",
+    "rnd": "round to nearest, ties up (rnd)",
+    "rnd_conv": "round to nearest, ties to even (rnd_conv)",
+    "stoch": "stochastic rounding (stoch)",
+}
+ROUNDING_SHORT = {"trn": "truncation (trn)", "rnd": "nearest, ties up (rnd)",
+                  "rnd_conv": "nearest, ties to even (rnd_conv)", "stoch": "stochastic (stoch)"}
+OVERFLOW = {"sat": "saturation", "wrap": "wrap-around"}
+CREATOR = "sheafsim tools/plot_compare.py"
+
+
+def rounded(v, digits=6):
+    """v to `digits` significant digits: last-bit differences between builds do not move a drawn point."""
+    return float(f"{v:.{digits}g}") if math.isfinite(v) else v
+
+
+def minor_label(y, mantissas):
+    """Label a minor tick of a log axis whose mantissa is one of `mantissas`."""
+    if y <= 0:
+        return ""
+    mantissa = y / 10 ** math.floor(math.log10(y) + 1e-9)
+    return f"{y:g}" if any(abs(mantissa - m) < 1e-6 for m in mantissas) else ""
+
+
+def sweep_words(sweep):
+    """The swept keys and the --sweep text in words: 'stalk Q4.6 to Q4.14 (step 2), rounding rnd_conv or stoch'."""
+    keys, parts = [], []
+    for part in sweep.split(","):
+        if "=" not in part:
+            continue
+        key, value = part.split("=", 1)
+        keys.append(key)
+        step = ""
+        if ".." in value and ":" in value.rsplit("..", 1)[1]:
+            value, step = value.rsplit(":", 1)
+            step = f" (step {step})"
+        if key == "round":
+            value = "|".join(ROUNDING_SHORT.get(v, v) for v in value.split("|"))
+        if key == "overflow":
+            value = "|".join(f"{OVERFLOW.get(v, v)} ({v})" for v in value.split("|"))
+        value = value.replace("..", " to ").replace("|", " or ")
+        name = {"round": "rounding", "acc_bits": "accumulator bits", "constant": "constants"}.get(key, key)
+        parts.append(f"{name} {value}{step}")
+    return keys, ", ".join(parts)
+
+
+def loss_words(metric, kind):
+    """'final test cross-entropy (nats)' for the y axis."""
+    name = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error (target units²)"}.get(
+        metric, "loss")
+    return f"final {kind} {name}"
+
+
+def network_words(network):
+    layers = ",".join(str(n) for n in network.get("layers", []))
+    output = network.get("output", "identity")
+    return f"[{layers}]" + ("" if output == "identity" else f" {output}")
+
+
+def run_words(report):
+    """'paraboloid [2,30,1], 300/100 samples, 5000 steps, dt 0.005' from summary.json or compare.json."""
+    data = report.get("data", {})
+    task = data.get("task", report.get("task", "data from files")) if isinstance(data, dict) else "data from files"
+    text = f"{task} {network_words(report.get('network', {}))}"
+    if isinstance(data, dict) and "n_train" in data:
+        text += f", {data['n_train']}/{data.get('n_test', 0)} samples (train/test)"
+    settings = report.get("settings", {})
+    if "steps" in settings:
+        text += f", {settings['steps']} steps"
+    if "dt" in settings:
+        text += f", dt {settings['dt']:g}"
+    return text
+
+
+def formats_words(fixed, swept=()):
+    """The formats not swept, in words: 'bias Q4.12, residual Q4.12, constants Q1.31, 48-bit accumulator, saturation'."""
+    key = {"stalk": ("stalk", "stalk_format"), "weight": ("weight", "weight_format"), "bias": ("bias", "bias_format"),
+           "residual": ("residual", "residual_format"), "constant": ("constants", "constant_format")}
+    parts = []
+    for k, (word, alt) in key.items():
+        if k not in swept and (k in fixed or alt in fixed):
+            parts.append(f"{word} {fixed.get(k, fixed.get(alt))}")
+    if "acc_bits" not in swept and "acc_bits" in fixed:
+        parts.append(f"{fixed['acc_bits']}-bit accumulator")
+    if "round" not in swept and "round" in fixed:
+        parts.append(ROUNDING.get(fixed["round"], fixed["round"]))
+    if "overflow" not in swept and "overflow" in fixed:
+        parts.append(OVERFLOW.get(fixed["overflow"], fixed["overflow"]))
+    return ", ".join(parts)
 
 
 def num(text):
@@ -42,9 +138,18 @@ def num(text):
 def save(fig, directory, stem):
     for ext in ("png", "svg"):
         path = os.path.join(directory, f"{stem}.{ext}")
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        meta = {"Date": None, "Creator": CREATOR} if ext == "svg" else {"Software": CREATOR}
+        fig.savefig(path, dpi=110, bbox_inches="tight", metadata=meta)
         print(path)
     plt.close(fig)
+
+
+def load_report(directory, name):
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def best_per_length(rows, kind):
@@ -92,14 +197,13 @@ def plot_sweep(directory, title):
         return
     has_test = any(not math.isnan(num(r["fixed_test_loss"])) for r in rows)
     kind = "test" if has_test else "train"
-    summary_path = os.path.join(directory, "summary.json")
+    summary = load_report(directory, "summary.json")
     tolerance, metric = 0.05, "loss"
-    if os.path.exists(summary_path):
-        tasks = json.load(open(summary_path))["tasks"]
-        task = next(iter(tasks.values()))
+    if summary:
+        task = next(iter(summary["tasks"].values()))
         tolerance, metric = task["loss_tolerance"], task["metric"]
-    float_loss = num(rows[0][f"float_{kind}_loss"])
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    float_loss = rounded(num(rows[0][f"float_{kind}_loss"]))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
     modes = []
     for r in rows:
         if r["round"] not in modes:
@@ -107,33 +211,45 @@ def plot_sweep(directory, title):
     finite = [num(r[f"fixed_{kind}_loss"]) for r in rows if math.isfinite(num(r[f"fixed_{kind}_loss"]))]
     top = max(finite + [float_loss]) * 1.5 if finite else 1.0
     for i, mode in enumerate(modes):
-        pts = [(int(r["word_length_bits"]), num(r[f"fixed_{kind}_loss"])) for r in rows if r["round"] == mode]
+        pts = [(int(r["word_length_bits"]), rounded(num(r[f"fixed_{kind}_loss"]))) for r in rows if r["round"] == mode]
         colour = f"C{i}"
+        words = ROUNDING.get(mode, mode)
         # Every point faintly; the curve through the best point of each word length.
         xs = [w for w, l in pts if math.isfinite(l)]
         ys = [l for w, l in pts if math.isfinite(l)]
-        ax.scatter(xs, ys, s=10, alpha=0.3, color=colour)
+        ax.scatter(xs, ys, s=10, alpha=0.3, color=colour, label=f"{words}: every point")
         best = {}
         for w, l in pts:
             if math.isfinite(l):
                 best[w] = min(best.get(w, math.inf), l)
         ws = sorted(best)
-        ax.plot(ws, [best[w] for w in ws], marker="o", color=colour, label=f"fixed, {mode} (best per word length)")
+        ax.plot(ws, [best[w] for w in ws], marker="o", color=colour, label=f"{words}: best per word length")
         bad = sorted({w for w, l in pts if not math.isfinite(l)})
         if bad:
-            ax.scatter(bad, [top] * len(bad), marker="x", color=colour, label=f"{mode}: diverged")
+            ax.scatter(bad, [top] * len(bad), marker="x", color=colour, label=f"{words}: diverged")
     if math.isfinite(float_loss):
-        ax.axhline(float_loss, color="black", linewidth=1.2, label=f"float ({float_loss:.4g})")
+        ax.axhline(float_loss, color="black", linewidth=1.2, label=f"float reference ({float_loss:.4g})")
         ax.axhline(float_loss * (1 + tolerance), color="black", linestyle=":", linewidth=1,
-                   label=f"float + {tolerance:.0%}")
+                   label=f"float + {tolerance:.0%} (the tolerance)")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    ax.set_xlabel("total word length (stalk + weight bits)")
-    ax.set_ylabel(f"final {kind} {metric}")
-    ax.set_title(title or "Fixed-point sweep: final loss versus word length")
+    lo, hi = ax.get_ylim()
+    decades = math.log10(hi / lo)  # the more decades, the fewer labelled minor ticks
+    mantissas = (5,) if decades > 2 else (2, 3, 5) if decades > 0.8 else (2, 3, 4, 5, 6, 7, 8, 9)
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda y, _pos: minor_label(y, mantissas)))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("total word length: stalk + weight (bits)")
+    ax.set_ylabel(loss_words(metric, kind))
+    head = title or "Fixed-point sweep: final loss against word length"
+    if summary:
+        swept, words = sweep_words(summary.get("sweep", ""))
+        engine = summary.get("engine", "bit-accurate")
+        head += f"\n{run_words(summary)}; {engine} model"
+        head += f"\nswept: {words}\nfixed: {formats_words(summary.get('base_fixed', {}), swept)}"
+    ax.set_title(head, fontsize=8.5)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    # Below the axes: no legend over a data point.
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     save(fig, directory, "sweep_loss")
 
 
@@ -141,26 +257,31 @@ def plot_trace(directory, title):
     rows = list(csv.DictReader(open(os.path.join(directory, "trace.csv"))))
     if not rows:
         return
+    report = load_report(directory, "compare.json")
     layers = sorted({int(r["layer"]) for r in rows})
-    fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(layers), figsize=(max(8.0, 4.2 * len(layers)), 3.8), squeeze=False, sharey=True)
     floor = min([num(r["max_abs_diff"]) for r in rows if num(r["max_abs_diff"]) > 0] + [1e-12])
     for ax, layer in zip(axes[0], layers):
         for q in QUANTITIES:
-            pts = [(int(r["step"]), num(r["max_abs_diff"])) for r in rows
+            pts = [(int(r["step"]), rounded(num(r["max_abs_diff"]))) for r in rows
                    if int(r["layer"]) == layer and r["quantity"] == q]
             if not pts:
                 continue
             fmt = next(r["format"] for r in rows if int(r["layer"]) == layer and r["quantity"] == q)
             # Zero differences sit on the floor of the log axis.
             ax.plot([s for s, _ in pts], [d if d > 0 else floor / 2 for _, d in pts], color=COLOURS[q],
-                    label=f"{q} ({fmt})")
+                    label=f"{QUANTITY_NAMES[q]}, {fmt}")
         ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_title(f"layer {layer}")
+        ax.set_xlabel("training step")
+        ax.set_title(f"layer {layer}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0][0].set_ylabel("max |fixed - float|")
-    fig.suptitle(title or "Fixed-point error per layer over the run")
+        # Below the axes: no legend over the curves.
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    axes[0][0].set_ylabel("largest |fixed - float| over the samples\n(the quantity's own units)", fontsize=9)
+    head = title or "Fixed-point error per layer over the run"
+    if report:
+        head += f"\n{run_words(report)}\nformats: {formats_words(report.get('fixed', {}))}"
+    fig.suptitle(head, fontsize=8.5)
     fig.tight_layout()
     save(fig, directory, "trace_error")
 
@@ -168,24 +289,26 @@ def plot_trace(directory, title):
 def plot_ranges(directory, title):
     report = json.load(open(os.path.join(directory, "compare.json")))
     layers = report["layers"]
-    fig, axes = plt.subplots(len(layers), 1, figsize=(7.0, 1.2 + 1.3 * len(layers)), squeeze=False)
+    fig, axes = plt.subplots(len(layers), 1, figsize=(8.0, 1.5 + 1.3 * len(layers)), squeeze=False)
     for ax, layer in zip(axes[:, 0], layers):
         names = [q for q in QUANTITIES if q in layer["quantities"]]
         for y, q in enumerate(names):
             d = layer["quantities"][q]
             lo, hi = d["format_min"], d["format_max"]
-            ax.barh(y, hi - lo, left=lo, height=0.8, color="lightgrey", edgecolor="grey")
+            ax.barh(y, hi - lo, left=lo, height=0.8, color="lightgrey", edgecolor="grey",
+                    label="representable range of the format" if y == 0 else None)
             f, x = d["float"], d["fixed"]
             if f["min"] is not None:
-                ax.barh(y + 0.12, f["max"] - f["min"], left=f["min"], height=0.3, color=COLOURS[q],
-                        label="float range" if y == 0 else None)
+                fmin, fmax = rounded(f["min"]), rounded(f["max"])
+                ax.barh(y + 0.12, fmax - fmin, left=fmin, height=0.3, color=COLOURS[q],
+                        label="float run's range" if y == 0 else None)
             if x["min"] is not None:
-                ax.plot([x["min"], x["max"]], [y - 0.2, y - 0.2], color="black", linewidth=2,
-                        label="fixed range" if y == 0 else None)
+                ax.plot([rounded(x["min"]), rounded(x["max"])], [y - 0.2, y - 0.2], color="black", linewidth=2,
+                        label="fixed run's range" if y == 0 else None)
             colour = "red" if d["clips"] else ("darkorange" if d["unused_int_bits"] > 0 else "green")
             ax.text(hi, y, f"  {d['format']}: {d['verdict']}", va="center", fontsize=8, color=colour)
         ax.set_yticks(range(len(names)))
-        ax.set_yticklabels(names)
+        ax.set_yticklabels([QUANTITY_NAMES[q] for q in names], fontsize=8)
         ax.set_ylim(-0.6, len(names) - 0.4)
         ax.set_title(f"layer {layer['layer']}", fontsize=9, loc="left")
         ax.grid(True, axis="x", alpha=0.3)
@@ -193,10 +316,14 @@ def plot_ranges(directory, title):
         lo = min(layer["quantities"][q]["format_min"] for q in names)
         hi = max(layer["quantities"][q]["format_max"] for q in names)
         ax.set_xlim(lo - 0.05 * (hi - lo), hi + 0.75 * (hi - lo))
-    axes[0][0].legend(fontsize=7, loc="upper right")
-    axes[-1][0].set_xlabel("value (grey: representable range of the format)")
-    fig.suptitle(title or "Value ranges over the run against the formats")
+    axes[-1][0].set_xlabel("value (the quantity's own units)")
+    head = title or "Value ranges over the run against the formats"
+    head += f"\n{run_words(report)}\nformats: {formats_words(report.get('fixed', {}))}"
+    fig.suptitle(head, fontsize=8.5)
     fig.tight_layout()
+    # Below the figure: no legend over a range bar or a verdict.
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
     save(fig, directory, "value_ranges")
 
 
@@ -214,6 +341,8 @@ def main():
     import matplotlib.ticker
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text as text: small SVGs, searchable labels
+    matplotlib.rcParams["svg.hashsalt"] = "sheafsim"  # stable ids: reproducible SVGs
     import matplotlib.pyplot as plt
     found = False
     for name, plot in (("sweep.csv", plot_sweep), ("trace.csv", plot_trace), ("compare.json", plot_ranges)):

@@ -132,15 +132,46 @@ def fmt_count(x):
     return f"{x:.3g}"
 
 
+TASK = ""  # --title (default --name): the task the figures name, e.g. "Digits"
+CREATOR = "sheafsim tools/plot_ops.py"
+
+
+def rounded(v, digits=6):
+    """v to `digits` significant digits before drawing: last-bit differences between builds and
+    machines do not move a coordinate of the SVG."""
+    return float(f"{v:.{digits}g}") if isinstance(v, (int, float)) and math.isfinite(v) else v
+
+
 def network_text(ops):
+    """'Digits [64,32,10], batch 1197': the task and the network of every title."""
     layers = ",".join(str(n) for n in ops["network"]["layers"])
-    return f"[{layers}], batch {ops['batch']}"
+    return f"{TASK + ' ' if TASK else ''}[{layers}], batch {ops['batch']}"
+
+
+def formats_text(ops):
+    """The formats the energy is priced at: 'stalks, weights, biases, residuals Q4.12; constants Q1.31; 48-bit accumulator'."""
+    f = ops.get("formats")
+    if not isinstance(f, dict):
+        return ""
+    classes = [("stalks", "stalk_format"), ("weights", "weight_format"), ("biases", "bias_format"),
+               ("residuals", "residual_format")]
+    groups = {}
+    for word, key in classes:
+        if key in f:
+            groups.setdefault(f[key], []).append(word)
+    parts = [f"{', '.join(words)} {fmt}" for fmt, words in groups.items()]
+    if "constant_format" in f:
+        parts.append(f"constants {f['constant_format']}")
+    if "acc_bits" in f:
+        parts.append(f"{f['acc_bits']}-bit accumulator")
+    return "; ".join(parts)
 
 
 def save(plt, fig, directory, stem):
     for ext in ("png", "svg"):
         path = os.path.join(directory, f"{stem}.{ext}")
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        meta = {"Date": None, "Creator": CREATOR} if ext == "svg" else {"Software": CREATOR}
+        fig.savefig(path, dpi=110, bbox_inches="tight", metadata=meta)
         print(path)
     plt.close(fig)
 
@@ -166,9 +197,10 @@ def plot_bars(plt, ops, methods, directory, stem):
     ax.set_xticks(range(len(ACTIONS)))
     ax.set_xticklabels([label for _, label in ACTIONS], fontsize=8.5)
     ax.set_ylabel("operations per training step (count, whole batch)")
-    ax.set_title(f"Operations per training step by action type: {network_text(ops)}")
+    ax.set_title(f"Operations per training step by action type\n{network_text(ops)}", fontsize=10)
     ax.grid(True, axis="y", which="major", alpha=0.3)
-    ax.legend(fontsize=8.5, loc="upper right")
+    # Below the action names: no legend over a bar or its count.
+    ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(methods))
     save(plt, fig, directory, stem)
 
 
@@ -177,12 +209,12 @@ def plot_energy(plt, ops, methods, directory, stem):
     labels = [method_label(m, ops).replace(" (", "\n(", 1) for m in methods]
     xs = list(range(len(methods)))
     steps = [ops["methods"][m]["per_training_step"] for m in methods]
-    totals = [c["energy_pJ"]["total_pJ"] / 1e6 for c in steps]
-    others = [t - c["energy_pJ"]["synapse_macs_pJ"] / 1e6 for t, c in zip(totals, steps)]
+    totals = [rounded(c["energy_pJ"]["total_pJ"] / 1e6) for c in steps]
+    others = [rounded(t - c["energy_pJ"]["synapse_macs_pJ"] / 1e6) for t, c in zip(totals, steps)]
     for a, components in ((ax, ENERGY), (ax2, ENERGY[1:])):
         bottom = [0.0] * len(methods)
         for key, label, colour in components:
-            vals = [c["energy_pJ"][key] / 1e6 for c in steps]
+            vals = [rounded(c["energy_pJ"][key] / 1e6) for c in steps]
             a.bar(xs, vals, 0.6, bottom=bottom, color=colour, label=label)
             bottom = [b + v for b, v in zip(bottom, vals)]
     for x, t, c in zip(xs, totals, steps):
@@ -205,8 +237,10 @@ def plot_energy(plt, ops, methods, directory, stem):
     fig.legend(handles[::-1], names[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8.5,
                title="component")
     table = ops.get("energy_table", {})
-    fig.suptitle(f"Energy per training step by component: {network_text(ops)}; {table.get('name', 'energy table')} "
-                 f"({table.get('technology', '?')}), arithmetic and register writes only", fontsize=10)
+    formats = formats_text(ops)
+    fig.suptitle(f"Energy per training step by component: {network_text(ops)}\n"
+                 f"{table.get('name', 'energy table')} ({table.get('technology', '?')}), arithmetic and register "
+                 f"writes only{'; operands ' + formats if formats else ''}", fontsize=10)
     fig.tight_layout()
     save(plt, fig, directory, stem)
 
@@ -358,14 +392,16 @@ def plot_curves(plt, ops, runs, directory, stem, mark_step, accuracy_floor, titl
             else:
                 label += f", lr {r['settings'].get('lr', '?'):g}"
             label += f", {r['points'][-1]['step']} steps"
-            xs = [p[xkey] for p in pts]
-            axes[0][col].plot(xs, [p["train_loss"] for p in pts], color=COLOURS[m], label=label, linewidth=1.4)
-            axes[1][col].plot(xs, [p["test_accuracy"] for p in pts], color=COLOURS[m], label=label, linewidth=1.4)
+            xs = [rounded(p[xkey]) for p in pts]
+            axes[0][col].plot(xs, [rounded(p["train_loss"]) for p in pts], color=COLOURS[m], label=label,
+                              linewidth=1.4)
+            axes[1][col].plot(xs, [rounded(p["test_accuracy"]) for p in pts], color=COLOURS[m], label=label,
+                              linewidth=1.4)
             at = [p for p in r["points"] if p["step"] == mark_step]
             if at:
                 marked = True
                 for row, key in ((0, "train_loss"), (1, "test_accuracy")):
-                    axes[row][col].plot([at[0][xkey]], [at[0][key]], "o", markersize=6, markerfacecolor="white",
+                    axes[row][col].plot([rounded(at[0][xkey])], [rounded(at[0][key])], "o", markersize=6, markerfacecolor="white",
                                         markeredgecolor=COLOURS[m], markeredgewidth=1.5, zorder=5)
         axes[1][col].set_xlabel(xlabel)
         axes[0][col].set_xscale("log")
@@ -405,8 +441,9 @@ def plot_curves(plt, ops, runs, directory, stem, mark_step, accuracy_floor, titl
                                   markeredgecolor="black"))
         names.append(f"step {mark_step}")
     fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=8.5)
-    fig.suptitle(f"{title}: {network_text(ops)} (full batch); every logged step priced by `sheafsim ops` "
-                 f"(step 0 off the log axis)", fontsize=10)
+    formats = formats_text(ops)
+    fig.suptitle(f"{title}: {network_text(ops)} (full batch)\nevery logged step priced by `sheafsim ops`"
+                 f"{' (energy at ' + formats + ')' if formats else ''}; step 0 off the log axis", fontsize=10)
     fig.tight_layout()
     save(plt, fig, directory, stem)
 
@@ -417,7 +454,7 @@ def main():
     ap.add_argument("--train", nargs="+", default=[], help="`sheafsim train --report` reports, one per method")
     ap.add_argument("--out-dir", required=True, help="directory for the figures (created)")
     ap.add_argument("--name", default="", help="suffix of the file names (e.g. digits)")
-    ap.add_argument("--title", default="", help="title of the loss-vs-ops figure (default: the task)")
+    ap.add_argument("--title", default="", help="the task the titles name, e.g. Digits (default: --name)")
     ap.add_argument("--figures", default="", help="comma-separated subset of bars,energy,curves (default: all possible)")
     ap.add_argument("--loss-levels", default="1,0.5,0.2,0.1", help="training-loss levels of the summary")
     ap.add_argument("--accuracy-levels", default="0.9,0.95", help="test-accuracy levels of the summary")
@@ -464,6 +501,8 @@ def main():
     matplotlib.rcParams["svg.hashsalt"] = "sheafsim"  # stable ids: reproducible SVGs
     import matplotlib.pyplot as plt
 
+    global TASK
+    TASK = args.title or args.name
     os.makedirs(args.out_dir, exist_ok=True)
     suffix = f"-{args.name}" if args.name else ""
     if "bars" in figures:
@@ -472,7 +511,7 @@ def main():
         plot_energy(plt, ops, methods, args.out_dir, f"energy-per-step{suffix}")
     if "curves" in figures:
         plot_curves(plt, ops, runs, args.out_dir, f"loss-vs-ops{suffix}", args.mark_step, args.accuracy_floor,
-                    args.title or f"Training loss and test accuracy against cumulative operations{', ' + args.name if args.name else ''}")
+                    "Training loss and test accuracy against cumulative operations")
     if runs:
         rows = summarise(runs, loss_levels, acc_levels)
         print_summary(rows, loss_levels, acc_levels)

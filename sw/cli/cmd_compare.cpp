@@ -91,7 +91,7 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
   if (auto w = accumulator_warning(s.cfg, s.net.layers, static_cast<long>(s.train.size()))) warn(*w);
   const long every = o.trace_every > 0 ? o.trace_every : std::max(1L, t.steps / 100);
   std::shared_ptr<mesh::MeshEngine> engine;
-  ProgressLine progress("compare (float | fixed)", t.steps);
+  ProgressLine progress(fmt::format("compare (float | fixed, {})", o.engine), t.steps, "steps");
   const TrainProgress on_point = [&](const TrainPoint& p, long) {
     progress.update(p.step, fmt::format("fixed train loss {:.4g}", p.train.loss));
   };

@@ -62,7 +62,8 @@ InferSpec infer_spec(const InferOpts& o) {
 
 void run_infer_command(const InferOpts& o) {
   const InferSpec spec = infer_spec(o);
-  ProgressLine progress("infer", o.steps >= 0 ? o.steps : o.max_steps);
+  ProgressLine progress(spec.fixed ? "infer (fixed)" : "infer (float)", o.steps >= 0 ? o.steps : o.max_steps, "steps",
+                        o.steps < 0);  // stopping at --tol: --max-steps is only a bound
   const InferRun run = run_infer(spec, [&](long done, double d) {
     progress.update(done, fmt::format("max|change| {:.3g}", d));
   });

@@ -81,7 +81,9 @@ void run_simulate_infer(const TrainOpts& o) {
   s.progress_every = 100;
   std::shared_ptr<mesh::MeshEngine> engine;
   s.stepper = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
-  ProgressLine progress("simulate (infer)", o.steps);
+  const mesh::MeshConfig mc = o.mesh.resolve();
+  ProgressLine progress(fmt::format("simulate infer (mesh {}x{}{})", mc.rows, mc.cols, o.mesh.rtl_pe ? ", RTL PEs" : ""),
+                        o.steps, "steps");
   const InferRun run =
       run_infer(s, [&](long step, double delta) { progress.update(step, fmt::format("max change {:.3g}", delta)); });
   progress.finish();

@@ -182,12 +182,22 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   return rows;
 }
 
+// What the progress line names: the command, the method, the arithmetic or the mesh.
+std::string progress_label(const TrainOpts& o) {
+  if (o.simulate) {
+    const mesh::MeshConfig m = o.mesh.resolve();
+    return fmt::format("simulate ({}, mesh {}x{}{})", o.method, m.rows, m.cols, o.mesh.rtl_pe ? ", RTL PEs" : "");
+  }
+  if (o.method == "sheaf") return fmt::format("train (sheaf, {})", o.fx.fixed() ? "fixed" : "float");
+  return fmt::format("train ({})", o.method);
+}
+
 }  // namespace
 
 void run_train_command(const TrainOpts& o) {
   std::shared_ptr<mesh::MeshEngine> engine;  // `simulate` only
   const TrainSpec spec = train_spec(o, &engine);
-  ProgressLine progress(fmt::format("train ({})", o.method), o.steps);
+  ProgressLine progress(progress_label(o), o.steps, "steps");
   const TrainRun run = run_train(spec, [&](const TrainPoint& p, long) {
     progress.update(p.step, fmt::format("train loss {:.4g}", p.train.loss));
   });

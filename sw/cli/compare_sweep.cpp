@@ -91,8 +91,10 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::mutex m;
-  size_t done = 0;
-  ProgressLine progress(fmt::format("compare --sweep ({} jobs)", jobs), static_cast<long>(n + 1));
+  size_t points_done = 0;
+  // Counts grid points; the float reference (task 0) is named when it ends, not counted.
+  ProgressLine progress(fmt::format("compare sweep ({}, {} job{})", o.engine, jobs, jobs == 1 ? "" : "s"),
+                        static_cast<long>(n), "points");
   const auto t0 = std::chrono::steady_clock::now();
   auto work = [&] {
     for (;;) {
@@ -119,8 +121,9 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
         return;
       }
       std::lock_guard<std::mutex> lock(m);
-      ++done;
-      progress.update(static_cast<long>(done), task == 0 ? "float reference done" : point_name(grid[task - 1]));
+      if (task > 0) ++points_done;
+      progress.update(static_cast<long>(points_done),
+                      task == 0 ? "float reference done" : "last " + point_name(grid[task - 1]));
     }
   };
   if (jobs <= 1) {
