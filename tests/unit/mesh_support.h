@@ -9,6 +9,8 @@
 #include "sheafsim/arch/mesh_config.h"
 #include "sheafsim/base/rng.h"
 #include "sheafsim/reference/tasks.h"
+#include "sheafsim/train/inference.h"
+#include "sheafsim/train/sheaf_trainer.h"
 
 namespace sheafsim::test {
 
@@ -34,6 +36,36 @@ inline mesh::MeshConfig mesh_of(int rows, int cols) {
   m.rows = rows;
   m.cols = cols;
   return m;
+}
+
+// A 3x3 mesh of 2x3 tiles, time-multiplexed: a deep network takes several
+// tiles per PE.
+inline mesh::MeshConfig tiled_3x3() {
+  mesh::MeshConfig m = mesh_of(3, 3);
+  m.tile_rows = 2;
+  m.tile_cols = 3;
+  m.time_multiplex = true;
+  return m;
+}
+
+// The training settings of the mesh tests: dt 0.05, beta 0.02, K = inner,
+// one history point at the end.
+inline SheafTrainOptions train_options(long steps, int inner) {
+  SheafTrainOptions opt;
+  opt.steps = steps;
+  opt.inner = inner;
+  opt.dt = 0.05;
+  opt.beta = 0.02;
+  opt.log_every = steps;
+  return opt;
+}
+
+// The inference settings of the mesh tests: `steps` fixed steps at dt 0.1.
+inline InferenceOptions inference_options(long steps) {
+  InferenceOptions opt;
+  opt.fixed_steps = steps;
+  opt.dt = 0.1;
+  return opt;
 }
 
 // Runs with members net, state, info: weights, biases, stalks and counters

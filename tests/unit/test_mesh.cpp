@@ -34,12 +34,7 @@ struct Run {
 Run train(const test::MeshCase& c, const FixedConfig& cfg, long steps, int inner, const MeshConfig* mesh) {
   Run r;
   r.net = Network::he_init(c.layers, OutputKind::Identity, 3);
-  SheafTrainOptions opt;
-  opt.steps = steps;
-  opt.inner = inner;
-  opt.dt = 0.05;
-  opt.beta = 0.02;
-  opt.log_every = steps;
+  const SheafTrainOptions opt = test::train_options(steps, inner);
   FixedStepperFactory factory;
   if (mesh != nullptr) factory = mesh_stepper(*mesh, &r.engine);
   train_sheaf_fixed(r.net, c.data, nullptr, opt, cfg, {}, &r.info, &r.state, factory);
@@ -126,18 +121,13 @@ TEST_CASE("mesh training is bit-identical for every split of fractional bits", "
 TEST_CASE("mesh inference is bit-identical to the bit-accurate model", "[mesh][exact]") {
   const Case c = deep(12);
   const Network net = Network::he_init(c.layers, OutputKind::Identity, 5);
-  InferenceOptions opt;
-  opt.fixed_steps = 40;
-  opt.dt = 0.1;
+  const InferenceOptions opt = test::inference_options(40);
   FixedConfig cfg;
   cfg.quant = GENERATE(fx::Quant::Rnd, fx::Quant::Stoch);
   FixedRunInfo a, b;
   const InferenceResult ref = run_inference_fixed(net, c.data.X, opt, cfg, &a);
   std::shared_ptr<MeshEngine> engine;
-  MeshConfig m = mesh_of(3, 3);
-  m.tile_rows = 2;
-  m.tile_cols = 3;
-  m.time_multiplex = true;
+  const MeshConfig m = test::tiled_3x3();
   const InferenceResult got = run_inference_fixed(net, c.data.X, opt, cfg, &b, {}, 1000, mesh_stepper(m, &engine));
   for (size_t k = 0; k < ref.state.z.size(); ++k) REQUIRE(ref.state.z[k] == got.state.z[k]);
   REQUIRE(ref.last_delta == got.last_delta);

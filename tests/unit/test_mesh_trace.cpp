@@ -215,12 +215,7 @@ Run train(const MeshConfig& m, const MeshTraceOptions& trace, long steps = 7, in
   const test::MeshCase c = test::deep_case(12);
   Run r;
   r.net = Network::he_init(c.layers, OutputKind::Identity, 3);
-  SheafTrainOptions opt;
-  opt.steps = steps;
-  opt.inner = inner;
-  opt.dt = 0.05;
-  opt.beta = 0.02;
-  opt.log_every = steps;
+  const SheafTrainOptions opt = test::train_options(steps, inner);
   FixedConfig cfg;
   cfg.quant = fx::Quant::Stoch;
   train_sheaf_fixed(r.net, c.data, nullptr, opt, cfg, {}, &r.info, &r.state, mesh_stepper(m, &r.engine, {}, trace));
