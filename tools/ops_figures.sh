@@ -93,7 +93,7 @@ if [[ ${PLOT_ONLY:-0} != 1 ]]; then
   trap 'kill "$sid_pid" 2>/dev/null || true' EXIT
   run digits-sheaf --config configs/digits-sheaf.toml --steps "$MLP_STEPS" --log-every "$MLP_EVERY"
   run digits-sgd --config configs/digits-sgd.toml --steps "$MLP_STEPS" --log-every "$MLP_EVERY"
-  blobs=(--task blobs --layers 2,25,4 --output softmax --n-train 300 --n-test 100 --data-seed 42 --init-seed 0)
+  blobs=(--task blobs --layers 2,25,4 --output softmax --n-train 300 --n-test 100 --data-seed 42 --weight-seed 0)
   run blobs-sid --config configs/blobs-sid.toml --steps "$BLOBS_SID_STEPS" --log-every "$BLOBS_SID_EVERY"
   run blobs-sgd "${blobs[@]}" --method sgd --lr 0.5 --steps "$BLOBS_MLP_STEPS" --log-every "$MLP_EVERY"
   run blobs-sheaf "${blobs[@]}" --steps "$BLOBS_MLP_STEPS" --log-every "$MLP_EVERY"

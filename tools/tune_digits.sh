@@ -44,13 +44,13 @@ ARITH_ARGS=${ARITH_ARGS:-}
 mkdir -p "$OUT"
 
 # The same network and seeds as configs/digits-*.toml.
-NET=(--layers 64,32,10 --output softmax --init-seed 0 --seed 42)
+NET=(--layers 64,32,10 --output softmax --weight-seed 0)  # stalk / SID seeds 42 per method below
 N_TRAIN=1197
 file_args=()
 [ -n "${DIGITS_FILE:-}" ] && file_args=(--digits-file "$DIGITS_FILE")
 
 # The training and validation splits only (no --test-out).
-"$S" data --task digits "${file_args[@]}" --seed 42 --n "$N_TRAIN" --val-n 300 \
+"$S" data --task digits "${file_args[@]}" --data-seed 42 --n-train "$N_TRAIN" --n-val 300 \
      --val-out "$OUT/val.csv" --out "$OUT/train.csv" >"$OUT/data.txt"
 
 table="$OUT/table.tsv"
@@ -78,14 +78,14 @@ for dt in $SHEAF_DT; do
   for bx in $SHEAF_BETA_X; do
     beta=$(awk -v x="$bx" -v n="$N_TRAIN" 'BEGIN {printf "%.17g", x / n}')
     # shellcheck disable=SC2086
-    run sheaf "dt=$dt beta=${bx}/n" --method sheaf --dt "$dt" --beta "$beta" $ARITH_ARGS
+    run sheaf "dt=$dt beta=${bx}/n" --method sheaf --stalk-seed 42 --dt "$dt" --beta "$beta" $ARITH_ARGS
   done
 done
 for lr in $SGD_LR; do
   run sgd "lr=$lr" --method sgd --lr "$lr"
 done
 for lr in $SID_LR; do
-  run sid "lr=$lr" --method sid --lr "$lr"
+  run sid "lr=$lr" --method sid --sid-seed 42 --lr "$lr"
 done
 
 echo "# best per method (validation accuracy, then validation cross-entropy)"

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$d" && mkdir -p "$d"
 q() { "$S" "$@" 2>>"$d/stderr.log"; }
 q init --layers 2,6,1 --seed 1 --out "$d/net.json" > "$d/init.log"
-q data --task paraboloid --n 24 --test-n 8 --test-out "$d/test.csv" --val-n 4 --val-out "$d/val.csv" --out "$d/train.csv" > "$d/data.log"
+q data --task paraboloid --n-train 24 --n-test 8 --test-out "$d/test.csv" --n-val 4 --val-out "$d/val.csv" --out "$d/train.csv" > "$d/data.log"
 q train --net "$d/net.json" --data "$d/train.csv" --test "$d/test.csv" --steps 20 --log-every 10 --report "$d/train.json" --out-net "$d/trained.json" > "$d/train.log"
 q train --net "$d/net.json" --data "$d/train.csv" --test "$d/test.csv" --steps 20 --log-every 10 --arith fixed --compare-float --report "$d/train-fixed.json" > "$d/train-fixed.log"
 q train --net "$d/net.json" --data "$d/train.csv" --steps 20 --method sgd --report "$d/train-sgd.json" > "$d/train-sgd.log"

@@ -13,13 +13,13 @@ DataRun make_data(const DataSpec& spec) {
     const std::string path = digits::locate(spec.digits_file);
     const Dataset all = digits::load(path);
     const digits::Split s = digits::split(all, spec.seed);
-    run.train = digits::training_samples(s, spec.n, "--n");
+    run.train = digits::training_samples(s, spec.n, "--n-train");
     if (spec.val_n > 0 && spec.n > s.train.size())
-      throw InputError(fmt::format("--n = {} reaches into the validation split (the training split has {} images); "
-                                   "with --val-n use --n <= {}",
+      throw InputError(fmt::format("--n-train = {} reaches into the validation split (the training split has {} images); "
+                                   "with --n-val use --n-train <= {}",
                                    spec.n, s.train.size(), s.train.size()));
-    run.test = digits::test_samples(s, spec.test_n, "--test-n");
-    run.validation = digits::validation_samples(s, spec.val_n, "--val-n");
+    run.test = digits::test_samples(s, spec.test_n, "--n-test");
+    run.validation = digits::validation_samples(s, spec.val_n, "--n-val");
     run.digits = DigitsSource{path, all.size(), s.train.size(), s.validation.size(), s.test.size()};
     return run;
   }
