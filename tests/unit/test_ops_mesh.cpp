@@ -293,7 +293,8 @@ TEST_CASE("update register writes are the counted writes without the residuals",
     const std::uint64_t B = 7;
     auto updates = [&](ops::SheafStep kind) {
       std::uint64_t n = 0;
-      for (const ops::OpItem& it : ops::sheaf_step(layers, B, w, kind).items())
+      const ops::OpCounts step = ops::sheaf_step(layers, B, w, kind);  // items() refers into it
+      for (const ops::OpItem& it : step.items())
         if (it.op == ops::Op::RegisterWrite && it.what != "u write") n += it.count;
       return n;
     };
