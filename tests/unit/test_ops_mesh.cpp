@@ -34,12 +34,7 @@ std::shared_ptr<mesh::MeshEngine> run_mesh(const Net& c, const FixedConfig& cfg,
                                            const MeshConfig& m) {
   std::shared_ptr<mesh::MeshEngine> engine;
   Network net = Network::he_init(c.layers, OutputKind::Identity, 3);
-  SheafTrainOptions opt;
-  opt.steps = steps;
-  opt.inner = inner;
-  opt.dt = 0.05;
-  opt.beta = 0.02;
-  opt.log_every = steps;
+  const SheafTrainOptions opt = test::train_options(steps, inner);
   train_sheaf_fixed(net, c.data, nullptr, opt, cfg, {}, nullptr, nullptr, mesh::mesh_stepper(m, &engine));
   return engine;
 }
