@@ -38,7 +38,8 @@ const char* const kMeshOptions[] = {"--mesh",         "--lanes",       "--vertex
                                     "--link-width",  "--tile-rows",    "--tile-cols",   "--tile-order",
                                     "--vertex-placement", "--time-multiplex", "--clock-mhz", "--random-stalls",
                                     "--max-stall",   "--counters",     "--trace",       "--rtl-pe",
-                                    "--trace-window"};
+                                    "--trace-window", "--schedule",   "--reduction",   "--chunk",
+                                    "--vertex-sram-kib"};
 
 void check_options(const CompareOpts& o, const CLI::App& sub) {
   const TrainOpts& t = *o.t;

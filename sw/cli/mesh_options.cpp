@@ -9,6 +9,10 @@ mesh::MeshConfig MeshOptions::resolve() const {
   mesh::parse_mesh_shape(shape, m.rows, m.cols);
   m.placement = mesh::parse_placement(placement);
   m.order = mesh::parse_tile_order(order);
+  m.schedule = mesh::parse_schedule(schedule);
+  m.reduction = mesh::parse_reduction(reduction);
+  if (m.schedule == mesh::Schedule::Barrier && m.chunk != 0)
+    throw InputError("--chunk applies to --schedule dataflow (the barrier schedule runs the whole batch as one chunk)");
   m.validate();
   return m;
 }
@@ -53,7 +57,8 @@ void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, st
 const std::initializer_list<const char*> kMeshShapeOptionNames = {
     "--mesh",      "--lanes",     "--vertex-lanes", "--sram-kib",         "--mac-pipeline",   "--sram-latency",
     "--link-latency", "--link-width", "--tile-rows", "--tile-cols", "--tile-order", "--vertex-placement",
-    "--time-multiplex", "--clock-mhz", "--random-stalls", "--max-stall"};
+    "--time-multiplex", "--clock-mhz", "--random-stalls", "--max-stall", "--schedule", "--reduction", "--chunk",
+    "--vertex-sram-kib"};
 
 void add_mesh_options(CLI::App& sub, MeshOptions& o, bool with_mode, bool with_outputs) {
   auto& m = o.cfg;
@@ -69,6 +74,13 @@ void add_mesh_options(CLI::App& sub, MeshOptions& o, bool with_mode, bool with_o
   sub.add_option("--link-width", m.link_width, "Link width, bits per flit")->capture_default_str();
   sub.add_option("--tile-rows", m.tile_rows, "Synapse rows per tile (0: auto)")->capture_default_str();
   sub.add_option("--tile-cols", m.tile_cols, "Synapse columns per tile (0: auto)")->capture_default_str();
+  sub.add_option("--schedule", o.schedule, "dataflow (chunks stream, no barrier) or barrier (phase by phase)")
+      ->capture_default_str();
+  sub.add_option("--reduction", o.reduction, "in-network (partial sums added along the PEs) or vertex")
+      ->capture_default_str();
+  sub.add_option("--chunk", m.chunk, "Samples per chunk of the dataflow schedule (0: 32, or the batch if smaller)")
+      ->capture_default_str();
+  sub.add_option("--vertex-sram-kib", m.vertex_sram_kib, "Vertex-unit SRAM, KiB")->capture_default_str();
   sub.add_option("--tile-order", o.order, "snake or row-major placement of tiles")->capture_default_str();
   sub.add_option("--vertex-placement", o.placement, "near, west or corner")->capture_default_str();
   sub.add_option("--time-multiplex", m.time_multiplex, "Allow more tiles than PEs")

@@ -18,6 +18,7 @@ namespace sheafsim::cli {
 
 struct MeshOptions {
   std::string shape = "4x4", placement = "near", order = "snake", mode = "train", counters;
+  std::string schedule = "dataflow", reduction = "in-network";
   mesh::MeshConfig cfg;
   std::string trace, trace_window;  // --trace FILE, --trace-window START:END
   bool rtl_pe = false;               // --rtl-pe: the verilated edge unit as every PE's datapath

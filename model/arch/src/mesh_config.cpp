@@ -27,8 +27,26 @@ void MeshConfig::validate() const {
   require_range(tile_rows, "tile-rows", 0, 1 << 20);
   require_range(tile_cols, "tile-cols", 0, 1 << 20);
   require_range(max_stall, "max-stall", 1, 1 << 20);
+  require_range(chunk, "chunk", 0, 1 << 24);
+  require_range(vertex_sram_kib, "vertex-sram-kib", 1, 1L << 20);
   if (!(clock_mhz > 0) || !(clock_mhz < 1e6))
     throw InputError(fmt::format("--clock-mhz = {} must be a number in (0, 1e6)", clock_mhz));
+}
+
+std::uint64_t MeshConfig::chunk_samples(std::uint64_t batch) const {
+  if (schedule == Schedule::Barrier || batch == 0) return batch;
+  const auto c = static_cast<std::uint64_t>(chunk > 0 ? chunk : kDefaultChunk);
+  return c < batch ? c : batch;
+}
+
+std::uint64_t MeshConfig::chunks(std::uint64_t batch) const {
+  const std::uint64_t c = chunk_samples(batch);
+  return c == 0 ? 0 : (batch + c - 1) / c;
+}
+
+std::uint64_t MeshConfig::chunk_size(std::uint64_t batch, std::uint64_t k) const {
+  const std::uint64_t c = chunk_samples(batch), first = k * c;
+  return first >= batch ? 0 : (batch - first < c ? batch - first : c);
 }
 
 nlohmann::json MeshConfig::to_json() const {
@@ -45,6 +63,10 @@ nlohmann::json MeshConfig::to_json() const {
           {"tile_cols", tile_cols},
           {"tile_order", to_string(order)},
           {"vertex_placement", to_string(placement)},
+          {"schedule", to_string(schedule)},
+          {"reduction", to_string(reduction)},
+          {"chunk_samples", chunk},
+          {"vertex_sram_kib", vertex_sram_kib},
           {"time_multiplex", time_multiplex},
           {"clock_mhz", clock_mhz},
           {"random_stalls_seed", random_stalls},
@@ -84,5 +106,20 @@ std::string to_string(VertexPlacement p) {
 }
 
 std::string to_string(TileOrder o) { return o == TileOrder::Snake ? "snake" : "row-major"; }
+
+Schedule parse_schedule(const std::string& name) {
+  if (name == "dataflow") return Schedule::Dataflow;
+  if (name == "barrier") return Schedule::Barrier;
+  throw InputError(fmt::format("unknown --schedule '{}' (expected dataflow or barrier)", name));
+}
+
+Reduction parse_reduction(const std::string& name) {
+  if (name == "in-network") return Reduction::InNetwork;
+  if (name == "vertex") return Reduction::Vertex;
+  throw InputError(fmt::format("unknown --reduction '{}' (expected in-network or vertex)", name));
+}
+
+std::string to_string(Schedule s) { return s == Schedule::Dataflow ? "dataflow" : "barrier"; }
+std::string to_string(Reduction r) { return r == Reduction::InNetwork ? "in-network" : "vertex"; }
 
 }  // namespace sheafsim::mesh

@@ -1,6 +1,7 @@
 #include "sheafsim/arch/mesh_mapping.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -127,6 +128,87 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
         reader_tiles_[g].push_back(static_cast<int>(t));
       }
     }
+
+  // Reduction chains: within a band, by descending start, so that each ends at the band's first tile.
+  const size_t T = tiles_.size();
+  fwd_next_.assign(T, -1);
+  bwd_next_.assign(T, -1);
+  fwd_in_.assign(T, 0);
+  bwd_in_.assign(T, 0);
+  if (mesh.reduction == Reduction::InNetwork) {
+    // Bands keyed by (layer, start); tiles were made in (layer, r0, c0) order.
+    std::map<std::pair<int, int>, std::vector<int>> rows, cols;
+    for (size_t t = 0; t < T; ++t) {
+      rows[{tiles_[t].layer, tiles_[t].r0}].push_back(static_cast<int>(t));
+      cols[{tiles_[t].layer, tiles_[t].c0}].push_back(static_cast<int>(t));
+    }
+    // Ascending start within a band: each tile passes its sum to the one before it.
+    for (auto& entry : rows) {
+      const std::vector<int>& b = entry.second;
+      for (size_t i = 1; i < b.size(); ++i) fwd_next_[static_cast<size_t>(b[i])] = b[i - 1];
+    }
+    for (auto& entry : cols) {
+      std::vector<int>& b = entry.second;
+      std::sort(b.begin(), b.end(),
+                [&](int x, int y) { return tiles_[static_cast<size_t>(x)].r0 < tiles_[static_cast<size_t>(y)].r0; });
+      for (size_t i = 1; i < b.size(); ++i) bwd_next_[static_cast<size_t>(b[i])] = b[i - 1];
+    }
+    for (size_t a = 0; a < T; ++a) {
+      if (fwd_next_[a] >= 0) fwd_in_[static_cast<size_t>(fwd_next_[a])] = 1;
+      if (bwd_next_[a] >= 0) bwd_in_[static_cast<size_t>(bwd_next_[a])] = 1;
+    }
+  }
+  // Each chain, first to last, stored at its last tile.
+  auto chains = [&](const std::vector<int>& next, std::vector<std::vector<int>>& out) {
+    out.assign(T, {});
+    std::vector<int> prev(T, -1);
+    for (size_t t = 0; t < T; ++t)
+      if (next[t] >= 0) prev[static_cast<size_t>(next[t])] = static_cast<int>(t);
+    for (size_t t = 0; t < T; ++t) {
+      if (next[t] >= 0) continue;
+      for (int x = static_cast<int>(t); x >= 0; x = prev[static_cast<size_t>(x)]) out[t].insert(out[t].begin(), x);
+    }
+  };
+  chains(fwd_next_, fwd_chain_);
+  chains(bwd_next_, bwd_chain_);
+  // Multicasts: the reader (row) tiles of a group, by band.
+  const bool in_network = mesh.reduction == Reduction::InNetwork;
+  auto casts = [&](const std::vector<int>& tiles, bool by_column) {
+    std::map<int, std::vector<int>> bands;  // band start -> tiles
+    std::vector<std::vector<int>> out;
+    for (int t : tiles) {
+      const Tile& tl = tiles_[static_cast<size_t>(t)];
+      if (!in_network) {
+        out.push_back({t});
+        continue;
+      }
+      bands[by_column ? tl.c0 : tl.r0].push_back(t);
+    }
+    for (auto& entry : bands) {
+      std::vector<int>& b = entry.second;
+      std::sort(b.begin(), b.end(), [&](int x, int y) {
+        const Tile& tx = tiles_[static_cast<size_t>(x)];
+        const Tile& ty = tiles_[static_cast<size_t>(y)];
+        return by_column ? tx.r0 < ty.r0 : tx.c0 < ty.c0;
+      });
+      out.push_back(b);
+    }
+    return out;
+  };
+  act_casts_.clear();
+  res_casts_.clear();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    act_casts_.push_back(casts(reader_tiles_[g], true));
+    res_casts_.push_back(casts(row_tiles_[g], false));
+  }
+  fwd_senders_.assign(groups_.size(), {});
+  bwd_senders_.assign(groups_.size(), {});
+  for (size_t t = 0; t < T; ++t) {
+    if (fwd_next_[t] < 0)
+      for (int g : row_groups_[t]) fwd_senders_[static_cast<size_t>(g)].push_back(static_cast<int>(t));
+    if (bwd_next_[t] < 0 && tiles_[t].layer >= 2)
+      for (int g : col_groups_[t]) bwd_senders_[static_cast<size_t>(g)].push_back(static_cast<int>(t));
+  }
 }
 
 std::vector<int> MeshMapping::route(int a, int b) const {

@@ -70,67 +70,107 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     sender.flit_hops += flits * route.size();
     ++sender.messages_sent;
   };
+  // A multicast along the PEs of `tiles` (mesh_noc.cpp): one message, flits injected once, every link a flit-hop.
+  auto cast = [&](UnitCounters& sender, int a, const std::vector<int>& tiles, std::uint64_t values,
+                  std::uint64_t bits) {
+    const std::uint64_t total = values * bits;
+    if (total == 0) return;
+    const std::uint64_t flits = ceil_div(total, u(mesh.link_width));
+    std::uint64_t hops = 0;
+    int at = a;
+    for (int ti : tiles) {
+      const int b = map.tiles()[static_cast<size_t>(ti)].pe;
+      if (b == at) continue;
+      for (int link : map.route(at, b)) r.link_flits[static_cast<size_t>(link)] += flits;
+      hops += map.route(at, b).size();
+      at = b;
+    }
+    if (hops == 0) return;
+    sender.flits_sent += flits;
+    sender.flit_hops += flits * hops;
+    ++sender.messages_sent;
+  };
   // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
   auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
 
-  // Edge PEs (edge_pe.cpp), tile by tile: each phase's cost (pe_phase_cost.h)
-  // and its partial sums to the vertex groups of the rows (forward) or the columns (backward).
+  const std::uint64_t C = mesh.chunks(B);
+
+  // Edge PEs (edge_pe.cpp), tile by tile and chunk by chunk: each phase's cost
+  // (pe_phase_cost.h), the sums passed along its chain (in-network reduction)
+  // and, from a chain's last tile, to the vertex groups of the rows (forward)
+  // or the columns (backward).
   for (size_t ti = 0; ti < map.tiles().size(); ++ti) {
     const Tile& t = map.tiles()[ti];
+    const int tix = static_cast<int>(ti);
     UnitCounters& c = r.pes[static_cast<size_t>(t.pe)];
     auto phase = [&](const PePhaseCost& p, std::uint64_t UnitCounters::*macs) {
       count_phase(c, p, macs);
-      c.busy_cycles += p.cycles + p.update_cycles;
+      c.busy_cycles += p.cycles;
     };
-    auto sums_to = [&](const std::vector<int>& groups, int n0, int n1) {
-      for (int g : groups) {
+    auto sums = [&](bool forward, std::uint64_t n) {
+      const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
+      if (forward ? map.fwd_has_input(tix) : map.bwd_has_input(tix))
+        phase(pe_merge_cost(u(hi - lo) * n, mesh), &UnitCounters::macs_forward);  // no MACs: adds only
+      const int next = forward ? map.fwd_next(tix) : map.bwd_next(tix);
+      if (next >= 0) {
+        send(c, t.pe, map.tiles()[static_cast<size_t>(next)].pe, u(hi - lo) * n, acc);
+        return;
+      }
+      for (int g : forward ? map.row_groups(tix) : map.col_groups(tix)) {
         const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-        send(c, t.pe, grp.pe, overlap(n0, n1, grp.n0, grp.n1) * B, acc);
+        send(c, t.pe, grp.pe, overlap(lo, hi, grp.n0, grp.n1) * n, acc);
       }
     };
-    phase(pe_forward_cost(t, B, mesh, fx), &UnitCounters::macs_forward);
-    sums_to(map.row_groups(static_cast<int>(ti)), t.r0, t.r1);
-    if (!needs_residuals(t.layer)) continue;
-    if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
-      phase(pe_backward_cost(t, B, mesh, fx), &UnitCounters::macs_backward);
-      sums_to(map.col_groups(static_cast<int>(ti)), t.c0, t.c1);
+    for (std::uint64_t k = 0; k < C; ++k) {
+      const std::uint64_t n = mesh.chunk_size(B, k);
+      phase(pe_forward_cost(t, n, mesh, fx), &UnitCounters::macs_forward);
+      sums(true, n);
+      if (!needs_residuals(t.layer)) continue;
+      if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
+        phase(pe_backward_cost(t, n, mesh, fx), &UnitCounters::macs_backward);
+        sums(false, n);
+      }
+      // Hebbian sums of the chunk, spilled to SRAM.
+      if (joint) phase(pe_hebbian_cost(t, n, k == 0, mesh, fx), &UnitCounters::macs_hebbian);
     }
-    // Hebbian sums over the batch, spilled to SRAM (H, h written), then the
-    // write-back of every weight and bias: read H, W and h, b; write W and b.
-    if (joint) phase(pe_hebbian_cost(t, B, mesh, fx), &UnitCounters::macs_hebbian);
+    // The write-back of every weight and bias: read H, W and h, b; write W and b.
+    if (joint && needs_residuals(t.layer)) phase(pe_update_cost(t, mesh, fx), &UnitCounters::macs_hebbian);
   }
 
-  // Vertex units (vertex_unit.cpp), group by group.
+  // Vertex units (vertex_unit.cpp), group by group and chunk by chunk.
   for (size_t gi = 0; gi < map.groups().size(); ++gi) {
     const VertexGroup& g = map.groups()[gi];
     UnitCounters& c = r.groups[gi];
     const int gidx = static_cast<int>(gi);
-    // Multicast of the activations (or the input) to the tiles that read them.
-    for (int ti : map.reader_tiles(gidx)) {
-      const Tile& t = map.tiles()[static_cast<size_t>(ti)];
-      send(c, g.pe, t.pe, overlap(t.c0, t.c1, g.n0, g.n1) * B, ws);
-    }
-    if (g.layer == 0) continue;  // the pinned input only sends
-    const std::uint64_t elems = u(g.n1 - g.n0) * B;
-    // Residuals: reduce the forward partial sums (one add per message and element), round, multicast back.
-    const std::uint64_t fwd_msgs = map.row_tiles(gidx).size();
-    c.adds += elems * fwd_msgs;
-    c.register_writes += elems;
-    c.busy_cycles += vertex_chunk_cycles(mesh, elems, fwd_msgs + 1);
-    if (needs_residuals(g.layer))
-      for (int ti : map.row_tiles(gidx)) {
-        const Tile& t = map.tiles()[static_cast<size_t>(ti)];
-        send(c, g.pe, t.pe, overlap(t.r0, t.r1, g.n0, g.n1) * B, wr);
+    for (std::uint64_t k = 0; k < C; ++k) {
+      const std::uint64_t n = mesh.chunk_size(B, k);
+      // Multicast of the activations (or the input) to the tiles that read them.
+      for (const std::vector<int>& tiles : map.activation_casts(gidx)) {
+        const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
+        cast(c, g.pe, tiles, overlap(t.c0, t.c1, g.n0, g.n1) * n, ws);
       }
-    // Stalk update: hidden layers reduce the backward sums and write z and a; the output writes z.
-    if (g.layer < L) {
-      const std::uint64_t bwd_msgs = map.reader_tiles(gidx).size();
-      c.adds += elems * bwd_msgs;
-      c.register_writes += 2 * elems;
-      c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 2);
-    } else {
+      if (g.layer == 0) continue;  // the pinned input only sends
+      const std::uint64_t elems = u(g.n1 - g.n0) * n;
+      // Residuals: reduce the forward sums (one add per message and element), round, multicast back.
+      const std::uint64_t fwd_msgs = map.fwd_senders(gidx).size();
+      c.adds += elems * fwd_msgs;
       c.register_writes += elems;
-      c.busy_cycles += vertex_chunk_cycles(mesh, elems, 2);
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, fwd_msgs + 1);
+      if (needs_residuals(g.layer))
+        for (const std::vector<int>& tiles : map.residual_casts(gidx)) {
+          const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
+          cast(c, g.pe, tiles, overlap(t.r0, t.r1, g.n0, g.n1) * n, wr);
+        }
+      // Stalk update: hidden layers reduce the backward sums and write z and a; the output writes z.
+      if (g.layer < L) {
+        const std::uint64_t bwd_msgs = map.bwd_senders(gidx).size();
+        c.adds += elems * bwd_msgs;
+        c.register_writes += 2 * elems;
+        c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 2);
+      } else {
+        c.register_writes += elems;
+        c.busy_cycles += vertex_chunk_cycles(mesh, elems, 2);
+      }
     }
   }
   return r;

@@ -94,15 +94,28 @@ MeshTrace::MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map) : opt_
     ++messages;
     for (int l : map.route(a, b)) links_[static_cast<size_t>(l)].declared = true;
   };
+  const auto tile_pe = [&](int ti) { return map.tiles()[static_cast<size_t>(ti)].pe; };
   for (size_t g = 0; g < map.groups().size(); ++g) {
     const int gi = static_cast<int>(g), pe = map.groups()[g].pe;
-    for (int ti : map.reader_tiles(gi)) mark(pe, map.tiles()[static_cast<size_t>(ti)].pe);
-    for (int ti : map.row_tiles(gi)) mark(pe, map.tiles()[static_cast<size_t>(ti)].pe);
+    // Activations and residuals: along each multicast's tiles (one tile each under vertex reduction).
+    for (const auto* casts : {&map.activation_casts(gi), &map.residual_casts(gi)})
+      for (const std::vector<int>& cast : *casts) {
+        int at = pe;
+        for (int ti : cast) {
+          mark(at, tile_pe(ti));
+          at = tile_pe(ti);
+        }
+      }
   }
   for (size_t t = 0; t < map.tiles().size(); ++t) {
     const int ti = static_cast<int>(t), pe = map.tiles()[t].pe;
-    for (int g : map.row_groups(ti)) mark(pe, map.groups()[static_cast<size_t>(g)].pe);
-    if (map.tiles()[t].layer >= 2)
+    // Partial sums: to the next tile of the chain, or from its last tile to the vertex groups.
+    if (map.fwd_next(ti) >= 0) mark(pe, tile_pe(map.fwd_next(ti)));
+    else
+      for (int g : map.row_groups(ti)) mark(pe, map.groups()[static_cast<size_t>(g)].pe);
+    if (map.tiles()[t].layer < 2) continue;
+    if (map.bwd_next(ti) >= 0) mark(pe, tile_pe(map.bwd_next(ti)));
+    else
       for (int g : map.col_groups(ti)) mark(pe, map.groups()[static_cast<size_t>(g)].pe);
   }
   for (const LinkSignals& l : links_) used += l.declared ? 1 : 0;
@@ -163,7 +176,7 @@ void MeshTrace::write_header(const MeshMapping& map) {
                       map.rows(), map.cols(), map.pes(), map.tiles().size(), map.groups().size(), w.start,
                       w.end == TraceWindow::kOpen ? std::string("end of run") : std::to_string(w.end));
   out_ += "  Per unit: busy = computing, wait = waiting for its inputs, stall = random stall, none = idle.\n"
-          "  phase: 0 idle, 1 forward, 2 backward, 3 hebbian, 4 weight update (PE); 5 residual, 6 stalk update (vertex).\n"
+          "  phase: 0 idle, 1 forward, 2 backward, 3 hebbian, 4 weight update, 7 merge (PE); 5 residual, 6 stalk update (vertex).\n"
           "  Per link: 1 while carrying flits; _src, _dst: PE index (row * cols + col) of the message's ends;\n"
           "  _queue: message heads waiting for the link. docs/file-formats.md has the details.\n";
   for (size_t t = 0; t < map.tiles().size(); ++t) {
@@ -231,11 +244,11 @@ void MeshTrace::link_transfer(int link, std::uint64_t head, std::uint64_t start,
   count(l.queue, head, start);
 }
 
-void MeshTrace::step(std::uint64_t index, std::uint64_t t0, std::uint64_t t1, bool joint) {
+void MeshTrace::step(std::uint64_t index, std::uint64_t t0, std::uint64_t t1, bool joint, std::uint64_t settled) {
   run_end_ = std::max(run_end_, t1);
   level(step_, t0, t1, static_cast<std::int64_t>(index & 0xffffffffu));
   level(joint_, t0, t1, joint ? 1 : 0);
-  flush(t1);
+  flush(std::min(t1, settled));
 }
 
 void MeshTrace::put_value(const Signal& s) {

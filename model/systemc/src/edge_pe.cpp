@@ -8,8 +8,13 @@
 namespace sheafsim::mesh {
 
 namespace {
-// Phase tags of the stall keys.
-constexpr std::uint64_t kForward = 1, kBackward = 2, kHebbian = 3, kUpdate = 4;
+// Phase tags of the stall keys (and of the trace's phase signal).
+constexpr std::uint64_t kForward = kPhaseForward, kBackward = kPhaseBackward, kHebbian = kPhaseHebbian,
+                        kUpdate = kPhaseUpdate, kMerge = kPhaseMerge;
+// The stall key of a tile's phase on chunk k (chunk 0: the key of the barrier schedule's one chunk).
+std::uint64_t phase_key(std::uint64_t phase, int tile, int k) {
+  return phase + (static_cast<std::uint64_t>(tile) << 8) + (static_cast<std::uint64_t>(k) << 40);
+}
 }  // namespace
 
 EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
@@ -17,9 +22,14 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   local_.assign(ctx.map->tiles().size(), -1);
   for (size_t k = 0; k < tiles_.size(); ++k) {
     local_[static_cast<size_t>(tiles_[k])] = static_cast<int>(k);
-    acts_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("acts")));
-    resid_.push_back(std::make_unique<Mailbox>(sc_core::sc_gen_unique_name("resid")));
+    Inputs in;
+    in.acts = std::make_unique<Mailbox>("acts", &wake_);
+    in.resid = std::make_unique<Mailbox>("resid", &wake_);
+    in.fchain = std::make_unique<Mailbox>("fchain", &wake_);
+    in.bchain = std::make_unique<Mailbox>("bchain", &wake_);
+    in_.push_back(std::move(in));
   }
+  prog_.resize(tiles_.size());
   a_in_.resize(tiles_.size());
   fsums_.resize(tiles_.size());
   bsums_.resize(tiles_.size());
@@ -27,94 +37,206 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   SC_THREAD(run);
 }
 
-void EdgePe::run() {
-  for (;;) {
-    sc_core::wait(ctx_.start);
-    // Every tile's forward products first: a time-multiplexed PE must deliver
-    // all of its partial sums before any residual can come back.
-    for (int t : tiles_) forward(t);
-    for (int t : tiles_) backward_and_hebbian(t);
+void EdgePe::expect_step() {
+  const MeshMapping& map = *ctx_.map;
+  const int C = ctx_.chunks();
+  for (size_t k = 0; k < tiles_.size(); ++k) {
+    const int ti = tiles_[k];
+    const Tile& t = map.tiles()[static_cast<size_t>(ti)];
+    const bool resid = ctx_.needs_residuals(t.layer);
+    in_[k].acts->expect(static_cast<int>(map.col_groups(ti).size()), C);
+    in_[k].resid->expect(resid ? static_cast<int>(map.row_groups(ti).size()) : 0, C);
+    in_[k].fchain->expect(map.fwd_has_input(ti) ? 1 : 0, C);
+    in_[k].bchain->expect(resid && t.layer >= 2 && map.bwd_has_input(ti) ? 1 : 0, C);
+    prog_[k] = Progress{};
   }
 }
 
-void EdgePe::forward(int ti) {
-  const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
-  const size_t k = local(ti);
-  gather(*acts_[k]);
-  const int cols = t.c1 - t.c0;
-  const auto B = static_cast<int>(ctx_.batch);
-  // The activations of the tile's columns, assembled from the vertex groups' messages.
-  TileOperand& a = a_in_[k];
-  a.set(*acts_[k], t.c0, cols, B);
-  // Partial sums (b << sb) + sum_j W a of the tile's rows.
-  PartialSums& psum = fsums_[k];
-  dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a, psum);
-  const PePhaseCost cost = pe_forward_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh, ctx_.fx);
-  count_phase(c_, cost, &UnitCounters::macs_forward);
-  busy(cost.cycles, kForward + (static_cast<std::uint64_t>(ti) << 8));
-  send_sums(ti, ctx_.map->row_groups(ti), t.r0, t.r1, psum, true);  // to the vertex groups that own the rows
+void EdgePe::run() {
+  for (;;) {
+    sc_core::wait(ctx_.start);
+    begin_step();
+    for (;;) {
+      bool done = false;
+      std::uint64_t next = Mailbox::kNever;
+      if (run_ready(done, next)) continue;
+      if (done) break;
+      wait_until(next);
+    }
+    end_step();
+  }
 }
 
-// The partial sums of neurons [lo, hi) to the vertex groups that own them
-// (forward: their forward sums; else their backward sums).
-void EdgePe::send_sums(int ti, const std::vector<int>& groups, int lo, int hi, const PartialSums& sums, bool forward) {
-  const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24);
-  for (int g : groups) {
-    const VertexGroup& grp = ctx_.map->groups()[static_cast<size_t>(g)];
+bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
+  const std::uint64_t now = ctx_.now();
+  const int C = ctx_.chunks();
+  auto ready = [&](const Mailbox& box, int k) {
+    const std::uint64_t at = box.ready_at(k);
+    if (at <= now) return true;
+    next = std::min(next, at);
+    return false;
+  };
+  // Passing sums first: the PEs down the band and the vertex units wait for them.
+  for (size_t i = 0; i < tiles_.size(); ++i) {
+    Progress& p = prog_[i];
+    if (p.fs < p.f && in_[i].fchain->expected() > 0 && ready(*in_[i].fchain, p.fs)) {
+      merge(tiles_[i], p.fs, true);
+      return true;
+    }
+    if (p.bs < p.bh && in_[i].bchain->expected() > 0 && ready(*in_[i].bchain, p.bs)) {
+      merge(tiles_[i], p.bs, false);
+      return true;
+    }
+  }
+  // Then the oldest chunk's backward and Hebbian work, then the next chunk's forward work.
+  for (size_t i = 0; i < tiles_.size(); ++i) {
+    const Progress& p = prog_[i];
+    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(tiles_[i])];
+    if (ctx_.needs_residuals(t.layer) && p.bh < p.f && ready(*in_[i].resid, p.bh)) {
+      backward_and_hebbian(tiles_[i], p.bh);
+      return true;
+    }
+  }
+  for (size_t i = 0; i < tiles_.size(); ++i)
+    if (prog_[i].f < C && ready(*in_[i].acts, prog_[i].f)) {
+      forward(tiles_[i], prog_[i].f);
+      return true;
+    }
+  done = true;
+  for (size_t i = 0; i < tiles_.size(); ++i) {
+    Progress& p = prog_[i];
+    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(tiles_[i])];
+    const bool resid = ctx_.needs_residuals(t.layer);
+    if (resid && ctx_.joint && p.bh == C && !p.updated) {
+      update(tiles_[i]);
+      return true;
+    }
+    if (p.f < C || p.fs < C || (resid && (p.bh < C || (t.layer >= 2 && p.bs < C) || (ctx_.joint && !p.updated))))
+      done = false;
+  }
+  return false;
+}
+
+void EdgePe::forward(int ti, int k) {
+  const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
+  const size_t i = local(ti);
+  const std::uint64_t n = ctx_.chunk_size(k);
+  if (k == ctx_.chunks() - 1) {  // the batch's values, now that every chunk has arrived
+    const auto B = static_cast<int>(ctx_.batch);
+    TileOperand& a = a_in_[i];  // the activations of the tile's columns, from the vertex groups' messages
+    a.set(*in_[i].acts, t.c0, t.c1 - t.c0, B);
+    // Partial sums (b << sb) + sum_j W a of the tile's rows.
+    dp_->forward(t, B, ctx_.net->W[static_cast<size_t>(t.layer - 1)], ctx_.net->b[static_cast<size_t>(t.layer - 1)], a,
+                 fsums_[i]);
+  }
+  const PePhaseCost cost = pe_forward_cost(t, n, ctx_.mesh, ctx_.fx);
+  count_phase(c_, cost, &UnitCounters::macs_forward);
+  busy(cost.cycles, phase_key(kForward, ti, k));
+  ++prog_[i].f;
+  if (in_[i].fchain->expected() == 0) send_sums(ti, k, true);  // the first of its chain: nothing to add
+}
+
+// In-network reduction: the chain's incoming sums of chunk k plus this tile's, passed on.
+void EdgePe::merge(int ti, int k, bool forward) {
+  const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
+  const auto width = static_cast<std::uint64_t>(forward ? t.r1 - t.r0 : t.c1 - t.c0);
+  const PePhaseCost cost = pe_merge_cost(width * ctx_.chunk_size(k), ctx_.mesh);
+  c_.adds += cost.adds;
+  busy(cost.cycles, phase_key(kMerge, ti, k));
+  send_sums(ti, k, forward);
+}
+
+// Chunk k of the tile's partial sums (with those of the chain before it) to
+// the next tile of its chain, or, from the chain's last tile, to the vertex
+// groups that own its rows (forward) or columns (backward).
+void EdgePe::send_sums(int ti, int k, bool forward) {
+  const MeshMapping& map = *ctx_.map;
+  const Tile& t = map.tiles()[static_cast<size_t>(ti)];
+  const size_t i = local(ti);
+  (forward ? prog_[i].fs : prog_[i].bs)++;
+  const std::uint64_t n = ctx_.chunk_size(k);
+  const long acc = ctx_.fx.acc_bits;
+  const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24) ^
+                            (static_cast<std::uint64_t>(k) << 48);
+  const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
+  const int next = forward ? map.fwd_next(ti) : map.bwd_next(ti);
+  if (next >= 0) {
+    EdgePe& to = *ctx_.tile_owner[static_cast<size_t>(next)];
+    send(pe_, to.pe(), forward ? to.forward_chain(next) : to.backward_chain(next), k,
+         static_cast<long>(hi - lo) * static_cast<long>(n) * acc, fx::mix64(key ^ 0x5a5a5a5aULL));
+    return;
+  }
+  const bool last = k == ctx_.chunks() - 1;
+  for (int g : forward ? map.row_groups(ti) : map.col_groups(ti)) {
+    const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
     VertexUnit& vu = *ctx_.group_unit[static_cast<size_t>(g)];
-    send(pe_, grp.pe, forward ? vu.forward_sums() : vu.backward_sums(),
-         sums.view(std::max(lo, grp.n0), std::min(hi, grp.n1), lo, hi - lo), ctx_.fx.acc_bits,
+    Mailbox& box = forward ? vu.forward_sums() : vu.backward_sums();
+    const int a = std::max(lo, grp.n0), b = std::min(hi, grp.n1);
+    if (last)  // the values: the partial sums of every tile of the chain (the vertex unit adds them in order)
+      for (int c : forward ? map.fwd_chain(ti) : map.bwd_chain(ti)) {
+        const EdgePe& owner = *ctx_.tile_owner[static_cast<size_t>(c)];
+        box.attach((forward ? owner.forward_sums(c) : owner.backward_sums(c)).view(a, b, lo, hi - lo));
+      }
+    send(pe_, grp.pe, box, k, static_cast<long>(b - a) * static_cast<long>(n) * acc,
          fx::mix64(key ^ static_cast<std::uint64_t>(g)));
   }
 }
 
-void EdgePe::backward_and_hebbian(int ti) {
+void EdgePe::backward_and_hebbian(int ti, int k) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
-  if (!ctx_.needs_residuals(t.layer)) return;
-  const size_t k = local(ti);
-  gather(*resid_[k]);
+  const size_t i = local(ti);
   const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-  const auto B = static_cast<int>(ctx_.batch);
-  TileOperand& u = u_in_;
-  u.set(*resid_[k], t.r0, rows, B);
+  const std::uint64_t n = ctx_.chunk_size(k);
+  const bool last = k == ctx_.chunks() - 1;
   const size_t li = static_cast<size_t>(t.layer - 1);
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
-  const auto uB = static_cast<std::uint64_t>(B);
+  const auto B = static_cast<int>(ctx_.batch);
+  if (last) u_in_.set(*in_[i].resid, t.r0, rows, B);
+  ++prog_[i].bh;
 
   if (t.layer >= 2) {  // W^T u for the previous layer's vertex groups (old weights)
-    PartialSums& bsum = bsums_[k];
-    dp_->backward(t, B, W, u, bsum);
-    const PePhaseCost cost = pe_backward_cost(t, uB, ctx_.mesh, ctx_.fx);
+    if (last) dp_->backward(t, B, W, u_in_, bsums_[i]);
+    const PePhaseCost cost = pe_backward_cost(t, n, ctx_.mesh, ctx_.fx);
     count_phase(c_, cost, &UnitCounters::macs_backward);
-    busy(cost.cycles, kBackward + (static_cast<std::uint64_t>(ti) << 8));
-    send_sums(ti, ctx_.map->col_groups(ti), t.c0, t.c1, bsum, false);
+    busy(cost.cycles, phase_key(kBackward, ti, k));
+    if (in_[i].bchain->expected() == 0) send_sums(ti, k, false);
   }
   if (!ctx_.joint) return;
 
   // Hebbian sums over the batch, then one write per weight and bias (old stalks).
-  TileWrites& wr = writes_;
-  dp_->hebbian_update(t, B, u, a_in_[k], W, b, wr);
-  const int layer = t.layer;
-  for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) {
-      const auto e = static_cast<size_t>(i * cols + j);
-      if (wr.w_acc_wrapped[e]) count_acc_overflow(layer);
-      count(wr.w[e], FxClass::Weight, layer);
-      W(t.r0 + i, t.c0 + j) = wr.w[e].value;
-    }
-  if (t.has_bias()) {
-    for (int i = 0; i < rows; ++i) {
-      const auto e = static_cast<size_t>(i);
-      if (wr.b_acc_wrapped[e]) count_acc_overflow(layer);
-      count(wr.b[e], FxClass::Bias, layer);
-      b(t.r0 + i) = wr.b[e].value;
+  if (last) {
+    TileWrites& wr = writes_;
+    dp_->hebbian_update(t, B, u_in_, a_in_[i], W, b, wr);
+    const int layer = t.layer;
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < cols; ++j) {
+        const auto e = static_cast<size_t>(r * cols + j);
+        if (wr.w_acc_wrapped[e]) count_acc_overflow(layer);
+        count(wr.w[e], FxClass::Weight, layer);
+        W(t.r0 + r, t.c0 + j) = wr.w[e].value;
+      }
+    if (t.has_bias()) {
+      for (int r = 0; r < rows; ++r) {
+        const auto e = static_cast<size_t>(r);
+        if (wr.b_acc_wrapped[e]) count_acc_overflow(layer);
+        count(wr.b[e], FxClass::Bias, layer);
+        b(t.r0 + r) = wr.b[e].value;
+      }
     }
   }
-  const PePhaseCost cost = pe_hebbian_cost(t, uB, ctx_.mesh, ctx_.fx);
+  const PePhaseCost cost = pe_hebbian_cost(t, n, k == 0, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(cost.cycles, kHebbian + (static_cast<std::uint64_t>(ti) << 8));
-  busy(cost.update_cycles, kUpdate + (static_cast<std::uint64_t>(ti) << 8));
+  busy(cost.cycles, phase_key(kHebbian, ti, k));
+}
+
+// The write-back after the last chunk's Hebbian sums (the values were written with them).
+void EdgePe::update(int ti) {
+  const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
+  prog_[local(ti)].updated = true;
+  const PePhaseCost cost = pe_update_cost(t, ctx_.mesh, ctx_.fx);
+  count_phase(c_, cost, &UnitCounters::macs_hebbian);
+  busy(cost.cycles, phase_key(kUpdate, ti, 0));
 }
 
 }  // namespace sheafsim::mesh

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sheafsim/base/error.h"
+#include "sheafsim/arch/pe_phase_cost.h"
 #include "sheafsim/mesh/edge_pe.h"
 #include "sheafsim/mesh/vertex_unit.h"
 
@@ -30,6 +31,11 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
   ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
   map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg);
+  buffers_ = mesh_buffers(*map_, mesh, cfg, static_cast<std::uint64_t>(batch), ctx_.L);
+  check_buffers(buffers_, *map_, mesh);
+  const auto B = static_cast<std::uint64_t>(batch);
+  bound_joint_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, true);
+  bound_diffusion_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, false);
   noc_ = std::make_unique<MeshNoc>(*map_, mesh);
   ctx_.map = map_.get();
   ctx_.noc = noc_.get();
@@ -42,6 +48,8 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
     units_.push_back(std::make_unique<VertexUnit>(fmt::format("vu_l{}_n{}", grp.layer, grp.n0).c_str(), static_cast<int>(g), ctx_));
   }
   for (auto& u : units_) ctx_.group_unit.push_back(u.get());
+  ctx_.release.assign(pes_.size() + units_.size(), 0);
+  ctx_.finish.assign(pes_.size() + units_.size(), 0);
   if (trace.enabled()) {  // opens the file before the first step: a bad path fails at once
     trace_ = std::make_unique<MeshTrace>(trace, *map_);
     ctx_.trace = trace_.get();
@@ -51,6 +59,16 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
 }
 
 MeshEngine::~MeshEngine() = default;
+
+void MeshEngine::check_finished() const {
+  // A unit still waiting means a schedule that can never finish: a defect of the model, not of the input.
+  for (const auto& pe : pes_)
+    if (pe->steps_done() != ctx_.step + 1)
+      throw std::logic_error(fmt::format("mesh: PE {} did not finish step {}", pe->basename(), ctx_.step));
+  for (const auto& u : units_)
+    if (u->steps_done() != ctx_.step + 1)
+      throw std::logic_error(fmt::format("mesh: vertex unit {} did not finish step {}", u->basename(), ctx_.step));
+}
 
 double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
                         bool update_params) {
@@ -68,29 +86,31 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   ctx_.X = &X;
   ctx_.Y = p.phase == Phase::Training ? Y : nullptr;
   ctx_.joint = update_params;
-  // Every input buffer learns how many messages this step brings.
-  for (size_t t = 0; t < map_->tiles().size(); ++t) {
-    const int ti = static_cast<int>(t);
-    EdgePe& pe = *ctx_.tile_owner[t];
-    pe.activations(ti).expect(static_cast<int>(map_->col_groups(ti).size()));
-    pe.residuals(ti).expect(ctx_.needs_residuals(map_->tiles()[t].layer) ? static_cast<int>(map_->row_groups(ti).size()) : 0);
-  }
-  for (size_t g = 0; g < units_.size(); ++g) {
-    const int gi = static_cast<int>(g);
-    units_[g]->forward_sums().expect(static_cast<int>(map_->row_tiles(gi).size()));
-    // Layer 0 has readers but no backward sums: only hidden groups receive W^T u.
-    units_[g]->backward_sums().expect(map_->groups()[g].layer >= 1 ? static_cast<int>(map_->reader_tiles(gi).size()) : 0);
-  }
-  const std::uint64_t t0 = ctx_.now();
+  for (auto& pe : pes_) pe->expect_step();
+  for (auto& u : units_) u->expect_step();
+  // When each unit starts: under the dataflow schedule when it has finished its
+  // own part of the previous step, under the barrier schedule when all have.
+  const std::uint64_t prev_end = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
+  const std::uint64_t origin = ctx_.mesh.schedule == Schedule::Dataflow
+                                   ? *std::min_element(ctx_.release.begin(), ctx_.release.end())
+                                   : prev_end;
+  if (ctx_.mesh.schedule == Schedule::Barrier) std::fill(ctx_.release.begin(), ctx_.release.end(), prev_end);
+  // The kernel's clock never goes back: this run's first cycle (origin) is its current time.
+  ctx_.lag = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / ctx_.period) - origin;
   const auto w0 = std::chrono::steady_clock::now();
   ctx_.start.notify(sc_core::SC_ZERO_TIME);
   sc_core::sc_start();  // runs until every unit has finished the step
   timing_.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-  const std::uint64_t cycles = ctx_.now() - t0;
-  if (trace_) {  // kernel time runs on across steps: t0 is the step's absolute start cycle
+  check_finished();
+  const std::uint64_t end = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
+  const std::uint64_t cycles = end - prev_end;  // how far the step moved the mesh's last unit
+  if (trace_) {
     for (auto& pe : pes_) pe->flush_trace();
     for (auto& u : units_) u->flush_trace();
-    trace_->step(ctx_.step, t0, t0 + cycles, update_params);
+    // The next step's first unit starts at the earliest finish: everything before it is final.
+    trace_->step(ctx_.step, prev_end, end, update_params,
+                 ctx_.mesh.schedule == Schedule::Dataflow ? *std::min_element(ctx_.release.begin(), ctx_.release.end())
+                                                          : end);
   }
   timing_.total_cycles += cycles;
   ++timing_.steps;
@@ -145,6 +165,29 @@ std::string stat(const nlohmann::json& v) {
 }
 }  // namespace
 
+nlohmann::json MeshEngine::step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const {
+  if (steps == 0) return nullptr;
+  std::uint64_t bound = 0;
+  for (const UnitCounters& c : counts.pes) bound = std::max(bound, c.busy_cycles);
+  for (const UnitCounters& c : counts.groups) bound = std::max(bound, c.busy_cycles);
+  // Links are resources too: a link carries one flit per cycle.
+  const std::uint64_t link_bound =
+      counts.link_flits.empty() ? 0 : *std::max_element(counts.link_flits.begin(), counts.link_flits.end());
+  const double per_step = static_cast<double>(cycles) / static_cast<double>(steps);
+  const double macs = static_cast<double>(counts.pe_totals().macs());
+  const double hops = static_cast<double>(counts.link_flits_total());
+  return {{"cycles", mean_cycles(static_cast<double>(cycles), static_cast<double>(steps))},
+          {"bound_cycles", bound},
+          {"cycles_over_bound", ratio(per_step, static_cast<double>(bound))},
+          {"busiest_link_flits", link_bound},
+          {"cycles_over_resource_bound", ratio(per_step, static_cast<double>(std::max(bound, link_bound)))},
+          {"macs", counts.pe_totals().macs()},
+          {"mac_utilisation", ratio(macs, per_step * map_->pes() * ctx_.mesh.lanes)},
+          {"flit_hops", counts.link_flits_total()},
+          {"link_utilisation", ratio(hops, per_step * map_->existing_links())},
+          {"time_us", per_step / ctx_.mesh.clock_mhz}};
+}
+
 TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : TraceSummary{}; }
 
 UnitCounters MeshEngine::pe_totals() const {
@@ -182,6 +225,14 @@ nlohmann::json MeshEngine::report() const {
                   {"links", map_->existing_links()},
                   {"sram_bits_used_max", sram_max},
                   {"sram_bits_per_pe", map_->sram_bits()}};
+  j["mapping"]["chunk_samples"] = ctx_.mesh.chunk_samples(static_cast<std::uint64_t>(ctx_.batch));
+  j["mapping"]["chunks"] = ctx_.chunks();
+  j["mapping"]["pe_sram_bits_needed_max"] = buffers_.pe_max();
+  j["mapping"]["vertex_sram_bits_needed_max"] = buffers_.vertex_max();
+  j["mapping"]["vertex_sram_bits_per_unit"] = buffers_.vertex_capacity_bits;
+  j["training_step"] = step_figures(bound_joint_, timing_.joint_cycles, timing_.joint_steps);
+  j["diffusion_step"] =
+      step_figures(bound_diffusion_, timing_.stalk_cycles, timing_.steps - timing_.joint_steps);
   j["total_cycles"] = timing_.total_cycles;
   j["steps"] = timing_.steps;
   j["joint_steps"] = timing_.joint_steps;
@@ -253,10 +304,16 @@ std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const 
   const std::uint64_t joint = timing_.joint_steps, diffusion = timing_.steps - timing_.joint_steps;
   return {{"mesh", fmt::format("{}x{} PEs, {} lanes, {} tiles of {}x{}", ctx_.mesh.rows, ctx_.mesh.cols, ctx_.mesh.lanes,
                                map_->tiles().size(), map_->tile_rows(), map_->tile_cols())},
+          {"schedule", fmt::format("{}, {} reduction, {} chunk(s) of {} samples", to_string(ctx_.mesh.schedule),
+                                   to_string(ctx_.mesh.reduction), ctx_.chunks(),
+                                   ctx_.mesh.chunk_samples(static_cast<std::uint64_t>(ctx_.batch)))},
           {"mesh_steps", fmt::format("{} ({} training (joint), {} diffusion (stalk-only))", timing_.steps, joint, diffusion)},
           {"total_cycles", fmt::format("{}", timing_.total_cycles)},
           {"cycles_per_step", stat(j["cycles_per_step"])},
           {"cycles_per_training_step", stat(j["cycles_per_training_step"])},
+          {"bound_cycles_per_training_step", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["bound_cycles"])},
+          {"cycles_over_bound_training", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["cycles_over_bound"])},
+          {"mac_utilisation_training", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["mac_utilisation"])},
           {"cycles_per_diffusion_step", stat(j["cycles_per_diffusion_step"])},
           {"simulated_time_us", stat(j["simulated_time_us"])},
           {"macs_total", fmt::format("{}", pe_totals().macs())},

@@ -8,23 +8,56 @@
 namespace sheafsim::mesh {
 
 namespace {
-// Phase tags of the stall keys.
-constexpr std::uint64_t kResidual = 5, kUpdate = 6;
+// Phase tags of the stall keys (and of the trace's phase signal), chunk k folded in (chunk 0: the barrier's).
+std::uint64_t phase_key(std::uint64_t phase, int k) { return phase + (static_cast<std::uint64_t>(k) << 40); }
 }  // namespace
 
 VertexUnit::VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx)
-    : MeshUnit(name, ctx, static_cast<std::uint64_t>(group + ctx.map->pes())), group_(group), fwd_("fwd"), bwd_("bwd") {
+    : MeshUnit(name, ctx, static_cast<std::uint64_t>(group + ctx.map->pes())),
+      group_(group),
+      fwd_("fwd", &wake_),
+      bwd_("bwd", &wake_) {
   dp_ = make_model_vertex_datapath(group, ctx, c_);
   SC_THREAD(run);
+}
+
+void VertexUnit::expect_step() {
+  const int C = ctx_.chunks();
+  // The chains that end here: one message per chunk each (one per tile under vertex reduction).
+  fwd_.expect(static_cast<int>(ctx_.map->fwd_senders(group_).size()), C);
+  // Layer 0 has readers but no backward sums: only hidden groups receive W^T u.
+  bwd_.expect(group().layer >= 1 ? static_cast<int>(ctx_.map->bwd_senders(group_).size()) : 0, C);
 }
 
 void VertexUnit::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
+    begin_step();
     send_activations();
-    if (group().layer == 0) continue;  // the input only sends
-    residuals();
-    update();
+    if (group().layer > 0) {  // the input only sends
+      const int C = ctx_.chunks();
+      const bool hidden = group().layer < ctx_.L;
+      int r = 0, s = 0;  // chunks through the residual phase, through the stalk update
+      while (s < C) {
+        const std::uint64_t now = ctx_.now();
+        // The stalk update of the oldest chunk first, then the next chunk's residuals.
+        if (s < r && (!hidden || bwd_.ready_at(s) <= now)) {
+          update(s++);
+        } else if (r < C && fwd_.ready_at(r) <= now) {
+          residuals(r++);
+        } else {
+          std::uint64_t next = r < C ? fwd_.ready_at(r) : Mailbox::kNever;
+          if (s < r && hidden) next = std::min(next, bwd_.ready_at(s));
+          wait_until(next);
+        }
+      }
+    }
+    end_step();
+    // Dataflow: the next step's activations of chunk k are ready when this
+    // step's stalk update of chunk k is done; the unit starts the next step
+    // then, sending each chunk at its time (its own work follows this step's).
+    if (ctx_.mesh.schedule == Schedule::Dataflow && group().layer > 0 && group().layer < ctx_.L)
+      ctx_.release[static_cast<size_t>(group_ + ctx_.map->pes())] = next_ready_.front();
   }
 }
 
@@ -35,47 +68,76 @@ void VertexUnit::send_activations() {
   const VertexGroup& g = group();
   if (g.layer == ctx_.L) return;
   const Message all = dp_->activations();
-  for (int ti : ctx_.map->reader_tiles(group_)) {
-    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
-    // A view of the copy of rows [n0, n1), taken now and rewritten at the next step's send.
-    send(g.pe, t.pe, ctx_.tile_owner[static_cast<size_t>(ti)]->activations(ti),
-         all.part(std::max(t.c0, g.n0), std::min(t.c1, g.n1)), ctx_.fx.stalk.width(),
-         fx::mix64((ctx_.step << 32) ^ (static_cast<std::uint64_t>(ti) << 12) ^ static_cast<std::uint64_t>(group_)));
+  const int C = ctx_.chunks();
+  const bool paced = ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0 && next_ready_.size() == static_cast<size_t>(C);
+  for (int k = 0; k < C; ++k) {
+    if (paced && next_ready_[static_cast<size_t>(k)] > ctx_.now())  // chunk k's stalks are updated then
+      sc_core::wait(static_cast<double>(next_ready_[static_cast<size_t>(k)] - ctx_.now()) * ctx_.period);
+    for (const std::vector<int>& cast : ctx_.map->activation_casts(group_)) {
+      const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
+      const int a = std::max(t.c0, g.n0), b = std::min(t.c1, g.n1);  // the same columns along the band
+      // A view of the copy of rows [a, b), taken now and rewritten at the next step's send.
+      cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.activations(ti); }, k == C - 1 ? &all : nullptr, a, b);
+      multicast(g.pe, cast_pes_, cast_boxes_, k, static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) *
+                                                     ctx_.fx.stalk.width(),
+                fx::mix64((ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
+                          static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
+    }
   }
 }
 
-void VertexUnit::residuals() {
+template <typename Box>
+void VertexUnit::cast_to(const std::vector<int>& cast, Box&& box, const Message* values, int a, int b) {
+  cast_pes_.clear();
+  cast_boxes_.clear();
+  for (int ti : cast) {
+    EdgePe& pe = *ctx_.tile_owner[static_cast<size_t>(ti)];
+    Mailbox& m = box(pe, ti);
+    if (values != nullptr) m.attach(values->part(a, b));
+    cast_pes_.push_back(pe.pe());
+    cast_boxes_.push_back(&m);
+  }
+}
+
+void VertexUnit::residuals(int k) {
   const VertexGroup& g = group();
-  gather(fwd_);
-  const Message u = dp_->residuals(fwd_);
-  const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * static_cast<std::uint64_t>(ctx_.batch);
-  c_.adds += elems * fwd_.messages().size();
+  const int C = ctx_.chunks();
+  if (k == C - 1) u_ = dp_->residuals(fwd_);  // the batch's values, now that every chunk has arrived
+  const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * ctx_.chunk_size(k);
+  const auto msgs = static_cast<std::uint64_t>(fwd_.expected());
+  c_.adds += elems * msgs;
   c_.register_writes += elems;
-  busy(vertex_chunk_cycles(ctx_.mesh, elems, fwd_.messages().size() + 1), kResidual);
+  busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 1), phase_key(kPhaseResidual, k));
   if (!ctx_.needs_residuals(g.layer)) return;
-  for (int ti : ctx_.map->row_tiles(group_)) {
-    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
+  for (const std::vector<int>& cast : ctx_.map->residual_casts(group_)) {
+    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
+    const int a = std::max(t.r0, g.n0), b = std::min(t.r1, g.n1);  // the same rows along the band
     // A view of u (as doubles and / or 64-bit integers), rewritten in the next step's residual phase.
-    send(g.pe, t.pe, ctx_.tile_owner[static_cast<size_t>(ti)]->residuals(ti),
-         u.part(std::max(t.r0, g.n0), std::min(t.r1, g.n1)), ctx_.fx.residual.width(),
-         fx::mix64((~ctx_.step << 32) ^ (static_cast<std::uint64_t>(ti) << 12) ^ static_cast<std::uint64_t>(group_)));
+    cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.residuals(ti); }, k == C - 1 ? &u_ : nullptr, a, b);
+    multicast(g.pe, cast_pes_, cast_boxes_, k,
+              static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) * ctx_.fx.residual.width(),
+              fx::mix64((~ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
+                        static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
   }
 }
 
-void VertexUnit::update() {
+void VertexUnit::update(int k) {
   const VertexGroup& g = group();
-  const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * static_cast<std::uint64_t>(ctx_.batch);
+  const bool last = k == ctx_.chunks() - 1;
+  const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * ctx_.chunk_size(k);
   if (g.layer < ctx_.L) {  // reduce the backward sums; write z and a
-    gather(bwd_);
-    dp_->update(bwd_);
-    c_.adds += elems * bwd_.messages().size();
+    if (last) dp_->update(bwd_);
+    const auto msgs = static_cast<std::uint64_t>(bwd_.expected());
+    c_.adds += elems * msgs;
     c_.register_writes += 2 * elems;
-    busy(vertex_chunk_cycles(ctx_.mesh, elems, bwd_.messages().size() + 2), kUpdate);
+    busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 2), phase_key(kPhaseStalk, k));
+    next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
+    next_ready_[static_cast<size_t>(k)] = ctx_.now();
     return;
   }
-  dp_->update(bwd_);  // the output: write z
+  if (last) dp_->update(bwd_);  // the output: write z
   c_.register_writes += elems;
-  busy(vertex_chunk_cycles(ctx_.mesh, elems, 2), kUpdate);
+  busy(vertex_chunk_cycles(ctx_.mesh, elems, 2), phase_key(kPhaseStalk, k));
 }
 
 }  // namespace sheafsim::mesh

@@ -14,6 +14,17 @@ enum class VertexPlacement {
   West,    // vertex groups on the west column (row = group index mod rows)
   Corner,  // every vertex group on PE (0, 0): a central controller
 };
+// When a unit may start work (docs/architecture.md, "Schedules").
+enum class Schedule {
+  Dataflow,  // the batch streams through every unit in chunks; a unit starts a chunk as soon as its inputs
+             // have arrived and a step as soon as it has finished its own part of the previous one
+  Barrier,   // one chunk (the whole batch) per phase; every step starts when the whole mesh has finished the last
+};
+// Where the partial sums of a row band (forward) or a column band (backward) are added up.
+enum class Reduction {
+  InNetwork,  // along the PEs of the band: each adds its partial to the passing sum, one message per group and chunk
+  Vertex,     // every tile sends its partial to the vertex unit, which adds them all
+};
 enum class TileOrder {
   Snake,     // tiles fill the mesh row by row, alternating direction (neighbours stay adjacent)
   RowMajor,  // tiles fill the mesh row by row
@@ -31,12 +42,23 @@ struct MeshConfig {
   int tile_rows = 0, tile_cols = 0;  // synapses per tile; 0: the smallest square tile that fits the mesh
   TileOrder order = TileOrder::Snake;
   VertexPlacement placement = VertexPlacement::Near;
+  Schedule schedule = Schedule::Dataflow;
+  Reduction reduction = Reduction::InNetwork;
+  int chunk = 0;                 // samples per chunk (dataflow); 0: kDefaultChunk (or the batch, if smaller)
+  long vertex_sram_kib = 256;    // vertex-unit SRAM for its stalks, residuals and partial-sum buffers
   bool time_multiplex = false;   // more tiles than PEs: a PE holds several and runs them in turn
   double clock_mhz = 1000.0;     // for reporting time only
   std::uint64_t random_stalls = 0;  // seed of random PE and link stalls; 0: off
   int max_stall = 8;             // largest random stall, cycles
 
+  static constexpr int kDefaultChunk = 32;
+
   int pes() const { return rows * cols; }
+  // Samples per chunk for a batch of `batch`: the whole batch under the barrier schedule.
+  std::uint64_t chunk_samples(std::uint64_t batch) const;
+  // Chunks per batch, and the samples of chunk k (the last may be short).
+  std::uint64_t chunks(std::uint64_t batch) const;
+  std::uint64_t chunk_size(std::uint64_t batch, std::uint64_t k) const;
   // Throws InputError naming the setting.
   void validate() const;
   nlohmann::json to_json() const;
@@ -48,5 +70,9 @@ VertexPlacement parse_placement(const std::string& name);
 TileOrder parse_tile_order(const std::string& name);
 std::string to_string(VertexPlacement p);
 std::string to_string(TileOrder o);
+Schedule parse_schedule(const std::string& name);
+Reduction parse_reduction(const std::string& name);
+std::string to_string(Schedule s);
+std::string to_string(Reduction r);
 
 }  // namespace sheafsim::mesh

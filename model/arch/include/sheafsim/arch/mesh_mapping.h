@@ -41,6 +41,29 @@ class MeshMapping {
   const std::vector<int>& col_groups(int tile) const { return col_groups_[static_cast<size_t>(tile)]; }  // own its columns
   const std::vector<int>& row_tiles(int group) const { return row_tiles_[static_cast<size_t>(group)]; }  // compute its neurons
   const std::vector<int>& reader_tiles(int group) const { return reader_tiles_[static_cast<size_t>(group)]; }  // read its activations
+  // In-network reduction (MeshConfig::reduction): the tiles of a row band form
+  // the forward chain (descending c0, so that it ends at the band's bias tile,
+  // next to its vertex group under `near` placement), those of a column band
+  // the backward chain (descending r0). A tile adds its partial sums to the
+  // chain's incoming sum (if it is not the chain's first) and passes the sum
+  // to the next tile, or, at the chain's end, to the vertex groups. Under
+  // vertex reduction every tile is a chain of its own.
+  int fwd_next(int tile) const { return fwd_next_[static_cast<size_t>(tile)]; }   // -1: to the vertex groups
+  int bwd_next(int tile) const { return bwd_next_[static_cast<size_t>(tile)]; }
+  bool fwd_has_input(int tile) const { return fwd_in_[static_cast<size_t>(tile)] != 0; }
+  bool bwd_has_input(int tile) const { return bwd_in_[static_cast<size_t>(tile)] != 0; }
+  // The chains that end in this group's forward (backward) sums: the messages it receives per chunk.
+  const std::vector<int>& fwd_senders(int group) const { return fwd_senders_[static_cast<size_t>(group)]; }
+  const std::vector<int>& bwd_senders(int group) const { return bwd_senders_[static_cast<size_t>(group)]; }
+  // In-network distribution: a group's activations travel along each column
+  // band of its reader tiles (ascending r0) and its residuals along each row
+  // band of its row tiles (ascending c0), one multicast per band; under vertex
+  // reduction, one message per tile. Lists of tiles, in the order visited.
+  const std::vector<std::vector<int>>& activation_casts(int group) const { return act_casts_[static_cast<size_t>(group)]; }
+  const std::vector<std::vector<int>>& residual_casts(int group) const { return res_casts_[static_cast<size_t>(group)]; }
+  // The tiles of the chain ending at `tile` (its end), first to last.
+  const std::vector<int>& fwd_chain(int tail) const { return fwd_chain_[static_cast<size_t>(tail)]; }
+  const std::vector<int>& bwd_chain(int tail) const { return bwd_chain_[static_cast<size_t>(tail)]; }
   int tile_rows() const { return tile_rows_; }
   int tile_cols() const { return tile_cols_; }
   long sram_bits_used(int pe) const { return sram_bits_[static_cast<size_t>(pe)]; }
@@ -63,6 +86,9 @@ class MeshMapping {
   std::vector<VertexGroup> groups_;
   std::vector<std::vector<int>> pe_tiles_;
   std::vector<std::vector<int>> row_groups_, col_groups_, row_tiles_, reader_tiles_;
+  std::vector<int> fwd_next_, bwd_next_, fwd_in_, bwd_in_;
+  std::vector<std::vector<int>> fwd_senders_, bwd_senders_, fwd_chain_, bwd_chain_;
+  std::vector<std::vector<std::vector<int>>> act_casts_, res_casts_;
   std::vector<long> sram_bits_;
   long sram_bits_capacity_ = 0;
 };

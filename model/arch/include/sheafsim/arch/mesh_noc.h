@@ -23,11 +23,20 @@ class MeshNoc {
   // cycle its last flit arrives. `stall_key` seeds the random link stalls.
   std::uint64_t transfer(int src_pe, int dst_pe, long bits, std::uint64_t ready, std::uint64_t stall_key,
                          UnitCounters& sender);
+  // A multicast along the PEs dst[0..n) in order (in-network distribution):
+  // each forwards the flits to the next as they arrive (cut-through). One
+  // message, its flits injected once; every link crossed is a flit-hop.
+  // arrival[i] is the cycle the last flit reaches dst[i].
+  void multicast(int src_pe, const int* dst, size_t n, long bits, std::uint64_t ready, std::uint64_t stall_key,
+                 UnitCounters& sender, std::uint64_t* arrival);
   const std::vector<LinkCounters>& links() const { return links_; }
   // Reports every link reservation to `trace` (null: none).
   void set_trace(MeshTrace* trace) { trace_ = trace; }
 
  private:
+  // Routes `flits` from a to b, the head leaving at `head`; returns the head's arrival and adds the hops.
+  std::uint64_t route(int a, int b, std::uint64_t flits, std::uint64_t head, std::uint64_t stall_key,
+                      std::uint64_t& hops);
   const MeshMapping& map_;
   MeshConfig cfg_;
   std::vector<std::uint64_t> free_;  // per link: the first cycle it is free

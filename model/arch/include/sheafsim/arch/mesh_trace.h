@@ -61,6 +61,7 @@ enum TracePhase : unsigned {
   kPhaseUpdate = 4,    // PE: weight and bias write-back
   kPhaseResidual = 5,  // vertex unit: reduce the forward sums into residuals
   kPhaseStalk = 6,     // vertex unit: reduce the backward sums, Euler update of z, a
+  kPhaseMerge = 7,     // PE: add its partial sums to the passing sums (in-network reduction)
 };
 
 class MeshTrace {
@@ -81,8 +82,10 @@ class MeshTrace {
   void unit_busy(std::uint64_t unit, std::uint64_t t, std::uint64_t cycles, std::uint64_t stall, std::uint64_t key);
   // A message's head reached `link` at `head`, the link carries its flits over [start, start + flits).
   void link_transfer(int link, std::uint64_t head, std::uint64_t start, std::uint64_t flits, int src_pe, int dst_pe);
-  // Step `index` ran over [t0, t1) (joint: with parameter writes); writes everything before t1.
-  void step(std::uint64_t index, std::uint64_t t0, std::uint64_t t1, bool joint);
+  // Step `index` ran over [t0, t1) (joint: with parameter writes); writes everything before
+  // min(t1, settled): under the dataflow schedule the next step's units start from `settled` on.
+  void step(std::uint64_t index, std::uint64_t t0, std::uint64_t t1, bool joint,
+            std::uint64_t settled = TraceWindow::kOpen);
 
   // Writes the rest, closes the file at min(window end, end of the last step)
   // and renames it into place. Throws InputError on a write error. Idempotent.

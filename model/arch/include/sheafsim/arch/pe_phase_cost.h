@@ -15,15 +15,14 @@ namespace sheafsim::mesh {
 
 inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
-// A phase of a PE over one tile for a batch of B samples.
+// A phase of a PE over one tile for a chunk of n samples (the whole batch
+// under the barrier schedule).
 struct PePhaseCost {
   std::uint64_t macs = 0;             // multiply-accumulates
-  std::uint64_t adds = 0;             // bias adds (forward) and bias sums (Hebbian)
-  std::uint64_t register_writes = 0;  // weights and biases written (Hebbian)
+  std::uint64_t adds = 0;             // bias adds (forward), bias sums (Hebbian), passing sums (merge)
+  std::uint64_t register_writes = 0;  // weights and biases written (update)
   std::uint64_t sram_read_bits = 0, sram_write_bits = 0;
-  std::uint64_t cycles = 0;         // the chunk: sram_latency + ceil(macs / lanes) + mac_pipeline
-                                    // (Hebbian: the sums stay in the lanes' registers, no SRAM access)
-  std::uint64_t update_cycles = 0;  // Hebbian: the write-back, sram_latency + ceil(writes / lanes) + mac_pipeline
+  std::uint64_t cycles = 0;           // sram_latency (if it reads SRAM) + ceil(ops / lanes) + mac_pipeline
 };
 
 // The cycles of a chunk of `ops` operations on the PE's lanes, with (sram) or without an SRAM access.
@@ -32,12 +31,12 @@ inline std::uint64_t pe_chunk_cycles(const MeshConfig& m, std::uint64_t ops, boo
          static_cast<std::uint64_t>(m.mac_pipeline);
 }
 
-// Forward partial sums (b << sb) + W a: the tile's weights (and biases) read once for the batch.
-inline PePhaseCost pe_forward_cost(const Tile& t, std::uint64_t B, const MeshConfig& m, const FixedConfig& fx) {
+// Forward partial sums (b << sb) + W a: the tile's weights (and biases) read once per chunk.
+inline PePhaseCost pe_forward_cost(const Tile& t, std::uint64_t n, const MeshConfig& m, const FixedConfig& fx) {
   PePhaseCost c;
   const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
-  c.macs = syn * B;
-  c.adds = t.has_bias() ? rows * B : 0;
+  c.macs = syn * n;
+  c.adds = t.has_bias() ? rows * n : 0;
   c.sram_read_bits = syn * static_cast<std::uint64_t>(fx.weight.width()) +
                      (t.has_bias() ? rows * static_cast<std::uint64_t>(fx.bias.width()) : 0);
   c.cycles = pe_chunk_cycles(m, c.macs);
@@ -45,35 +44,52 @@ inline PePhaseCost pe_forward_cost(const Tile& t, std::uint64_t B, const MeshCon
 }
 
 // Backward partial sums W^T u: the weights read again.
-inline PePhaseCost pe_backward_cost(const Tile& t, std::uint64_t B, const MeshConfig& m, const FixedConfig& fx) {
+inline PePhaseCost pe_backward_cost(const Tile& t, std::uint64_t n, const MeshConfig& m, const FixedConfig& fx) {
   PePhaseCost c;
   const auto syn = static_cast<std::uint64_t>(t.synapses());
-  c.macs = syn * B;
+  c.macs = syn * n;
   c.sram_read_bits = syn * static_cast<std::uint64_t>(fx.weight.width());
   c.cycles = pe_chunk_cycles(m, c.macs);
   return c;
 }
 
-// Hebbian sums over the batch, then one write per weight and bias: a sum
-// accumulates in a lane register over the batch and is spilled to its SRAM
-// slot (MeshMapping reserves one per synapse and bias); the update unit then
-// reads it with the parameter and writes the parameter back.
-inline PePhaseCost pe_hebbian_cost(const Tile& t, std::uint64_t B, const MeshConfig& m, const FixedConfig& fx) {
+// Hebbian sums of a chunk: each sum accumulates in a lane register over the
+// chunk's samples and is spilled to its SRAM slot (MeshMapping reserves one
+// per synapse and bias); every chunk but the first reads the slot back first.
+inline PePhaseCost pe_hebbian_cost(const Tile& t, std::uint64_t n, bool first_chunk, const MeshConfig& m,
+                                   const FixedConfig& fx) {
+  PePhaseCost c;
+  const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
+  const auto acc = static_cast<std::uint64_t>(fx.acc_bits);
+  c.macs = syn * n;
+  c.adds = t.has_bias() ? rows * n : 0;
+  const std::uint64_t slots = syn + (t.has_bias() ? rows : 0);
+  c.sram_write_bits = slots * acc;
+  c.sram_read_bits = first_chunk ? 0 : slots * acc;
+  c.cycles = pe_chunk_cycles(m, c.macs, !first_chunk);
+  return c;
+}
+
+// The update after the last chunk's Hebbian sums: read each sum with its
+// parameter, write the parameter back (one write per weight and bias).
+inline PePhaseCost pe_update_cost(const Tile& t, const MeshConfig& m, const FixedConfig& fx) {
   PePhaseCost c;
   const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
   const auto ww = static_cast<std::uint64_t>(fx.weight.width()), acc = static_cast<std::uint64_t>(fx.acc_bits);
-  c.macs = syn * B;
-  c.register_writes = syn;
-  std::uint64_t bias_bits = 0;
-  if (t.has_bias()) {
-    c.adds = rows * B;
-    c.register_writes += rows;
-    bias_bits = rows * (acc + static_cast<std::uint64_t>(fx.bias.width()));
-  }
-  c.sram_read_bits = syn * (acc + ww) + bias_bits;
-  c.sram_write_bits = syn * (acc + ww) + bias_bits;
-  c.cycles = pe_chunk_cycles(m, c.macs, false);
-  c.update_cycles = pe_chunk_cycles(m, c.register_writes);
+  const auto wb = static_cast<std::uint64_t>(fx.bias.width());
+  c.register_writes = syn + (t.has_bias() ? rows : 0);
+  c.sram_read_bits = syn * (acc + ww) + (t.has_bias() ? rows * (acc + wb) : 0);
+  c.sram_write_bits = syn * ww + (t.has_bias() ? rows * wb : 0);
+  c.cycles = pe_chunk_cycles(m, c.register_writes);
+  return c;
+}
+
+// In-network reduction: `values` sums of a chunk (rows or columns x samples)
+// added to the passing sum on the lanes, operands from the PE's buffers.
+inline PePhaseCost pe_merge_cost(std::uint64_t values, const MeshConfig& m) {
+  PePhaseCost c;
+  c.adds = values;
+  c.cycles = pe_chunk_cycles(m, values, false);
   return c;
 }
 
@@ -87,7 +103,7 @@ inline void count_phase(UnitCounters& c, const PePhaseCost& p, std::uint64_t Uni
   c.sram_write_bits += p.sram_write_bits;
 }
 
-// A vertex unit's chunk: `elements` registers, each taking `ops` operations
+// A vertex unit's chunk: `elements` registers (neurons x samples of the chunk), each taking `ops` operations
 // (one add per message reduced, plus its writes), on vertex_lanes lanes.
 inline std::uint64_t vertex_chunk_cycles(const MeshConfig& m, std::uint64_t elements, std::uint64_t ops) {
   return ceil_div(elements * ops, static_cast<std::uint64_t>(m.vertex_lanes));

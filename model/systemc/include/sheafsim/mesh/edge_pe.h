@@ -1,10 +1,18 @@
 #pragma once
 // An edge processing element: holds one or more tiles of synapses (weights,
-// biases and Hebbian accumulators in its SRAM) and, per step, computes the
-// tile's forward partial sums W a (+ b), its backward partial sums W^T u and,
-// on joint steps, its Hebbian sums u a^T, then writes the new weights.
-// Temporally decoupled: each chunk of work is computed at once and the
-// thread advances by its annotated latency.
+// biases and Hebbian accumulators in its SRAM) and, per step and chunk of
+// samples, computes a tile's forward partial sums W a (+ b), its backward
+// partial sums W^T u and, on joint steps, its Hebbian sums u a^T; after the
+// last chunk it writes the new weights. Under in-network reduction it also
+// adds its partial sums to those passing along its band (docs/architecture.md,
+// "Schedules" and "Reduction").
+//
+// It runs whatever is ready, in this order: passing sums first (another PE
+// waits for them), then the backward and Hebbian work of the oldest chunk
+// whose residuals have arrived, then the forward work of the next chunk whose
+// activations have arrived, then the write-back. Temporally decoupled: each
+// chunk of work is computed at once and the thread advances by its
+// annotated latency.
 #include <memory>
 #include <vector>
 
@@ -18,21 +26,45 @@ class EdgePe : public MeshUnit {
   SC_HAS_PROCESS(EdgePe);
   EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx);
   int pe() const { return pe_; }
-  // The input buffers of one of this PE's tiles.
-  Mailbox& activations(int tile) { return *acts_[local(tile)]; }
-  Mailbox& residuals(int tile) { return *resid_[local(tile)]; }
+  // The input buffers of one of this PE's tiles: activations of its columns,
+  // residuals of its rows, and the sums passing along its row (forward) and
+  // column (backward) bands.
+  Mailbox& activations(int tile) { return *in_[local(tile)].acts; }
+  Mailbox& residuals(int tile) { return *in_[local(tile)].resid; }
+  Mailbox& forward_chain(int tile) { return *in_[local(tile)].fchain; }
+  Mailbox& backward_chain(int tile) { return *in_[local(tile)].bchain; }
+  // A tile's partial sums of this step (valid once its last chunk is sent).
+  const PartialSums& forward_sums(int tile) const { return fsums_[local(tile)]; }
+  const PartialSums& backward_sums(int tile) const { return bsums_[local(tile)]; }
+  // Sets every input buffer's expectations for the step (before it starts).
+  void expect_step();
 
  private:
+  struct Inputs {
+    std::unique_ptr<Mailbox> acts, resid, fchain, bchain;
+  };
+  // A tile's progress through the step: chunks computed and sent.
+  struct Progress {
+    int f = 0, fs = 0;  // forward sums computed, sent
+    int bh = 0, bs = 0; // backward and Hebbian work done, backward sums sent
+    bool updated = false;
+  };
   void run();
-  void forward(int tile);
-  void backward_and_hebbian(int tile);
-  void send_sums(int tile, const std::vector<int>& groups, int lo, int hi, const PartialSums& sums, bool forward);
+  // Runs one ready piece of work; returns false (and the cycle the next may be
+  // ready, or Mailbox::kNever) when none is, true with done set when the step is finished.
+  bool run_ready(bool& done, std::uint64_t& next);
+  void forward(int tile, int k);
+  void backward_and_hebbian(int tile, int k);
+  void update(int tile);
+  void merge(int tile, int k, bool forward);
+  void send_sums(int tile, int k, bool forward);
   size_t local(int tile) const { return static_cast<size_t>(local_[static_cast<size_t>(tile)]); }
 
   int pe_;
   std::vector<int> tiles_;
   std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
-  std::vector<std::unique_ptr<Mailbox>> acts_, resid_;
+  std::vector<Inputs> in_;
+  std::vector<Progress> prog_;
   std::vector<TileOperand> a_in_;            // per tile: the activations of its columns, [s * cols + j]
   TileOperand u_in_;                        // the current tile's residuals, [s * rows + i]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)

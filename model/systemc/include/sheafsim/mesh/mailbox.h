@@ -1,13 +1,12 @@
 #pragma once
-// A unit's input buffer for one kind of message in one step: it knows how
-// many messages to expect, keeps their payloads, and wakes its owner when the
-// last flit of the last one has arrived.
+// The messages between the units of the mesh and the input buffers that
+// receive them (Mailbox, below).
 //
 // A payload is not copied: a message is a view of the sender's registers
 // (the vertex unit's stalks or residuals, the PE's partial sums), which the
-// sender writes once per step, before it sends, and not again until the next
-// step (after the step's barrier). The receiver reads it after wait_all(),
-// within the step:
+// sender writes once per step, before it sends its last chunk, and not again
+// // until the next step (the kernel runs one step at a time, mesh_engine.h).
+// The receiver reads it after the last chunk has arrived, within the step:
 //  - activations: views of the vertex unit's copy of its stalks a_{l-1} (or
 //    the input x), as 64-bit integers and as doubles, taken when it sends them
 //    and rewritten only when it sends the next step's (its update writes
@@ -96,29 +95,41 @@ void assemble(const Message& m, int base, size_t ld, int B, T* dst) {
   }
 }
 
+// A unit's input buffer for one kind of message in one step: it knows how
+// many messages each chunk of the batch brings (one per sender), when each
+// chunk is complete (the last flit of its last message), and wakes its
+// owner then. The payload views (above) come with each sender's last chunk:
+// a unit computes a phase's values for the whole batch when it runs the
+// phase's last chunk (every sample's arithmetic reads only that sample's
+// inputs, so this gives the bits a per-chunk computation would), and a
+// receiver reads them only after that chunk has arrived.
 class Mailbox {
  public:
-  explicit Mailbox(const char* name) : ev_(name) {}
-  void expect(int n) {
-    expected_ = n;
-    received_ = 0;
-    last_ = 0;
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+  // `wake`: the owner's event, notified when a chunk completes.
+  Mailbox(const char* name, sc_core::sc_event* wake) : wake_(wake) { (void)name; }
+  // A new step: `senders` messages for each of `chunks` chunks.
+  void expect(int senders, int chunks) {
+    expected_ = senders;
+    received_.assign(static_cast<size_t>(chunks), 0);
+    ready_.assign(static_cast<size_t>(chunks), senders == 0 ? 0 : kNever);
+    last_.assign(static_cast<size_t>(chunks), 0);
     msgs_.clear();  // keeps the capacity: no allocation after the first steps
   }
   int expected() const { return expected_; }
-  // Called by the sender at cycle `now`; the message is complete at `arrival`.
-  void deliver(const Message& m, std::uint64_t arrival, std::uint64_t now, const sc_core::sc_time& period) {
-    msgs_.push_back(m);
-    last_ = std::max(last_, arrival);
-    if (++received_ == expected_) ev_.notify(static_cast<double>(last_ - now) * period);
+  // Called by a sender at cycle `now`: its message of chunk k is complete at `arrival`.
+  void deliver(int k, std::uint64_t arrival, std::uint64_t now, const sc_core::sc_time& period) {
+    const auto i = static_cast<size_t>(k);
+    last_[i] = std::max(last_[i], arrival);
+    if (++received_[i] == expected_) {
+      ready_[i] = last_[i];
+      wake_->notify(static_cast<double>(last_[i] - now) * period);
+    }
   }
-  // Waits (in the calling thread) until every expected message has arrived.
-  void wait_all(std::uint64_t now, const sc_core::sc_time& period) {
-    if (received_ < expected_)
-      sc_core::wait(ev_);
-    else if (last_ > now)
-      sc_core::wait(static_cast<double>(last_ - now) * period);
-  }
+  // The payload of a sender's message (with its last chunk).
+  void attach(const Message& m) { msgs_.push_back(m); }
+  // The cycle at which chunk k is complete (kNever: not all of it is sent yet).
+  std::uint64_t ready_at(int k) const { return ready_[static_cast<size_t>(k)]; }
   const std::vector<Message>& messages() const { return msgs_; }
 
   // What the messages hold: all as doubles, all as 64-bit integers or
@@ -147,9 +158,10 @@ class Mailbox {
   }
 
  private:
-  sc_core::sc_event ev_;
-  int expected_ = 0, received_ = 0;
-  std::uint64_t last_ = 0;
+  sc_core::sc_event* wake_;
+  int expected_ = 0;
+  std::vector<int> received_;
+  std::vector<std::uint64_t> ready_, last_;
   std::vector<Message> msgs_;
 };
 

@@ -44,7 +44,21 @@ struct MeshContext {
   std::int64_t s_raw = 0, eta_raw = 0;
   FixedCounters counters;
 
-  std::uint64_t now() const { return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period); }
+  // Per unit (PEs, then vertex groups): the cycle it may start the next step
+  // (dataflow: when its first output of the next step is ready, no later than
+  // when it finished this one), and the cycle it finished this step (MeshUnit).
+  std::vector<std::uint64_t> release, finish;
+  // Mesh cycles lag the kernel's clock by `lag` cycles: under the dataflow
+  // schedule a step's kernel run starts at the cycle of its earliest unit,
+  // which can be before the previous run's end (mesh_engine.cpp).
+  std::uint64_t lag = 0;
+
+  std::uint64_t now() const { return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period) - lag; }
+  // Chunks of this step and the samples of chunk k.
+  int chunks() const { return static_cast<int>(mesh.chunks(static_cast<std::uint64_t>(batch))); }
+  std::uint64_t chunk_size(int k) const {
+    return mesh.chunk_size(static_cast<std::uint64_t>(batch), static_cast<std::uint64_t>(k));
+  }
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const {
     return fx.quant == fx::Quant::Stoch ? fx::stoch_bits(fx.seed, step, sample, edge::site(cls, layer, row)) : 0;
   }

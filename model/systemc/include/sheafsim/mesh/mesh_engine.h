@@ -13,6 +13,8 @@
 #include "sheafsim/bitacc/fixed_stepper.h"
 #include "sheafsim/mesh/kernel_scope.h"
 #include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/arch/mesh_buffers.h"
+#include "sheafsim/arch/mesh_op_counts.h"
 #include "sheafsim/arch/mesh_trace.h"
 
 namespace sheafsim::mesh {
@@ -63,6 +65,12 @@ class MeshEngine final : public FixedStepper {
   std::vector<std::unique_ptr<EdgePe>> pes_;
   std::vector<std::unique_ptr<VertexUnit>> units_;
   MeshTiming timing_;
+  MeshBuffers buffers_;
+  // The analytic counts of a joint and of a diffusion step: their busiest unit is the step's lower bound.
+  MeshStepCounts bound_joint_, bound_diffusion_;
+  void check_finished() const;
+  // A kind of step's figures: its mean cycles, the bound and their ratio, utilisations (null: no such step).
+  nlohmann::json step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const;
   double s_cached_ = -1, eta_cached_ = -1;
   std::unique_ptr<MeshTrace> trace_;  // --trace, or null
 };

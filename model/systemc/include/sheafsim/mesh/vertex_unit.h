@@ -1,13 +1,14 @@
 #pragma once
 // A vertex unit: holds the per-sample stalks (z, a) of a group of neurons of
 // one layer (the pinned input for layer 0, plus the targets for the output
-// layer). Per step it multicasts its activations to the PEs that need them,
-// reduces the forward partial sums into residuals (the weight edge's
-// discord), multicasts those back, reduces the backward partial sums, and
-// applies the ReLU or output edge and the Euler update to its stalks.
-// Timing, traffic and operation counts are here; the numbers come from a
-// VertexDatapath (vertex_datapath.h).
+// layer). Per step it multicasts its activations, chunk by chunk, to the PEs
+// that need them; reduces each chunk's forward partial sums into residuals
+// (the weight edge's discord) and multicasts them back; reduces each chunk's
+// backward partial sums and applies the ReLU or output edge and the Euler
+// update to its stalks. Timing, traffic and operation counts are here; the
+// numbers come from a VertexDatapath (vertex_datapath.h).
 #include <memory>
+#include <vector>
 
 #include "sheafsim/mesh/mesh_unit.h"
 #include "sheafsim/mesh/vertex_datapath.h"
@@ -22,16 +23,27 @@ class VertexUnit : public MeshUnit {
   Mailbox& backward_sums() { return bwd_; }
   int pe() const { return group().pe; }
   std::int64_t max_change() const;  // raw stalk LSBs, this step (call right after the step)
+  // Sets the input buffers' expectations for the step (before it starts).
+  void expect_step();
 
  private:
   const VertexGroup& group() const { return ctx_.map->groups()[static_cast<size_t>(group_)]; }
   void run();
   void send_activations();
-  void residuals();
-  void update();
+  void residuals(int k);
+  void update(int k);
+
+  // Fills cast_pes_ and cast_boxes_ with the PEs and mailboxes (box(pe, tile)) of a multicast's
+  // tiles, attaching values' part [a, b) to each when given (the last chunk).
+  template <typename Box>
+  void cast_to(const std::vector<int>& cast, Box&& box, const Message* values, int a, int b);
 
   int group_;
+  std::vector<int> cast_pes_;
+  std::vector<Mailbox*> cast_boxes_;
   Mailbox fwd_, bwd_;
+  std::vector<std::uint64_t> next_ready_;  // per chunk: when this step's stalk update of it finished
+  Message u_;  // this step's residuals (after the last chunk's residual phase)
   std::unique_ptr<VertexDatapath> dp_;  // the arithmetic
 };
 
