@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sheafsim/mesh/edge_pe.h"
+#include "sheafsim/arch/output_unit_cost.h"
 #include "sheafsim/arch/pe_phase_cost.h"
 
 namespace sheafsim::mesh {
@@ -73,9 +74,10 @@ void VertexUnit::update() {
     busy(vertex_chunk_cycles(ctx_.mesh, elems, bwd_.messages().size() + 2), kUpdate);
     return;
   }
-  dp_->update(bwd_);  // the output: write z
-  c_.register_writes += elems;
-  busy(vertex_chunk_cycles(ctx_.mesh, elems, 2), kUpdate);
+  dp_->update(bwd_);  // the output: the output unit's force (sigmoid, softmax), then write z
+  const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
+  count_output_unit(c_, oc);
+  busy(oc.cycles, kUpdate);
 }
 
 }  // namespace sheafsim::mesh
