@@ -45,9 +45,6 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
   if (!o.net.empty()) {
     s.net = read_network(o.net);
     s.net_file = o.net;
-    if (s.net.output != OutputKind::Identity)
-      warn(fmt::format("{} has a {} output: its lookup unit is not counted (identity-output counts)", o.net,
-                       to_string(s.net.output)));
   } else {
     s.net.layers = parse_layers(o.layers);
     s.layers_arg = o.layers;
@@ -75,6 +72,11 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
   s.sid_modules = o.sid_modules;
   s.sid_hidden = o.sid_hidden;
   const bool with_mesh = sub.get_option("--mesh")->count() > 0;
+  // The output unit (sigmoid, softmax) is counted and priced on the mesh (docs/ops.md, "Output unit").
+  if (!o.net.empty() && s.net.output != OutputKind::Identity && !with_mesh)
+    warn(fmt::format("{} has a {} output: its lookup unit is counted with --mesh only (the network counts are "
+                     "identity-output counts)",
+                     o.net, to_string(s.net.output)));
   // Options typed for a count this request does not make.
   if (!with_mesh)
     refuse_typed(sub, kMeshShapeOptionNames, "applies with --mesh RxC (the mesh-dependent counts)");

@@ -19,7 +19,8 @@ long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols) 
   return n;
 }
 
-MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx)
+MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx,
+                         bool whole_output_group)
     : rows_(mesh.rows), cols_(mesh.cols) {
   mesh.validate();
   const int P = mesh.pes();
@@ -84,7 +85,8 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
           tile_rows_, tile_cols_, mesh.sram_kib, sram_bits_capacity_));
 
   // Vertex groups: layer 0 by the column bands of W_1, every other layer by
-  // the row bands of its own weight edge.
+  // the row bands of its own weight edge (the output layer: one group with
+  // whole_output_group).
   auto place = [&](int layer, int n0, int band) {
     switch (mesh.placement) {
       case VertexPlacement::Corner: return 0;
@@ -101,7 +103,7 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   int band = 0;
   for (int l = 0; l <= L; ++l) {
     const int n = layers[static_cast<size_t>(l)];
-    const int size = l == 0 ? tile_cols_ : tile_rows_;
+    const int size = l == 0 ? tile_cols_ : (l == L && whole_output_group) ? std::max(n, 1) : tile_rows_;
     for (int n0 = 0; n0 < n; n0 += size) {
       VertexGroup g;
       g.layer = l;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sheafsim/arch/output_unit_cost.h"
 #include "sheafsim/arch/pe_phase_cost.h"
 
 namespace sheafsim::mesh {
@@ -52,7 +53,7 @@ MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
 }
 
 MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                                std::uint64_t B, int L, bool joint) {
+                                std::uint64_t B, int L, bool joint, OutputKind output) {
   MeshStepCounts r;
   r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
   r.groups.assign(map.groups().size(), UnitCounters{});
@@ -168,8 +169,9 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
         c.register_writes += 2 * elems;
         c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 2);
       } else {
-        c.register_writes += elems;
-        c.busy_cycles += vertex_chunk_cycles(mesh, elems, 2);
+        const OutputUnitCost oc = output_unit_cost(mesh, fx, output, elems, g.n1 - g.n0);
+        count_output_unit(c, oc);
+        c.busy_cycles += oc.cycles;
       }
     }
   }
@@ -177,11 +179,11 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
 }
 
 MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                               std::uint64_t batch, int depth, long steps, int inner) {
+                               std::uint64_t batch, int depth, long steps, int inner, OutputKind output) {
   const long K = inner < 1 ? 1 : inner;
   const std::uint64_t joint = u(steps / K), diffusion = u(steps) - joint;
-  MeshStepCounts r = mesh_step_counts(map, mesh, fx, batch, depth, false).scaled(diffusion);
-  r += mesh_step_counts(map, mesh, fx, batch, depth, true).scaled(joint);
+  MeshStepCounts r = mesh_step_counts(map, mesh, fx, batch, depth, false, output).scaled(diffusion);
+  r += mesh_step_counts(map, mesh, fx, batch, depth, true, output).scaled(joint);
   return r;
 }
 

@@ -16,10 +16,6 @@ namespace sheafsim::mesh {
 MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
                        const FixedCounters& loads, PeDatapathFactory datapath, const MeshTraceOptions& trace)
     : kernel_(std::make_unique<KernelScope>()) {
-  if (net.output != OutputKind::Identity)
-    throw InputError(fmt::format("the mesh model runs identity outputs; this network's output is {} "
-                                 "(its lookup unit is not modelled: use train --arith fixed)",
-                                 to_string(net.output)));
   cfg.validate();
   ctx_.mesh = mesh;
   ctx_.fx = cfg;
@@ -30,12 +26,12 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   if (ctx_.counters.saturations[0].size() != static_cast<size_t>(ctx_.L)) ctx_.counters.resize(ctx_.L);
   // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
   ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
-  map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg);
+  map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg, net.output != OutputKind::Identity);
   buffers_ = mesh_buffers(*map_, mesh, cfg, static_cast<std::uint64_t>(batch), ctx_.L);
   check_buffers(buffers_, *map_, mesh);
   const auto B = static_cast<std::uint64_t>(batch);
-  bound_joint_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, true);
-  bound_diffusion_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, false);
+  bound_joint_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, true, net.output);
+  bound_diffusion_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, false, net.output);
   noc_ = std::make_unique<MeshNoc>(*map_, mesh);
   ctx_.map = map_.get();
   ctx_.noc = noc_.get();
@@ -86,6 +82,7 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   ctx_.X = &X;
   ctx_.Y = p.phase == Phase::Training ? Y : nullptr;
   ctx_.joint = update_params;
+  ctx_.output_mode = p.output_mode;
   for (auto& pe : pes_) pe->expect_step();
   for (auto& u : units_) u->expect_step();
   // When each unit starts: under the dataflow schedule when it has finished its

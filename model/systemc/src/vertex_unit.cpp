@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sheafsim/mesh/edge_pe.h"
+#include "sheafsim/arch/output_unit_cost.h"
 #include "sheafsim/arch/pe_phase_cost.h"
 
 namespace sheafsim::mesh {
@@ -135,9 +136,10 @@ void VertexUnit::update(int k) {
     next_ready_[static_cast<size_t>(k)] = ctx_.now();
     return;
   }
-  if (last) dp_->update(bwd_);  // the output: write z
-  c_.register_writes += elems;
-  busy(vertex_chunk_cycles(ctx_.mesh, elems, 2), phase_key(kPhaseStalk, k));
+  if (last) dp_->update(bwd_);  // the output: the output unit's force (sigmoid, softmax), then write z
+  const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
+  count_output_unit(c_, oc);
+  busy(oc.cycles, phase_key(kPhaseStalk, k));
 }
 
 }  // namespace sheafsim::mesh

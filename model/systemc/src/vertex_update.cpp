@@ -1,11 +1,14 @@
 // The C++ vertex datapath (model_vertex_datapath.h): the stalk updates, the
-// ReLU edge of a hidden neuron and the identity output edge.
+// ReLU edge of a hidden neuron, the identity output edge and the output unit
+// of a sigmoid or softmax output (or of the output vertex in inference).
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sheafsim/fixed/datapath_int.h"
 #include "sheafsim/fixed/exact_bounds.h"
 #include "sheafsim/fixed/fixed_modes.h"
+#include "sheafsim/bitacc/output_force.h"
 #include "sheafsim/mesh/model_vertex_datapath.h"
 
 namespace sheafsim::mesh {
@@ -41,14 +44,21 @@ void ModelVertexDatapath::update(const Mailbox& bwd) {
     });
     return;
   }
+  // A sigmoid or softmax output in training, or the output vertex a_out in
+  // inference: the output unit's lookup (output_force.h, the bit-accurate
+  // model's function) gives g_out in the residual format.
+  const bool train = ctx_.Y != nullptr;
+  if (train ? ctx_.net->output != OutputKind::Identity : ctx_.st->has_output_vertex()) {
+    output_lookup();
+    return;
+  }
   // The identity output: g_out = z - y in training (the target is pinned here), 0 in inference.
   if (output_double()) return;
   ensure_u64();
-  const bool train = ctx_.Y != nullptr;
   const uwide gmax = train ? add(zmax_, block_max_abs(*ctx_.Y, g.n0, n(), 0, batch())) : 0;
   const bool narrow = dpint::output_fits64(k, train ? f.stalk.frac_bits : f.residual.frac_bits, zmax_, umax, gmax, smax);
   dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
-    output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>();
+    output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(nullptr);
   });
 }
 
@@ -165,13 +175,41 @@ bool ModelVertexDatapath::output_double() {
   return true;
 }
 
-// dpint::output_update in T over the group, g_out = z - y (training) or 0.
+// The output unit (docs/architecture.md, "Output unit"): the group holds the
+// whole output layer (MeshMapping's whole output group), so that a softmax
+// sees every output neuron of a sample. g_out from the lookup, then the z update in integers.
+void ModelVertexDatapath::output_lookup() {
+  const VertexGroup& g = group();
+  const FixedConfig& f = ctx_.fx;
+  const bool train = ctx_.Y != nullptr;
+  IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
+  if (g.n0 != 0 || g.n1 != Z.rows())
+    throw std::logic_error("the output unit needs the whole output layer in one vertex group");
+  g_look_.resize(static_cast<size_t>(Z.size()));
+  const OutputForceResult r =
+      output_lookup_force(ctx_.net->output, ctx_.output_mode, Z, train ? ctx_.Y : nullptr,
+                          train ? nullptr : &ctx_.st->a_out, ctx_.s_raw, f, ctx_.step, g.layer, g_look_.data());
+  count_flags(FxClass::Output, r.saturated, r.lost, 0);
+  max_change_ = std::max(max_change_, r.max_change);
+  ensure_u64();
+  uwide gmax = 0;
+  for (std::int64_t v : g_look_) gmax = std::max(gmax, mag(v));
+  const dpint::Shifts k(f);
+  const bool narrow = dpint::output_fits64(k, f.residual.frac_bits, zmax_, reg_max(f.residual.width()), add(gmax, 1),
+                                           mag(ctx_.s_raw));
+  dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
+    output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(g_look_.data());
+  });
+}
+
+// dpint::output_update in T over the group, g_out = z - y (training) or 0, or
+// (gl given) the output unit's force gl[s * n + i] in the residual format.
 template <typename T, fx::Quant Q, fx::Overflow O>
-void ModelVertexDatapath::output_int() {
+void ModelVertexDatapath::output_int(const std::int64_t* gl) {
   const VertexGroup& g = group();
   const dpint::Shifts k(ctx_.fx);
   IMatrix& Z = ctx_.st->z[static_cast<size_t>(g.layer - 1)];
-  const IMatrix* Y = ctx_.Y;
+  const IMatrix* Y = gl != nullptr ? nullptr : ctx_.Y;
   const int g_out_frac = Y != nullptr ? k.fs : k.fr;
   const auto un = static_cast<size_t>(n()), ld = xd::padded(n());
   dpint::WriteCounts cnt;
@@ -181,9 +219,10 @@ void ModelVertexDatapath::output_int() {
     std::int64_t* zc = &Z(g.n0, s);
     const std::int64_t* yc = Y != nullptr ? &(*Y)(g.n0, s) : nullptr;
     const std::int64_t* us = u_.data() + static_cast<size_t>(s) * ld;
+    const std::int64_t* gs = gl != nullptr ? gl + static_cast<size_t>(s) * un : nullptr;
     for (size_t i = 0; i < un; ++i) {
       const std::int64_t z = zc[i];
-      const T g_out = yc != nullptr ? T{z} - yc[i] : T{0};
+      const T g_out = gs != nullptr ? T{gs[i]} : yc != nullptr ? T{z} - yc[i] : T{0};
       const edge::Write w =
           output_step<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i));
       cnt.add(w);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <type_traits>
 
-#include "sheafsim/reference/activation.h"
+#include "sheafsim/bitacc/output_force.h"
 #include "sheafsim/fixed/datapath_int.h"
 #include "sheafsim/fixed/fixed_modes.h"
 #include "sheafsim/fixed/vertex_datapath.h"
@@ -244,39 +244,15 @@ double FixedArith::output_force(Workspace& ws, const FixedNetwork& net, FixedSta
     std::fill(ws.g_out.begin(), ws.g_out.end(), wide{0});
     return 0.0;
   }
-  // The output nonlinearity is a lookup in hardware: phi is evaluated in double
-  // on the exact stalk value and rounded once into the residual format.
-  const Matrix P = apply_output(net.output, to_float(zL, cfg_.stalk));
-  const Eigen::Index rows = zL.rows();
-  auto to_residual = [&](const Matrix& v, Eigen::Index idx, std::uint64_t salt) {
-    bool ovf = false;
-    const std::uint64_t bits = rnd(static_cast<std::uint64_t>(idx / rows), FxClass::Output, L,
-                                   static_cast<std::uint64_t>(idx % rows) | (salt << 32));
-    const std::int64_t r = fx::from_double(v.data()[idx], cfg_.residual, cfg_.quant, cfg_.overflow, &ovf, bits);
-    if (ovf) counters_.saturated(FxClass::Output, L);
-    return r;
-  };
-  if (p.phase == Phase::Training) {
-    const Matrix D = P - to_float(*Y, cfg_.stalk);  // cross-entropy force phi(z) - y
-    for (Eigen::Index i = 0; i < n; ++i) ws.g_out[static_cast<size_t>(i)] = to_residual(D, i, 0);
-    return 0.0;
-  }
-  // Inference with an output vertex: D = phi(z_L) - a_out, a_out += s D.
-  const Matrix D = P - to_float(st.a_out, cfg_.stalk);
-  const Matrix G = p.output_mode == OutputMode::Exact ? output_jacobian_t_times(net.output, P, D) : D;
-  const int fs = cfg_.stalk.frac_bits, fr = cfg_.residual.frac_bits, fc = cfg_.constant.frac_bits;
-  std::int64_t max_change = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const std::int64_t d = to_residual(D, i, 0);
-    ws.g_out[static_cast<size_t>(i)] = to_residual(G, i, 1);
-    std::int64_t& a = st.a_out.data()[i];
-    const std::int64_t next = write(shl(a, fc + fr - fs) + wide{s_raw_} * d, fc + fr, cfg_.stalk, FxClass::Output, L,
-                                    static_cast<std::uint64_t>(i / rows), static_cast<std::uint64_t>(i % rows) | (std::uint64_t{2} << 32));
-    if (d != 0 && next == a) counters_.lost(FxClass::Output, L);
-    max_change = std::max(max_change, absdiff(next, a));
-    a = next;
-  }
-  return p.track_change ? static_cast<double>(max_change) * cfg_.stalk.lsb() : 0.0;
+  // The output nonlinearity is a lookup in hardware (output_force.h): phi is
+  // evaluated in double on the exact stalk value and rounded once into the
+  // residual format; in inference the output vertex a_out moves too.
+  const bool train = p.phase == Phase::Training;
+  const OutputForceResult r = output_lookup_force(net.output, p.output_mode, zL, train ? Y : nullptr,
+                                                  train ? nullptr : &st.a_out, s_raw_, cfg_, step_, L, ws.g_out.data());
+  counters_.add(FxClass::Output, L, r.saturated, r.lost);
+  if (train) return 0.0;
+  return p.track_change ? static_cast<double>(r.max_change) * cfg_.stalk.lsb() : 0.0;
 }
 
 void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedState& st, const IMatrix& X,

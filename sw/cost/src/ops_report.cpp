@@ -84,10 +84,30 @@ SidOps sid_ops(const OpsSpec& s, const OpWidths& w) {
   return r;
 }
 
-// The mesh counts of one phase and their energy.
+// The output unit's energy (docs/ops.md, "Output unit"): a table read priced as an SRAM
+// read of one entry, its adds and multiplies at the entry width, a divide as one add per
+// quotient bit, and a force-register write (residual width) per element.
+double output_unit_pJ(const MeshPhaseOps& p, const mesh::OutputUnitCost& oc, const FixedConfig& cfg,
+                      const EnergyTable& t) {
+  if (oc.entry_bits == 0) return 0.0;
+  const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+  return t.sram_read_pJ(p.output_lookups * u(oc.entry_bits)) + d(p.output_adds) * t.add_pJ(oc.entry_bits) +
+         d(p.output_multiplies) * t.multiply_pJ(oc.entry_bits) +
+         d(p.output_divides) * oc.entry_bits * t.add_pJ(oc.entry_bits) +
+         d(p.output_register_writes) * cfg.residual.width() * t.entry("register_write_bit").value;
+}
+
+// The mesh counts of one phase (`steps` steps) and their energy; `oc`: the output unit's cost of one step.
 MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& mc, std::uint64_t single_tile_adds,
-                        double arithmetic_pJ, const EnergyTable& table, int acc_bits) {
+                        double arithmetic_pJ, const EnergyTable& table, int acc_bits, const mesh::OutputUnitCost& oc,
+                        std::uint64_t steps, const FixedConfig& cfg) {
   MeshPhaseOps p;
+  p.output_lookups = oc.lookups * steps;
+  p.output_adds = oc.adds * steps;
+  p.output_multiplies = oc.multiplies * steps;
+  p.output_divides = oc.divides * steps;
+  p.output_register_writes = oc.lookups * steps;  // the force register g_out (z's write is in the arithmetic)
+  p.output_unit_pJ = output_unit_pJ(p, oc, cfg, table);
   p.pe_totals = m.pe_totals();
   p.vertex_totals = m.vertex_totals();
   p.link_flits = m.link_flits_total();
@@ -96,7 +116,9 @@ MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& m
   p.flit_hops = p.pe_totals.flit_hops + p.vertex_totals.flit_hops;
   p.flit_hop_bits = p.flit_hops * u(mc.link_width);
   p.messages = p.pe_totals.messages_sent + p.vertex_totals.messages_sent;
-  p.partial_sum_adds_extra = p.vertex_totals.adds > single_tile_adds ? p.vertex_totals.adds - single_tile_adds : 0;
+  // The vertex adds beyond one partial sum per value; the output unit's own adds are priced with it.
+  const std::uint64_t sum_adds = p.vertex_totals.adds - p.output_adds;
+  p.partial_sum_adds_extra = sum_adds > single_tile_adds ? sum_adds - single_tile_adds : 0;
   for (const auto& c : m.pes) p.busy_cycles_max_unit = std::max(p.busy_cycles_max_unit, c.busy_cycles);
   for (const auto& c : m.groups) p.busy_cycles_max_unit = std::max(p.busy_cycles_max_unit, c.busy_cycles);
   p.sram_read_pJ = table.sram_read_pJ(p.sram_read_bits);
@@ -105,7 +127,7 @@ MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& m
   p.partial_sum_adds_pJ = static_cast<double>(p.partial_sum_adds_extra) * table.add_pJ(acc_bits);
   p.memory_and_links_total_pJ = p.sram_read_pJ + p.sram_write_pJ + p.links_pJ + p.partial_sum_adds_pJ;
   p.arithmetic_pJ = arithmetic_pJ;
-  p.total_pJ = p.memory_and_links_total_pJ + arithmetic_pJ;
+  p.total_pJ = p.memory_and_links_total_pJ + p.output_unit_pJ + arithmetic_pJ;
   return p;
 }
 
@@ -116,9 +138,13 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   const int L = s.net.depth(), K = s.inner;
   const std::uint64_t B = s.batch, joint_per_epoch = u(s.epoch_steps / K),
                       diff_per_epoch = u(s.epoch_steps) - joint_per_epoch;
-  const mesh::MeshMapping map(mc, layers, cfg);
-  const mesh::MeshStepCounts diff = mesh::mesh_step_counts(map, mc, cfg, B, L, false);
-  const mesh::MeshStepCounts joint = mesh::mesh_step_counts(map, mc, cfg, B, L, true);
+  // A sigmoid or softmax output: the output layer is one vertex group with its output unit (as MeshEngine maps it).
+  const OutputKind out = s.net.output;
+  const mesh::MeshMapping map(mc, layers, cfg, out != OutputKind::Identity);
+  const mesh::MeshStepCounts diff = mesh::mesh_step_counts(map, mc, cfg, B, L, false, out);
+  const mesh::MeshStepCounts joint = mesh::mesh_step_counts(map, mc, cfg, B, L, true, out);
+  const int n_out = layers.back();
+  const mesh::OutputUnitCost oc = mesh::output_unit_cost(mc, cfg, out, u(n_out) * B, n_out);
   mesh::MeshStepCounts train = diff.scaled(u(K - 1));
   train += joint;
   mesh::MeshStepCounts epoch = diff.scaled(diff_per_epoch);
@@ -146,10 +172,13 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   r.sram_bits_per_pe = map.sram_bits();
   const EnergyTable& t = s.table;
   const int acc = cfg.acc_bits;
-  r.per_diffusion_step = mesh_phase(diff, mc, single, energy_total_pJ(d_ops, t), t, acc);
-  r.per_joint_step = mesh_phase(joint, mc, single, energy_total_pJ(j_ops, t), t, acc);
-  r.per_training_step = mesh_phase(train, mc, single * u(K), energy_total_pJ(sheaf_train, t), t, acc);
-  r.per_epoch = mesh_phase(epoch, mc, single * u(s.epoch_steps), energy_total_pJ(e_ops, t), t, acc);
+  r.output = out;
+  r.output_unit = oc;
+  r.per_diffusion_step = mesh_phase(diff, mc, single, energy_total_pJ(d_ops, t), t, acc, oc, 1, cfg);
+  r.per_joint_step = mesh_phase(joint, mc, single, energy_total_pJ(j_ops, t), t, acc, oc, 1, cfg);
+  r.per_training_step = mesh_phase(train, mc, single * u(K), energy_total_pJ(sheaf_train, t), t, acc, oc, u(K), cfg);
+  r.per_epoch = mesh_phase(epoch, mc, single * u(s.epoch_steps), energy_total_pJ(e_ops, t), t, acc, oc,
+                           u(s.epoch_steps), cfg);
   return r;
 }
 
@@ -224,6 +253,7 @@ json phase_json(const MeshPhaseOps& p) {
   const json energy = {{"sram_read_pJ", p.sram_read_pJ}, {"sram_write_pJ", p.sram_write_pJ},
                        {"links_pJ", p.links_pJ},         {"partial_sum_adds_pJ", p.partial_sum_adds_pJ},
                        {"memory_and_links_total_pJ", p.memory_and_links_total_pJ},
+                       {"output_unit_pJ", p.output_unit_pJ},
                        {"arithmetic_pJ", p.arithmetic_pJ}, {"total_pJ", p.total_pJ}};
   // The simulator's names (MeshEngine::report()): flits sent by all senders, flit_hops their
   // link traversals (= the flits the links carry, summed over links).
@@ -232,6 +262,9 @@ json phase_json(const MeshPhaseOps& p) {
           {"sram_write_bits", p.sram_write_bits}, {"flit_hops", p.flit_hops},
           {"flit_hop_bits", p.flit_hop_bits}, {"messages", p.messages},
           {"partial_sum_adds_extra", p.partial_sum_adds_extra}, {"busy_cycles_max_unit", p.busy_cycles_max_unit},
+          {"output_unit", {{"lookups", p.output_lookups}, {"adds", p.output_adds},
+                           {"multiplies", p.output_multiplies}, {"divides", p.output_divides},
+                           {"register_writes", p.output_register_writes}}},
           {"energy_pJ", energy}};
 }
 
@@ -300,7 +333,16 @@ json mesh_json(const MeshOps& m) {
   const json mapping = {{"tile_rows", m.tile_rows}, {"tile_cols", m.tile_cols}, {"tiles", m.tiles},
                         {"vertex_groups", m.vertex_groups}, {"pes", m.pes}, {"links", m.links},
                         {"sram_bits_used_max", m.sram_bits_used_max}, {"sram_bits_per_pe", m.sram_bits_per_pe}};
-  return {{"mesh", m.config.to_json()}, {"mapping", mapping},
+  const mesh::OutputUnitCost& o = m.output_unit;
+  const json unit = {{"output", to_string(m.output)},
+                     {"lanes", o.lanes},
+                     {"latency_cycles", o.latency_cycles},
+                     {"divider_latency_cycles", o.divider_latency_cycles},
+                     {"table_entries", o.table_entries},
+                     {"entry_bits", o.entry_bits},
+                     {"table_bits", o.table_bits()},
+                     {"busy_cycles_per_step", o.cycles}};
+  return {{"mesh", m.config.to_json()}, {"mapping", mapping}, {"output_unit", unit},
           {"per_diffusion_step", phase_json(m.per_diffusion_step)}, {"per_joint_step", phase_json(m.per_joint_step)},
           {"per_training_step", phase_json(m.per_training_step)}, {"per_epoch", phase_json(m.per_epoch)}};
 }

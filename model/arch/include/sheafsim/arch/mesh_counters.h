@@ -17,6 +17,8 @@ struct UnitCounters {
   std::uint64_t busy_cycles = 0;     // computing
   std::uint64_t stall_cycles = 0;    // waiting for inputs or stalled
   std::uint64_t saturations = 0, lost_updates = 0;
+  // The output unit's operations (output_unit_cost.h): table lookups, multiplies and divides.
+  std::uint64_t lookups = 0, multiplies = 0, divides = 0;
 
   std::uint64_t macs() const { return macs_forward + macs_backward + macs_hebbian; }
 
@@ -26,7 +28,8 @@ struct UnitCounters {
       &UnitCounters::adds,          &UnitCounters::register_writes, &UnitCounters::sram_read_bits,
       &UnitCounters::sram_write_bits, &UnitCounters::flits_sent,    &UnitCounters::flit_hops,
       &UnitCounters::messages_sent, &UnitCounters::busy_cycles,     &UnitCounters::stall_cycles,
-      &UnitCounters::saturations,   &UnitCounters::lost_updates};
+      &UnitCounters::saturations,   &UnitCounters::lost_updates,    &UnitCounters::lookups,
+      &UnitCounters::multiplies,    &UnitCounters::divides};
   UnitCounters& operator+=(const UnitCounters& o) {
     for (auto f : kFields) this->*f += o.*f;
     return *this;

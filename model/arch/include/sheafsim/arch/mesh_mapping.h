@@ -30,8 +30,13 @@ struct VertexGroup {
 class MeshMapping {
  public:
   // Throws InputError when the mapping does not fit (tiles > PEs without
-  // time multiplexing, a PE's tiles larger than its SRAM).
-  MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx);
+  // time multiplexing, a PE's tiles larger than its SRAM). With
+  // whole_output_group the output layer is one vertex group (its output unit
+  // sees every output neuron of a sample: a softmax needs them all; a sigmoid
+  // or softmax output passes true), else it is cut by the row bands of W_L
+  // like every hidden layer.
+  MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx,
+              bool whole_output_group = false);
 
   const std::vector<Tile>& tiles() const { return tiles_; }
   const std::vector<VertexGroup>& groups() const { return groups_; }

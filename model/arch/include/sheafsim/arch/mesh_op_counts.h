@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/reference/network.h"
 #include "sheafsim/arch/mesh_counters.h"
 #include "sheafsim/arch/mesh_mapping.h"
 
@@ -33,12 +34,15 @@ struct MeshStepCounts {
 
 // One step on `map` for a batch of `batch` samples: a diffusion step (training
 // or inference: the counters are the same) or, with `joint`, a joint step.
+// A sigmoid or softmax `output` adds the output unit (output_unit_cost.h);
+// its map is then built with whole_output_group, as MeshEngine builds it.
 MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                                std::uint64_t batch, int depth, bool joint);
+                                std::uint64_t batch, int depth, bool joint, OutputKind output = OutputKind::Identity);
 
 // `steps` Euler steps with inner K: the step i (0-based) is joint when (i + 1) % K == 0.
 MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                               std::uint64_t batch, int depth, long steps, int inner);
+                               std::uint64_t batch, int depth, long steps, int inner,
+                               OutputKind output = OutputKind::Identity);
 
 // The counters of a unit as JSON (the names of MeshEngine::report()'s totals, no cycles but busy_cycles).
 nlohmann::json counters_json(const UnitCounters& c);

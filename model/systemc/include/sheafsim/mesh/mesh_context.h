@@ -40,6 +40,7 @@ struct MeshContext {
   const IMatrix* X = nullptr;
   const IMatrix* Y = nullptr;  // targets (training) or null (inference)
   bool joint = false;          // Hebbian products and parameter writes this step
+  OutputMode output_mode = OutputMode::Exact;  // inference: the output vertex's force (J^T D or D)
   std::uint64_t step = 0;      // steps done before this one (the stochastic-rounding counter)
   std::int64_t s_raw = 0, eta_raw = 0;
   FixedCounters counters;

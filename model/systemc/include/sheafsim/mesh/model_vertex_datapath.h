@@ -73,8 +73,9 @@ class ModelVertexDatapath final : public VertexDatapath {
   template <typename T, fx::Quant Q, fx::Overflow O>
   void hidden_int(const Mailbox& bwd);
   bool output_double();
+  void output_lookup();
   template <typename T, fx::Quant Q, fx::Overflow O>
-  void output_int();
+  void output_int(const std::int64_t* gl);
   // The sum of a mailbox's partial sums as doubles [s * ld + i] (padding lanes 0).
   const double* reduce_double(const Mailbox& box);
   // acc[s * ld + i] += v (kSub: -= v) for every value of the mailbox's messages, in T.
@@ -138,6 +139,7 @@ class ModelVertexDatapath final : public VertexDatapath {
   std::vector<const double*> whole_;
   std::vector<std::int64_t> sum64_;
   std::vector<fx::wide> sumw_;
+  std::vector<std::int64_t> g_look_;  // the output unit's force [s * n + i], residual format
 };
 
 // acc[s * ld + (i - base)] += v (kSub: -= v) for every value v = m.value(s, i), in T:

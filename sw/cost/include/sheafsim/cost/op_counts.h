@@ -79,7 +79,7 @@ enum class SheafStep {
 };
 
 // One sheaf step for a batch of `batch` samples (docs/ops.md has the table).
-// Identity output (the sigmoid/softmax lookup unit is not counted).
+// Identity output (the sigmoid/softmax lookup unit is counted with the mesh: output_unit_cost.h).
 OpCounts sheaf_step(const std::vector<int>& layers, std::uint64_t batch, const OpWidths& w, SheafStep kind);
 
 // One sheaf training step in the inner-K sense: K - 1 diffusion steps and one joint step.

@@ -21,6 +21,7 @@
 #include "sheafsim/fixed/fixed_config.h"
 #include "sheafsim/arch/mesh_config.h"
 #include "sheafsim/arch/mesh_counters.h"
+#include "sheafsim/arch/output_unit_cost.h"
 #include "sheafsim/reference/network.h"
 #include "sheafsim/cost/op_counts.h"
 
@@ -93,8 +94,12 @@ struct MeshPhaseOps {
   mesh::UnitCounters pe_totals, vertex_totals;
   std::uint64_t link_flits = 0, sram_read_bits = 0, sram_write_bits = 0, flit_hops = 0, flit_hop_bits = 0,
                 messages = 0, partial_sum_adds_extra = 0, busy_cycles_max_unit = 0;
+  // The output unit of a sigmoid or softmax output (output_unit_cost.h; zero for identity):
+  // its table reads, adds, multiplies, divides and force-register writes, and their energy.
+  std::uint64_t output_lookups = 0, output_adds = 0, output_multiplies = 0, output_divides = 0,
+                output_register_writes = 0;
   double sram_read_pJ = 0, sram_write_pJ = 0, links_pJ = 0, partial_sum_adds_pJ = 0, memory_and_links_total_pJ = 0,
-         arithmetic_pJ = 0, total_pJ = 0;
+         output_unit_pJ = 0, arithmetic_pJ = 0, total_pJ = 0;
 };
 
 struct MeshOps {
@@ -102,6 +107,9 @@ struct MeshOps {
   int tile_rows = 0, tile_cols = 0, pes = 0, links = 0;
   std::size_t tiles = 0, vertex_groups = 0;
   long sram_bits_used_max = 0, sram_bits_per_pe = 0;
+  // The output unit (output_unit_cost.h): its kind and table; the chunk counts are per step.
+  OutputKind output = OutputKind::Identity;
+  mesh::OutputUnitCost output_unit;
   MeshPhaseOps per_diffusion_step, per_joint_step, per_training_step, per_epoch;
 };
 
