@@ -398,7 +398,7 @@ TEST_CASE("busy, wait and stall in the VCD add up to the counters", "[trace][cou
       }
   }
   CHECK(labelled > 100);
-  CHECK(pe_phases == std::set<std::int64_t>{0, 1, 2, 3, 4});
+  CHECK(pe_phases == std::set<std::int64_t>{0, 1, 2, 3, 4, 7});
   CHECK(vu_phases == std::set<std::int64_t>{0, 5, 6});
   const auto& steps = v.of("mesh.step");
   REQUIRE(steps.size() == 8);  // 7 steps, then x at the end of the run
