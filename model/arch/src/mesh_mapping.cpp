@@ -173,6 +173,24 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   };
   chains(fwd_next_, fwd_chain_);
   chains(bwd_next_, bwd_chain_);
+  fwd_prefix_.assign(T, 0);
+  fwd_prefix_bias_.assign(T, 0);
+  bwd_prefix_.assign(T, 0);
+  for (size_t t = 0; t < T; ++t) {
+    int cols = 0, rows = 0, bias = 0;
+    for (int x : fwd_chain_[t]) {  // empty unless t ends a chain
+      const Tile& tl = tiles_[static_cast<size_t>(x)];
+      cols += tl.c1 - tl.c0;
+      bias |= tl.has_bias() ? 1 : 0;
+      fwd_prefix_[static_cast<size_t>(x)] = cols;
+      fwd_prefix_bias_[static_cast<size_t>(x)] = bias;
+    }
+    for (int x : bwd_chain_[t]) {
+      const Tile& tl = tiles_[static_cast<size_t>(x)];
+      rows += tl.r1 - tl.r0;
+      bwd_prefix_[static_cast<size_t>(x)] = rows;
+    }
+  }
   // Multicasts: the reader (row) tiles of a group, by band.
   const bool in_network = mesh.reduction == Reduction::InNetwork;
   auto casts = [&](const std::vector<int>& tiles, bool by_column) {

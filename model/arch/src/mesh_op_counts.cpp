@@ -58,7 +58,7 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
   r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
   r.groups.assign(map.groups().size(), UnitCounters{});
   r.link_flits.assign(static_cast<size_t>(map.links()), 0);
-  const std::uint64_t ws = u(fx.stalk.width()), wr = u(fx.residual.width()), acc = u(fx.acc_bits);
+  const std::uint64_t ws = u(fx.stalk.width()), wr = u(fx.residual.width());
   // A message of `values` values of `bits` bits from PE a to PE b, counted at
   // the sender (mesh_noc.cpp: nothing within a PE; flits = ceil(bits / width); X then Y).
   auto send = [&](UnitCounters& sender, int a, int b, std::uint64_t values, std::uint64_t bits) {
@@ -113,13 +113,14 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
       if (forward ? map.fwd_has_input(tix) : map.bwd_has_input(tix))
         phase(pe_merge_cost(u(hi - lo) * n, mesh), &UnitCounters::macs_forward);  // no MACs: adds only
       const int next = forward ? map.fwd_next(tix) : map.bwd_next(tix);
+      const auto bits = u(forward ? forward_sum_bits(map, fx, tix) : backward_sum_bits(map, fx, tix));
       if (next >= 0) {
-        send(c, t.pe, map.tiles()[static_cast<size_t>(next)].pe, u(hi - lo) * n, acc);
+        send(c, t.pe, map.tiles()[static_cast<size_t>(next)].pe, u(hi - lo) * n, bits);
         return;
       }
       for (int g : forward ? map.row_groups(tix) : map.col_groups(tix)) {
         const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-        send(c, t.pe, grp.pe, overlap(lo, hi, grp.n0, grp.n1) * n, acc);
+        send(c, t.pe, grp.pe, overlap(lo, hi, grp.n0, grp.n1) * n, bits);
       }
     };
     for (std::uint64_t k = 0; k < C; ++k) {

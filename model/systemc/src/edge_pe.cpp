@@ -155,7 +155,7 @@ void EdgePe::send_sums(int ti, int k, bool forward) {
   const size_t i = local(ti);
   (forward ? prog_[i].fs : prog_[i].bs)++;
   const std::uint64_t n = ctx_.chunk_size(k);
-  const long acc = ctx_.fx.acc_bits;
+  const long bits = forward ? forward_sum_bits(map, ctx_.fx, ti) : backward_sum_bits(map, ctx_.fx, ti);
   const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24) ^
                             (static_cast<std::uint64_t>(k) << 48);
   const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
@@ -163,7 +163,7 @@ void EdgePe::send_sums(int ti, int k, bool forward) {
   if (next >= 0) {
     EdgePe& to = *ctx_.tile_owner[static_cast<size_t>(next)];
     send(pe_, to.pe(), forward ? to.forward_chain(next) : to.backward_chain(next), k,
-         static_cast<long>(hi - lo) * static_cast<long>(n) * acc, fx::mix64(key ^ 0x5a5a5a5aULL));
+         static_cast<long>(hi - lo) * static_cast<long>(n) * bits, fx::mix64(key ^ 0x5a5a5a5aULL));
     return;
   }
   const bool last = k == ctx_.chunks() - 1;
@@ -177,7 +177,7 @@ void EdgePe::send_sums(int ti, int k, bool forward) {
         const EdgePe& owner = *ctx_.tile_owner[static_cast<size_t>(c)];
         box.attach((forward ? owner.forward_sums(c) : owner.backward_sums(c)).view(a, b, lo, hi - lo));
       }
-    send(pe_, grp.pe, box, k, static_cast<long>(b - a) * static_cast<long>(n) * acc,
+    send(pe_, grp.pe, box, k, static_cast<long>(b - a) * static_cast<long>(n) * bits,
          fx::mix64(key ^ static_cast<std::uint64_t>(g)));
   }
 }

@@ -57,6 +57,12 @@ class MeshMapping {
   int bwd_next(int tile) const { return bwd_next_[static_cast<size_t>(tile)]; }
   bool fwd_has_input(int tile) const { return fwd_in_[static_cast<size_t>(tile)] != 0; }
   bool bwd_has_input(int tile) const { return bwd_in_[static_cast<size_t>(tile)] != 0; }
+  // What the sum a tile passes on covers: the columns (forward) or rows
+  // (backward) of its chain's tiles up to and including it, and (forward)
+  // whether one of them holds the band's biases.
+  int fwd_prefix(int tile) const { return fwd_prefix_[static_cast<size_t>(tile)]; }
+  bool fwd_prefix_bias(int tile) const { return fwd_prefix_bias_[static_cast<size_t>(tile)] != 0; }
+  int bwd_prefix(int tile) const { return bwd_prefix_[static_cast<size_t>(tile)]; }
   // The chains that end in this group's forward (backward) sums: the messages it receives per chunk.
   const std::vector<int>& fwd_senders(int group) const { return fwd_senders_[static_cast<size_t>(group)]; }
   const std::vector<int>& bwd_senders(int group) const { return bwd_senders_[static_cast<size_t>(group)]; }
@@ -91,7 +97,7 @@ class MeshMapping {
   std::vector<VertexGroup> groups_;
   std::vector<std::vector<int>> pe_tiles_;
   std::vector<std::vector<int>> row_groups_, col_groups_, row_tiles_, reader_tiles_;
-  std::vector<int> fwd_next_, bwd_next_, fwd_in_, bwd_in_;
+  std::vector<int> fwd_next_, bwd_next_, fwd_in_, bwd_in_, fwd_prefix_, fwd_prefix_bias_, bwd_prefix_;
   std::vector<std::vector<int>> fwd_senders_, bwd_senders_, fwd_chain_, bwd_chain_;
   std::vector<std::vector<std::vector<int>>> act_casts_, res_casts_;
   std::vector<long> sram_bits_;

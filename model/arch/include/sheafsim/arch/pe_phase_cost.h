@@ -4,6 +4,7 @@
 // EdgePe and VertexUnit annotate these costs in the SystemC model, and the
 // analytic counts (mesh_op_counts.cpp) add them up without a kernel, so this
 // header does not include SystemC.
+#include <algorithm>
 #include <cstdint>
 
 #include "sheafsim/fixed/fixed_config.h"
@@ -91,6 +92,28 @@ inline PePhaseCost pe_merge_cost(std::uint64_t values, const MeshConfig& m) {
   c.adds = values;
   c.cycles = pe_chunk_cycles(m, values, false);
   return c;
+}
+
+// The bits of one value of a partial sum on the wire (docs/architecture.md,
+// "Reduction"): the exact width of a sum of `terms` products of a weight and
+// an operand of `operand_width` bits (plus, with `bias`, the aligned bias
+// b << (fw + fs - fb)) at these formats, never more than the accumulator.
+// A sum of that magnitude sent in its low bits is recovered exactly by sign
+// extension, whatever the accumulator did to its high bits.
+inline int sum_value_bits(const FixedConfig& fx, std::uint64_t terms, int operand_width, bool bias) {
+  const int shift = fx.weight.frac_bits + fx.stalk.frac_bits - fx.bias.frac_bits;
+  // |sum| <= terms 2^(ww-1) 2^(wo-1) + 2^(wb-1+shift) <= 2^e: e + 2 bits hold [-2^e, 2^e].
+  const int product = fx.weight.width() - 1 + operand_width - 1;
+  int e = product;
+  while ((std::uint64_t{1} << (e - product)) < terms) ++e;  // terms 2^product <= 2^e
+  if (bias) e = std::max(e, fx.bias.width() - 1 + shift) + 1;  // the sum of two terms below 2^e each
+  return std::min(fx.acc_bits, e + 2);
+}
+inline int forward_sum_bits(const MeshMapping& map, const FixedConfig& fx, int tile) {
+  return sum_value_bits(fx, static_cast<std::uint64_t>(map.fwd_prefix(tile)), fx.stalk.width(), map.fwd_prefix_bias(tile));
+}
+inline int backward_sum_bits(const MeshMapping& map, const FixedConfig& fx, int tile) {
+  return sum_value_bits(fx, static_cast<std::uint64_t>(map.bwd_prefix(tile)), fx.residual.width(), false);
 }
 
 // Adds a phase's operations and SRAM bits (not its cycles) to a PE's counters;
