@@ -111,3 +111,9 @@ add_test(NAME cli:override:flag_off
 cli_ok(override:flag_false_on_float_run "arith: +float" ${SHEAFSIM} train ${TASK231} --steps 1 --compare-float=false)
 cli_error(na:compare_jobs_without_sweep "--jobs applies with --sweep SPEC" ${SHEAFSIM} compare ${TASK231} --steps 1 --jobs 2)
 cli_error(na:compare_trace_every_with_sweep "--trace-every applies to a single run" ${SHEAFSIM} compare ${TASK231} --steps 1 --sweep "round=trn|stoch" --trace-every 5)
+# The mesh's schedule and reduction: --chunk belongs to the dataflow schedule; unknown names are refused naming the option.
+set(MESH241 --layers 2,4,1 --task paraboloid --n-train 20 --steps 2)
+cli_error(mesh:barrier_chunk "--chunk applies to --schedule dataflow" ${SHEAFSIM} simulate ${MESH241} --schedule barrier --chunk 8)
+cli_error(mesh:schedule_unknown "unknown --schedule 'foo' \\(expected dataflow or barrier\\)" ${SHEAFSIM} simulate ${MESH241} --schedule foo)
+cli_error(mesh:reduction_unknown "unknown --reduction 'foo' \\(expected in-network or vertex\\)" ${SHEAFSIM} simulate ${MESH241} --reduction foo)
+cli_ok(mesh:simulate_barrier_vertex "total_cycles" ${SHEAFSIM} simulate ${MESH241} --schedule barrier --reduction vertex)
