@@ -13,7 +13,11 @@ std::uint64_t random_stall(const MeshConfig& cfg, std::uint64_t key) {
 }
 
 MeshNoc::MeshNoc(const MeshMapping& map, const MeshConfig& cfg)
-    : map_(map), cfg_(cfg), free_(static_cast<size_t>(map.links()), 0), links_(static_cast<size_t>(map.links())) {}
+    : map_(map), cfg_(cfg), busy_(static_cast<size_t>(map.links())), links_(static_cast<size_t>(map.links())) {}
+
+void MeshNoc::forget_before(std::uint64_t t) {
+  for (BusyCalendar& c : busy_) c.forget_before(t);
+}
 
 std::uint64_t MeshNoc::route(int src_pe, int dst_pe, std::uint64_t flits, std::uint64_t head,
                              std::uint64_t stall_key, std::uint64_t& hops) {
@@ -32,11 +36,10 @@ std::uint64_t MeshNoc::route(int src_pe, int dst_pe, std::uint64_t flits, std::u
     }
     auto& c = links_[static_cast<size_t>(link)];
     const std::uint64_t stall = random_stall(cfg_, fx::mix64(stall_key ^ (static_cast<std::uint64_t>(link) << 40)));
-    const std::uint64_t start = std::max(head + stall, free_[static_cast<size_t>(link)]);
+    const std::uint64_t start = busy_[static_cast<size_t>(link)].reserve(head + stall, flits);
     c.wait_cycles += start - head;
     c.flits += flits;
     c.busy_cycles += flits;
-    free_[static_cast<size_t>(link)] = start + flits;
     if (trace_ != nullptr) trace_->link_transfer(link, head, start, flits, src_pe, dst_pe);
     head = start + static_cast<std::uint64_t>(cfg_.link_latency);
     ++hops;

@@ -30,6 +30,7 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
     in_.push_back(std::move(in));
   }
   prog_.resize(tiles_.size());
+  weights_at_.assign(tiles_.size(), 0);
   a_in_.resize(tiles_.size());
   fsums_.resize(tiles_.size());
   bsums_.resize(tiles_.size());
@@ -55,7 +56,6 @@ void EdgePe::expect_step() {
 void EdgePe::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
-    begin_step();
     for (;;) {
       bool done = false;
       std::uint64_t next = Mailbox::kNever;
@@ -97,8 +97,13 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
       return true;
     }
   }
+  // (A chunk's forward products read the weights: after the previous step's write-back.)
   for (size_t i = 0; i < tiles_.size(); ++i)
     if (prog_[i].f < C && ready(*in_[i].acts, prog_[i].f)) {
+      if (weights_at_[i] > now) {
+        next = std::min(next, weights_at_[i]);
+        continue;
+      }
       forward(tiles_[i], prog_[i].f);
       return true;
     }
@@ -237,6 +242,7 @@ void EdgePe::update(int ti) {
   const PePhaseCost cost = pe_update_cost(t, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
   busy(cost.cycles, phase_key(kUpdate, ti, 0));
+  weights_at_[local(ti)] = ctx_.now();
 }
 
 }  // namespace sheafsim::mesh

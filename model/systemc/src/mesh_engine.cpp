@@ -56,6 +56,15 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
 
 MeshEngine::~MeshEngine() = default;
 
+std::uint64_t MeshEngine::next_origin() const {
+  const std::uint64_t last = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
+  if (ctx_.mesh.schedule == Schedule::Barrier) return last;
+  std::uint64_t o = last;
+  for (size_t g = 0; g < units_.size(); ++g)
+    if (map_->groups()[g].layer > 0) o = std::min(o, ctx_.release[static_cast<size_t>(map_->pes()) + g]);
+  return o;
+}
+
 void MeshEngine::check_finished() const {
   // A unit still waiting means a schedule that can never finish: a defect of the model, not of the input.
   for (const auto& pe : pes_)
@@ -85,15 +94,18 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   ctx_.output_mode = p.output_mode;
   for (auto& pe : pes_) pe->expect_step();
   for (auto& u : units_) u->expect_step();
-  // When each unit starts: under the dataflow schedule when it has finished its
-  // own part of the previous step, under the barrier schedule when all have.
+  // Where this step's kernel run starts: under the barrier schedule when the
+  // last unit has finished the previous step; under dataflow when the first
+  // chunk of the next step can start anywhere: the earliest stalk update of
+  // a chunk of the previous step (every unit fills the gaps the previous step
+  // left from there on, and finds its inputs by their arrival).
   const std::uint64_t prev_end = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
-  const std::uint64_t origin = ctx_.mesh.schedule == Schedule::Dataflow
-                                   ? *std::min_element(ctx_.release.begin(), ctx_.release.end())
-                                   : prev_end;
-  if (ctx_.mesh.schedule == Schedule::Barrier) std::fill(ctx_.release.begin(), ctx_.release.end(), prev_end);
+  const std::uint64_t origin = next_origin();
   // The kernel's clock never goes back: this run's first cycle (origin) is its current time.
   ctx_.lag = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / ctx_.period) - origin;
+  noc_->forget_before(origin);
+  for (auto& pe : pes_) pe->forget_before(origin);
+  for (auto& u : units_) u->forget_before(origin);
   const auto w0 = std::chrono::steady_clock::now();
   ctx_.start.notify(sc_core::SC_ZERO_TIME);
   sc_core::sc_start();  // runs until every unit has finished the step
@@ -101,14 +113,11 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   check_finished();
   const std::uint64_t end = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
   const std::uint64_t cycles = end - prev_end;  // how far the step moved the mesh's last unit
-  if (trace_) {
-    for (auto& pe : pes_) pe->flush_trace();
-    for (auto& u : units_) u->flush_trace();
-    // The next step's first unit starts at the earliest finish: everything before it is final.
-    trace_->step(ctx_.step, prev_end, end, update_params,
-                 ctx_.mesh.schedule == Schedule::Dataflow ? *std::min_element(ctx_.release.begin(), ctx_.release.end())
-                                                          : end);
-  }
+  // Nothing before the next run's first cycle changes any more: waits before it are final.
+  const std::uint64_t settled = next_origin();
+  for (auto& pe : pes_) pe->settle(settled);
+  for (auto& u : units_) u->settle(settled);
+  if (trace_) trace_->step(ctx_.step, prev_end, end, update_params, settled);
   timing_.total_cycles += cycles;
   ++timing_.steps;
   if (update_params) {
@@ -185,7 +194,12 @@ nlohmann::json MeshEngine::step_figures(const MeshStepCounts& counts, std::uint6
           {"time_us", per_step / ctx_.mesh.clock_mhz}};
 }
 
-TraceSummary MeshEngine::finish_trace() { return trace_ ? trace_->finish() : TraceSummary{}; }
+TraceSummary MeshEngine::finish_trace() {
+  if (!trace_) return TraceSummary{};
+  for (auto& pe : pes_) pe->settle(TraceWindow::kOpen);
+  for (auto& u : units_) u->settle(TraceWindow::kOpen);
+  return trace_->finish();
+}
 
 UnitCounters MeshEngine::pe_totals() const {
   UnitCounters t;

@@ -33,57 +33,57 @@ void VertexUnit::expect_step() {
 void VertexUnit::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
-    begin_step();
-    send_activations();
-    if (group().layer > 0) {  // the input only sends
-      const int C = ctx_.chunks();
-      const bool hidden = group().layer < ctx_.L;
-      int r = 0, s = 0;  // chunks through the residual phase, through the stalk update
-      while (s < C) {
-        const std::uint64_t now = ctx_.now();
-        // The stalk update of the oldest chunk first, then the next chunk's residuals.
-        if (s < r && (!hidden || bwd_.ready_at(s) <= now)) {
-          update(s++);
-        } else if (r < C && fwd_.ready_at(r) <= now) {
-          residuals(r++);
-        } else {
-          std::uint64_t next = r < C ? fwd_.ready_at(r) : Mailbox::kNever;
-          if (s < r && hidden) next = std::min(next, bwd_.ready_at(s));
-          wait_until(next);
-        }
+    const VertexGroup& g = group();
+    const int C = ctx_.chunks();
+    // When chunk k of the stalks is ready: when the previous step's update of
+    // it finished (dataflow), or now (barrier; the first step; the pinned input).
+    const std::uint64_t now0 = ctx_.now();
+    ready_.assign(static_cast<size_t>(C), now0);
+    if (ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0 && next_ready_.size() == static_cast<size_t>(C))
+      for (int k = 0; k < C; ++k) ready_[static_cast<size_t>(k)] = std::max(now0, next_ready_[static_cast<size_t>(k)]);
+    const int sends = g.layer < ctx_.L ? C : 0;  // the output layer has no readers
+    const int work = g.layer > 0 ? C : 0;        // the input only sends
+    const bool hidden = g.layer < ctx_.L;
+    if (sends > 0) acts_ = dp_->activations();  // this step's stalks (the previous step is complete)
+    int sent = 0, r = 0, s = 0;  // chunks sent, through the residual phase, through the stalk update
+    while (sent < sends || s < work) {
+      const std::uint64_t now = ctx_.now();
+      // A chunk's activations leave as soon as its stalks are ready; then the
+      // stalk update of the oldest chunk, then the next chunk's residuals.
+      if (sent < sends && ready_[static_cast<size_t>(sent)] <= now) {
+        send_activations(sent++);
+      } else if (s < r && (!hidden || bwd_.ready_at(s) <= now)) {
+        update(s++);
+      } else if (r < work && fwd_.ready_at(r) <= now && ready_[static_cast<size_t>(r)] <= now) {
+        residuals(r++);
+      } else {
+        std::uint64_t next = sent < sends ? ready_[static_cast<size_t>(sent)] : Mailbox::kNever;
+        if (r < work) next = std::min(next, std::max(fwd_.ready_at(r), ready_[static_cast<size_t>(r)]));
+        if (s < r && hidden) next = std::min(next, bwd_.ready_at(s));
+        wait_until(next);
       }
     }
     end_step();
-    // Dataflow: the next step's activations of chunk k are ready when this
-    // step's stalk update of chunk k is done; the unit starts the next step
-    // then, sending each chunk at its time (its own work follows this step's).
-    if (ctx_.mesh.schedule == Schedule::Dataflow && group().layer > 0 && group().layer < ctx_.L)
-      ctx_.release[static_cast<size_t>(group_ + ctx_.map->pes())] = next_ready_.front();
+    // The next step may start with this unit's first updated chunk.
+    ctx_.release[static_cast<size_t>(group_ + ctx_.map->pes())] =
+        work > 0 && !next_ready_.empty() ? next_ready_.front() : ctx_.now();
   }
 }
 
 std::int64_t VertexUnit::max_change() const { return dp_->max_change(); }
 
-void VertexUnit::send_activations() {
-  // The output layer has no readers (its activation is its z, identity) and no a.
+void VertexUnit::send_activations(int k) {
   const VertexGroup& g = group();
-  if (g.layer == ctx_.L) return;
-  const Message all = dp_->activations();
   const int C = ctx_.chunks();
-  const bool paced = ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0 && next_ready_.size() == static_cast<size_t>(C);
-  for (int k = 0; k < C; ++k) {
-    if (paced && next_ready_[static_cast<size_t>(k)] > ctx_.now())  // chunk k's stalks are updated then
-      sc_core::wait(static_cast<double>(next_ready_[static_cast<size_t>(k)] - ctx_.now()) * ctx_.period);
-    for (const std::vector<int>& cast : ctx_.map->activation_casts(group_)) {
-      const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
-      const int a = std::max(t.c0, g.n0), b = std::min(t.c1, g.n1);  // the same columns along the band
-      // A view of the copy of rows [a, b), taken now and rewritten at the next step's send.
-      cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.activations(ti); }, k == C - 1 ? &all : nullptr, a, b);
-      multicast(g.pe, cast_pes_, cast_boxes_, k, static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) *
-                                                     ctx_.fx.stalk.width(),
-                fx::mix64((ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
-                          static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
-    }
+  for (const std::vector<int>& cast : ctx_.map->activation_casts(group_)) {
+    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
+    const int a = std::max(t.c0, g.n0), b = std::min(t.c1, g.n1);  // the same columns along the band
+    // A view of the copy of rows [a, b), taken at the step's start and rewritten at the next step's.
+    cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.activations(ti); }, k == C - 1 ? &acts_ : nullptr, a, b);
+    multicast(g.pe, cast_pes_, cast_boxes_, k,
+              static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) * ctx_.fx.stalk.width(),
+              fx::mix64((ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
+                        static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
   }
 }
 
@@ -136,10 +136,12 @@ void VertexUnit::update(int k) {
     next_ready_[static_cast<size_t>(k)] = ctx_.now();
     return;
   }
+  next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
   if (last) dp_->update(bwd_);  // the output: the output unit's force (sigmoid, softmax), then write z
   const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
   count_output_unit(c_, oc);
   busy(oc.cycles, phase_key(kPhaseStalk, k));
+  next_ready_[static_cast<size_t>(k)] = ctx_.now();
 }
 
 }  // namespace sheafsim::mesh

@@ -1,14 +1,16 @@
 #pragma once
 // The network of neighbour links. A transfer of `bits` from PE a to PE b is
 // cut into flits of link_width bits and follows the X-then-Y route; on each
-// link the head waits until the link is free (contention), the link then
-// carries the message's flits back to back, and the head moves on after
-// link_latency cycles. The tail arrives flits cycles after the head. A
-// transfer within one PE is free. Reservations are made in the order the
-// senders run, so the timing is reproducible; the values never depend on it.
+// link the head waits until the link has a free interval for the message's
+// flits (contention; busy_calendar.h), the link then carries them back to
+// back, and the head moves on after link_latency cycles. The tail arrives
+// flits cycles after the head. A transfer within one PE is free.
+// Reservations are made in the order the senders run, so the timing is
+// reproducible; the values never depend on it.
 #include <cstdint>
 #include <vector>
 
+#include "sheafsim/arch/busy_calendar.h"
 #include "sheafsim/arch/mesh_counters.h"
 #include "sheafsim/arch/mesh_mapping.h"
 
@@ -30,6 +32,8 @@ class MeshNoc {
   void multicast(int src_pe, const int* dst, size_t n, long bits, std::uint64_t ready, std::uint64_t stall_key,
                  UnitCounters& sender, std::uint64_t* arrival);
   const std::vector<LinkCounters>& links() const { return links_; }
+  // No message will be ready before cycle t: drops the older reservations.
+  void forget_before(std::uint64_t t);
   // Reports every link reservation to `trace` (null: none).
   void set_trace(MeshTrace* trace) { trace_ = trace; }
 
@@ -39,7 +43,7 @@ class MeshNoc {
                       std::uint64_t& hops);
   const MeshMapping& map_;
   MeshConfig cfg_;
-  std::vector<std::uint64_t> free_;  // per link: the first cycle it is free
+  std::vector<BusyCalendar> busy_;  // per link: when it carries flits
   std::vector<LinkCounters> links_;
   MeshTrace* trace_ = nullptr;
 };

@@ -65,6 +65,7 @@ class EdgePe : public MeshUnit {
   std::vector<int> local_;  // per tile of the mesh: its index in tiles_ (-1 elsewhere)
   std::vector<Inputs> in_;
   std::vector<Progress> prog_;
+  std::vector<std::uint64_t> weights_at_;    // per tile: when its last write-back finished
   std::vector<TileOperand> a_in_;            // per tile: the activations of its columns, [s * cols + j]
   TileOperand u_in_;                        // the current tile's residuals, [s * rows + i]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)

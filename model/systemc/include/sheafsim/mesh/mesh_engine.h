@@ -69,6 +69,8 @@ class MeshEngine final : public FixedStepper {
   // The analytic counts of a joint and of a diffusion step: their busiest unit is the step's lower bound.
   MeshStepCounts bound_joint_, bound_diffusion_;
   void check_finished() const;
+  // The first cycle of the next step's kernel run (mesh_engine.cpp).
+  std::uint64_t next_origin() const;
   // A kind of step's figures: its mean cycles, the bound and their ratio, utilisations (null: no such step).
   nlohmann::json step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const;
   double s_cached_ = -1, eta_cached_ = -1;

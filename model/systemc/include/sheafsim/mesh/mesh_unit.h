@@ -1,8 +1,8 @@
 #pragma once
 // What every unit of the mesh (EdgePe, VertexUnit) does the same way: spend
-// annotated compute cycles (plus random stalls), start a step when it is
-// released, wait for the next chunk that can run, and send a message over the
-// network of links, counting all of it.
+// annotated compute cycles (plus random stalls) in its free intervals, wait
+// for the next chunk that can run, and send a message over the network of
+// links, counting all of it.
 #include <cstdint>
 #include <vector>
 
@@ -10,54 +10,72 @@
 
 #include "sheafsim/mesh/mailbox.h"
 #include "sheafsim/mesh/mesh_context.h"
+#include "sheafsim/arch/busy_calendar.h"
 #include "sheafsim/arch/mesh_trace.h"
 
 namespace sheafsim::mesh {
 
 class MeshUnit : public sc_core::sc_module {
  public:
-  const UnitCounters& counters() const { return c_; }
+  // The counters, the waits not yet settled included (settle()).
+  UnitCounters counters() const {
+    UnitCounters c = c_;
+    for (const Wait& w : waits_) c.stall_cycles += w.end - w.start;
+    return c;
+  }
   // Steps this unit has finished (the engine checks that every unit finished each step).
   std::uint64_t steps_done() const { return steps_done_; }
-  // Records a wait that no chunk followed (the engine calls it after every step).
-  void flush_trace() {
-    if (wait_pending_ && ctx_.trace != nullptr) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, 0);
-    wait_pending_ = false;
+  // Makes the waits before cycle `upto` final (no later step's work will fill
+  // them: the engine calls it with the next step's first cycle, and with
+  // TraceWindow::kOpen at the end): counted as stall and traced.
+  void settle(std::uint64_t upto) {
+    size_t kept = 0;
+    for (Wait& w : waits_) {
+      const std::uint64_t cut = std::min(w.end, upto);
+      if (cut > w.start) {
+        c_.stall_cycles += cut - w.start;
+        if (ctx_.trace != nullptr) ctx_.trace->unit_wait(id_, w.start, cut, w.phase);
+        w.start = cut;
+      }
+      if (w.end > w.start) waits_[kept++] = w;
+    }
+    waits_.resize(kept);
   }
+  // The start of a run of the kernel: nothing before `origin` can change any more.
+  void forget_before(std::uint64_t origin) { busy_.forget_before(origin); }
 
  protected:
   // `id` keys this unit's random stalls (PEs 0..P-1, vertex units from P on).
   MeshUnit(sc_core::sc_module_name name, MeshContext& ctx, std::uint64_t id) : sc_module(name), ctx_(ctx), id_(id) {}
 
-  // Computes for `cycles` (plus a random stall, keyed by step, unit and phase).
+  // Computes for `cycles` (plus a random stall, keyed by step, unit and phase)
+  // in the first free interval from now: under the dataflow schedule the unit
+  // may still be busy with the previous step's work, whose gaps this fills.
   void busy(std::uint64_t cycles, std::uint64_t phase) {
     const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
+    const std::uint64_t now = ctx_.now(), len = cycles + stall;
+    const std::uint64_t start = busy_.reserve(now, len);
     c_.busy_cycles += cycles;
     c_.stall_cycles += stall;
-    if (ctx_.trace != nullptr) trace_busy(cycles, stall, phase);
-    if (cycles + stall > 0) sc_core::wait(static_cast<double>(cycles + stall) * ctx_.period);
+    unwait(start, start + len, phase);
+    if (ctx_.trace != nullptr) ctx_.trace->unit_busy(id_, start, cycles, stall, phase);
+    if (start + len > now) sc_core::wait(static_cast<double>(start + len - now) * ctx_.period);
   }
-  // The start of a step: the unit begins when it has finished its own part of
-  // the previous step (dataflow) or with every other unit (barrier).
-  void begin_step() {
-    const std::uint64_t at = ctx_.release[id_];
-    if (at > ctx_.now()) sc_core::wait(static_cast<double>(at - ctx_.now()) * ctx_.period);
-  }
-  // The end of this unit's part of the step: it may start the next step now, or earlier (VertexUnit).
+  // The end of this unit's part of the step.
   void end_step() {
-    ctx_.release[id_] = ctx_.finish[id_] = ctx_.now();
+    ctx_.finish[id_] = ctx_.now();
     ++steps_done_;
   }
   // Waits until cycle t (Mailbox::kNever: until a mailbox wakes the unit),
-  // or less when a chunk completes first, counting the wait as stall.
+  // or less when a chunk completes first. Its free cycles meanwhile are a
+  // wait for inputs (stall), unless a later step's work fills them (settle()).
   void wait_until(std::uint64_t t) {
     const std::uint64_t t0 = ctx_.now();
     if (t == Mailbox::kNever)
       sc_core::wait(wake_);
     else if (t > t0)
       sc_core::wait(static_cast<double>(t - t0) * ctx_.period, wake_);
-    c_.stall_cycles += ctx_.now() - t0;
-    if (ctx_.trace != nullptr) trace_wait(t0);
+    for (const auto& [a, b] : busy_.gaps(t0, ctx_.now())) add_wait(a, b);
   }
   // Sends `bits` for chunk k from PE `from` to the mailbox `box` at PE `to`, now.
   void send(int from, int to, Mailbox& box, int k, long bits, std::uint64_t stall_key) {
@@ -104,29 +122,48 @@ class MeshUnit : public sc_core::sc_module {
   UnitCounters c_;
 
  private:
+  // A wait for inputs: free cycles [start, end), labelled with the phase of the
+  // chunk that followed it (0: none yet), which is where the unit's inputs go.
+  struct Wait {
+    std::uint64_t start, end, phase;
+  };
+  // Records the free cycles [a, b) as a wait, but for those a pending wait of
+  // an earlier run already holds (a run starts at the first cycle anything
+  // can change, often before this unit finished the previous step).
+  void add_wait(std::uint64_t a, std::uint64_t b) {
+    for (const Wait& w : waits_) {
+      if (w.end <= a || w.start >= b) continue;
+      if (w.start > a) add_wait(a, w.start);
+      if (w.end < b) add_wait(w.end, b);
+      return;
+    }
+    if (!waits_.empty() && waits_.back().end == a && waits_.back().phase == 0)
+      waits_.back().end = b;  // woken with nothing ready yet: one wait, continued
+    else
+      waits_.push_back({a, b, 0});
+  }
+  // A busy interval [a, b) of phase `phase`: labels the waits before it and
+  // removes the cycles it takes from them.
+  void unwait(std::uint64_t a, std::uint64_t b, std::uint64_t phase) {
+    std::vector<Wait> out;
+    for (const Wait& w : waits_) {
+      Wait x = w;
+      if (x.phase == 0 && x.end <= a) x.phase = phase;
+      if (x.end <= a || x.start >= b) {
+        out.push_back(x);
+        continue;
+      }
+      if (x.start < a) out.push_back({x.start, a, x.phase == 0 ? phase : x.phase});
+      if (x.end > b) out.push_back({b, x.end, x.phase});
+    }
+    waits_.swap(out);
+  }
+
   std::uint64_t id_;
   std::uint64_t steps_done_ = 0;
   std::vector<std::uint64_t> arrival_;  // multicast() scratch
-
-  // --trace: a wait is recorded with the phase of the chunk it waited for
-  // (the next busy()), which is where the unit's inputs go.
-  void trace_busy(std::uint64_t cycles, std::uint64_t stall, std::uint64_t phase) {
-    if (wait_pending_) ctx_.trace->unit_wait(id_, wait_t0_, wait_t1_, phase);
-    wait_pending_ = false;
-    ctx_.trace->unit_busy(id_, ctx_.now(), cycles, stall, phase);
-  }
-  void trace_wait(std::uint64_t t0) {
-    if (wait_pending_ && wait_t1_ == t0) {  // woken with nothing ready yet: one wait, continued
-      wait_t1_ = ctx_.now();
-      return;
-    }
-    flush_trace();
-    wait_t0_ = t0;
-    wait_t1_ = ctx_.now();
-    wait_pending_ = wait_t1_ > wait_t0_;
-  }
-  std::uint64_t wait_t0_ = 0, wait_t1_ = 0;
-  bool wait_pending_ = false;
+  BusyCalendar busy_;                   // when the unit computes (or is stalled)
+  std::vector<Wait> waits_;             // not yet settled
 };
 
 }  // namespace sheafsim::mesh

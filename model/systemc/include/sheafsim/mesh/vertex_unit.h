@@ -29,7 +29,7 @@ class VertexUnit : public MeshUnit {
  private:
   const VertexGroup& group() const { return ctx_.map->groups()[static_cast<size_t>(group_)]; }
   void run();
-  void send_activations();
+  void send_activations(int k);
   void residuals(int k);
   void update(int k);
 
@@ -43,6 +43,8 @@ class VertexUnit : public MeshUnit {
   std::vector<Mailbox*> cast_boxes_;
   Mailbox fwd_, bwd_;
   std::vector<std::uint64_t> next_ready_;  // per chunk: when this step's stalk update of it finished
+  std::vector<std::uint64_t> ready_;       // per chunk: when this step's stalks of it are ready
+  Message acts_;                           // this step's activations (a view of the datapath's copy)
   Message u_;  // this step's residuals (after the last chunk's residual phase)
   std::unique_ptr<VertexDatapath> dp_;  // the arithmetic
 };

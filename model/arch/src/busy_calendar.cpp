@@ -1,0 +1,53 @@
+#include "sheafsim/arch/busy_calendar.h"
+
+#include <algorithm>
+
+namespace sheafsim::mesh {
+
+std::uint64_t BusyCalendar::reserve(std::uint64_t t, std::uint64_t len) {
+  if (len == 0) return t;
+  // The first interval that ends after t: the candidate start moves past every interval it overlaps.
+  auto it = std::upper_bound(iv_.begin(), iv_.end(), t, [](std::uint64_t v, const auto& x) { return v < x.second; });
+  std::uint64_t start = t;
+  while (it != iv_.end() && it->first < start + len) {
+    start = std::max(start, it->second);
+    ++it;
+  }
+  // [start, start + len) fits before *it: insert, joining touching neighbours.
+  const std::uint64_t end = start + len;
+  auto pos = iv_.insert(it, {start, end});
+  if (pos + 1 != iv_.end() && (pos + 1)->first == end) {
+    pos->second = (pos + 1)->second;
+    iv_.erase(pos + 1);
+  }
+  if (pos != iv_.begin() && (pos - 1)->second == start) {
+    (pos - 1)->second = pos->second;
+    iv_.erase(pos);
+  }
+  return start;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> BusyCalendar::gaps(std::uint64_t a, std::uint64_t b) const {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  auto it = std::upper_bound(iv_.begin(), iv_.end(), a, [](std::uint64_t v, const auto& x) { return v < x.second; });
+  std::uint64_t at = a;
+  for (; it != iv_.end() && it->first < b && at < b; ++it) {
+    if (it->first > at) out.emplace_back(at, it->first);
+    at = std::max(at, it->second);
+  }
+  if (at < b) out.emplace_back(at, b);
+  return out;
+}
+
+std::uint64_t BusyCalendar::free_cycles(std::uint64_t a, std::uint64_t b) const {
+  std::uint64_t n = 0;
+  for (const auto& g : gaps(a, b)) n += g.second - g.first;
+  return n;
+}
+
+void BusyCalendar::forget_before(std::uint64_t t) {
+  auto it = std::upper_bound(iv_.begin(), iv_.end(), t, [](std::uint64_t v, const auto& x) { return v < x.second; });
+  iv_.erase(iv_.begin(), it);
+}
+
+}  // namespace sheafsim::mesh
