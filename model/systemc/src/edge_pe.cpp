@@ -36,6 +36,10 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   bsums_.resize(tiles_.size());
   dp_ = ctx.datapath ? ctx.datapath(pe, ctx) : make_model_datapath(ctx);
   SC_THREAD(run);
+  // Eigen's GEMM puts its blocking buffers on the stack (up to EIGEN_STACK_ALLOCATION_LIMIT,
+  // 128 KiB): large tiles (e.g. [64,128,128,10] on 4x4) overflowed SystemC's default
+  // coroutine stack (64 KiB). The stack is reserved, not touched: no cost for small tiles.
+  set_stack_size(kUnitStackBytes);
 }
 
 void EdgePe::expect_step() {

@@ -20,6 +20,7 @@ VertexUnit::VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx
       bwd_("bwd", &wake_) {
   dp_ = make_model_vertex_datapath(group, ctx, c_);
   SC_THREAD(run);
+  set_stack_size(kUnitStackBytes);  // as EdgePe: Eigen's stack buffers
 }
 
 void VertexUnit::expect_step() {

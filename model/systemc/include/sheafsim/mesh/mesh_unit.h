@@ -3,6 +3,7 @@
 // annotated compute cycles (plus random stalls) in its free intervals, wait
 // for the next chunk that can run, and send a message over the network of
 // links, counting all of it.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -45,6 +46,10 @@ class MeshUnit : public sc_core::sc_module {
   void forget_before(std::uint64_t origin) { busy_.forget_before(origin); }
 
  protected:
+  // Coroutine stack of a unit's thread (set_stack_size after SC_THREAD): room for
+  // Eigen's stack-allocated GEMM blocks (EIGEN_STACK_ALLOCATION_LIMIT = 128 KiB) and more.
+  static constexpr std::size_t kUnitStackBytes = std::size_t{1} << 20;
+
   // `id` keys this unit's random stalls (PEs 0..P-1, vertex units from P on).
   MeshUnit(sc_core::sc_module_name name, MeshContext& ctx, std::uint64_t id) : sc_module(name), ctx_(ctx), id_(id) {}
 
