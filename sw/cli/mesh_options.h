@@ -17,7 +17,7 @@
 namespace sheafsim::cli {
 
 struct MeshOptions {
-  std::string shape = "4x4", placement = "near", order = "snake", mode = "train", counters;
+  std::string shape = "4x4", placement = "near", order = "auto", mode = "train", counters;
   std::string schedule = "dataflow", reduction = "in-network";
   mesh::MeshConfig cfg;
   std::string trace, trace_window;  // --trace FILE, --trace-window START:END

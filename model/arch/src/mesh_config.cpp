@@ -91,9 +91,11 @@ VertexPlacement parse_placement(const std::string& name) {
 }
 
 TileOrder parse_tile_order(const std::string& name) {
+  if (name == "auto") return TileOrder::Auto;
   if (name == "snake") return TileOrder::Snake;
   if (name == "row-major") return TileOrder::RowMajor;
-  throw InputError(fmt::format("unknown --tile-order '{}' (expected snake or row-major)", name));
+  if (name == "block") return TileOrder::Block;
+  throw InputError(fmt::format("unknown --tile-order '{}' (expected auto, snake, row-major or block)", name));
 }
 
 std::string to_string(VertexPlacement p) {
@@ -105,7 +107,15 @@ std::string to_string(VertexPlacement p) {
   return "near";
 }
 
-std::string to_string(TileOrder o) { return o == TileOrder::Snake ? "snake" : "row-major"; }
+std::string to_string(TileOrder o) {
+  switch (o) {
+    case TileOrder::Auto: return "auto";
+    case TileOrder::Snake: return "snake";
+    case TileOrder::RowMajor: return "row-major";
+    case TileOrder::Block: return "block";
+  }
+  return "snake";
+}
 
 Schedule parse_schedule(const std::string& name) {
   if (name == "dataflow") return Schedule::Dataflow;

@@ -1,6 +1,7 @@
 #include "sheafsim/arch/mesh_mapping.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -12,6 +13,56 @@ namespace sheafsim::mesh {
 namespace {
 long ceil_div(long a, long b) { return (a + b - 1) / b; }
 }  // namespace
+
+std::vector<int> block_placement(const std::vector<int>& layers, int tile_rows, int tile_cols, int rows, int cols) {
+  const int L = static_cast<int>(layers.size()) - 1;
+  struct Grid {
+    int layer, r, c;  // tile rows and columns of W_layer
+    long first;       // index of its first tile (tiles are made layer by layer, row band by row band)
+  };
+  std::vector<Grid> grids;
+  long first = 0;
+  for (int l = 1; l <= L; ++l) {
+    const Grid g{l, static_cast<int>(ceil_div(layers[static_cast<size_t>(l)], tile_rows)),
+                 static_cast<int>(ceil_div(layers[static_cast<size_t>(l - 1)], tile_cols)), first};
+    grids.push_back(g);
+    first += static_cast<long>(g.r) * g.c;
+  }
+  // A grid that fits the mesh in neither orientation: no search.
+  for (const Grid& g : grids)
+    if (!((g.r <= rows && g.c <= cols) || (g.c <= rows && g.r <= cols)) || first > static_cast<long>(rows) * cols)
+      return {};
+  std::vector<int> pe(static_cast<size_t>(first), -1);
+  std::vector<std::vector<char>> used(static_cast<size_t>(rows), std::vector<char>(static_cast<size_t>(cols), 0));
+  auto free_rect = [&](int r0, int c0, int h, int w) {
+    for (int r = r0; r < r0 + h; ++r)
+      for (int c = c0; c < c0 + w; ++c)
+        if (used[static_cast<size_t>(r)][static_cast<size_t>(c)]) return false;
+    return true;
+  };
+  // The largest grid first, each at the first free place (row by row), as is or transposed.
+  std::vector<Grid> order = grids;
+  std::stable_sort(order.begin(), order.end(), [](const Grid& a, const Grid& b) { return a.r * a.c > b.r * b.c; });
+  for (const Grid& g : order) {
+    bool placed = false;
+    for (int t = 0; t < 2 && !placed; ++t) {
+      const int h = t == 0 ? g.r : g.c, w = t == 0 ? g.c : g.r;
+      for (int r0 = 0; r0 + h <= rows && !placed; ++r0)
+        for (int c0 = 0; c0 + w <= cols && !placed; ++c0) {
+          if (!free_rect(r0, c0, h, w)) continue;
+          for (int i = 0; i < g.r; ++i)
+            for (int j = 0; j < g.c; ++j) {
+              const int r = r0 + (t == 0 ? i : j), c = c0 + (t == 0 ? j : i);
+              used[static_cast<size_t>(r)][static_cast<size_t>(c)] = 1;
+              pe[static_cast<size_t>(g.first + static_cast<long>(i) * g.c + j)] = r * cols + c;
+            }
+          placed = true;
+        }
+    }
+    if (!placed) return {};
+  }
+  return pe;
+}
 
 long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols) {
   long n = 0;
@@ -27,6 +78,43 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   const int widest = *std::max_element(layers.begin(), layers.end());
   tile_rows_ = mesh.tile_rows;
   tile_cols_ = mesh.tile_cols;
+  std::vector<int> block;  // the PE of every tile under block placement (empty: snake or row-major)
+  const bool want_block = mesh.order == TileOrder::Block || mesh.order == TileOrder::Auto;
+  if (want_block && tile_rows_ == 0 && tile_cols_ == 0 && !mesh.time_multiplex) {
+    // Auto tiles for block placement: the tile with the fewest synapses (then
+    // the squarest) whose grids pack; the bands change only where ceil(n / t) does.
+    std::vector<int> tr, tc;
+    const int L = static_cast<int>(layers.size()) - 1;
+    for (int l = 0; l <= L; ++l) {
+      const int n = layers[static_cast<size_t>(l)];
+      for (int k = 1; k <= n; ++k) {
+        if (l >= 1) tr.push_back(static_cast<int>(ceil_div(n, k)));
+        if (l < L) tc.push_back(static_cast<int>(ceil_div(n, k)));
+      }
+    }
+    for (auto* v : {&tr, &tc}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    std::vector<std::pair<int, int>> cand;
+    for (int r : tr)
+      for (int c : tc)
+        if (tiles_needed(layers, r, c) <= P) cand.emplace_back(r, c);
+    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) {
+      const long sa = static_cast<long>(a.first) * a.second, sb = static_cast<long>(b.first) * b.second;
+      if (sa != sb) return sa < sb;
+      if (std::abs(a.first - a.second) != std::abs(b.first - b.second))
+        return std::abs(a.first - a.second) < std::abs(b.first - b.second);
+      return a.first < b.first;
+    });
+    for (const auto& [r, c] : cand) {
+      block = block_placement(layers, r, c, rows_, cols_);
+      if (block.empty()) continue;
+      tile_rows_ = r;
+      tile_cols_ = c;
+      break;
+    }
+  }
   if (tile_rows_ == 0 || tile_cols_ == 0) {
     // Auto: the smallest square tile whose tile count fits the mesh (the most
     // parallel weight-stationary mapping); the widest layer if none does.
@@ -46,9 +134,19 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   std::vector<int> order;
   for (int r = 0; r < rows_; ++r)
     for (int c = 0; c < cols_; ++c) {
-      const int cc = mesh.order == TileOrder::Snake && (r % 2 == 1) ? cols_ - 1 - c : c;
+      const int cc = mesh.order != TileOrder::RowMajor && (r % 2 == 1) ? cols_ - 1 - c : c;
       order.push_back(r * cols_ + cc);
     }
+  if (block.empty() && want_block && !(mesh.order == TileOrder::Auto && n_tiles > P))
+    block = block_placement(layers, tile_rows_, tile_cols_, rows_, cols_);
+  order_used_ = !block.empty() ? TileOrder::Block : mesh.order == TileOrder::Auto ? TileOrder::Snake : mesh.order;
+  if (mesh.order == TileOrder::Block) {
+    if (block.empty())
+      throw InputError(fmt::format(
+          "--tile-order block: the tile grids of this network at {}x{} synapses per tile do not fit the {}x{} mesh "
+          "as rectangles; use other --tile-rows/--tile-cols, a larger mesh, or --tile-order snake",
+          tile_rows_, tile_cols_, mesh.rows, mesh.cols));
+  }
   pe_tiles_.assign(static_cast<size_t>(P), {});
   const int L = static_cast<int>(layers.size()) - 1;
   long k = 0;
@@ -61,7 +159,7 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
         t.r1 = std::min(r0 + tile_rows_, layers[static_cast<size_t>(l)]);
         t.c0 = c0;
         t.c1 = std::min(c0 + tile_cols_, layers[static_cast<size_t>(l - 1)]);
-        t.pe = order[static_cast<size_t>(k % P)];
+        t.pe = block.empty() ? order[static_cast<size_t>(k % P)] : block[static_cast<size_t>(k)];
         pe_tiles_[static_cast<size_t>(t.pe)].push_back(static_cast<int>(tiles_.size()));
         tiles_.push_back(t);
         ++k;
@@ -131,78 +229,79 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
       }
     }
 
-  // Reduction chains: within a band, by descending start, so that each ends at the band's first tile.
+  // Reduction chains. The sums of a band end at the band's tile nearest to
+  // the vertex group that receives them (the row band's first tile under
+  // `near` placement); the tiles on either side pass theirs towards it, each
+  // adding its own, so the end adds up to two passing sums.
   const size_t T = tiles_.size();
   fwd_next_.assign(T, -1);
   bwd_next_.assign(T, -1);
   fwd_in_.assign(T, 0);
   bwd_in_.assign(T, 0);
-  if (mesh.reduction == Reduction::InNetwork) {
-    // Bands keyed by (layer, start); tiles were made in (layer, r0, c0) order.
+  const bool in_network = mesh.reduction == Reduction::InNetwork;
+  auto hops = [&](int a, int b) { return std::abs(a / cols_ - b / cols_) + std::abs(a % cols_ - b % cols_); };
+  auto tile_pe = [&](int t) { return tiles_[static_cast<size_t>(t)].pe; };
+  // The index in `band` (tiles in order of their start) of the tile nearest to PE `to` (the first of the nearest).
+  auto nearest = [&](const std::vector<int>& band, int to) {
+    size_t m = 0;
+    for (size_t i = 1; i < band.size(); ++i)
+      if (hops(tile_pe(band[i]), to) < hops(tile_pe(band[m]), to)) m = i;
+    return m;
+  };
+  if (in_network) {
+    // Bands keyed by (layer, start); each sorted by the other start.
     std::map<std::pair<int, int>, std::vector<int>> rows, cols;
     for (size_t t = 0; t < T; ++t) {
       rows[{tiles_[t].layer, tiles_[t].r0}].push_back(static_cast<int>(t));
       cols[{tiles_[t].layer, tiles_[t].c0}].push_back(static_cast<int>(t));
     }
-    // Ascending start within a band: each tile passes its sum to the one before it.
-    for (auto& entry : rows) {
-      const std::vector<int>& b = entry.second;
-      for (size_t i = 1; i < b.size(); ++i) fwd_next_[static_cast<size_t>(b[i])] = b[i - 1];
-    }
+    auto link = [&](std::vector<int>& band, const std::vector<int>& groups, std::vector<int>& next, std::vector<int>& in) {
+      const size_t m = nearest(band, groups_[static_cast<size_t>(groups.front())].pe);
+      for (size_t i = 0; i < m; ++i) next[static_cast<size_t>(band[i])] = band[i + 1];
+      for (size_t i = m + 1; i < band.size(); ++i) next[static_cast<size_t>(band[i])] = band[i - 1];
+      for (size_t i = 0; i < band.size(); ++i)
+        if (next[static_cast<size_t>(band[i])] >= 0) ++in[static_cast<size_t>(next[static_cast<size_t>(band[i])])];
+    };
+    for (auto& entry : rows) link(entry.second, row_groups_[static_cast<size_t>(entry.second.front())], fwd_next_, fwd_in_);
     for (auto& entry : cols) {
       std::vector<int>& b = entry.second;
       std::sort(b.begin(), b.end(),
                 [&](int x, int y) { return tiles_[static_cast<size_t>(x)].r0 < tiles_[static_cast<size_t>(y)].r0; });
-      for (size_t i = 1; i < b.size(); ++i) bwd_next_[static_cast<size_t>(b[i])] = b[i - 1];
-    }
-    for (size_t a = 0; a < T; ++a) {
-      if (fwd_next_[a] >= 0) fwd_in_[static_cast<size_t>(fwd_next_[a])] = 1;
-      if (bwd_next_[a] >= 0) bwd_in_[static_cast<size_t>(bwd_next_[a])] = 1;
+      if (entry.first.first >= 2) link(b, col_groups_[static_cast<size_t>(b.front())], bwd_next_, bwd_in_);
     }
   }
-  // Each chain, first to last, stored at its last tile.
-  auto chains = [&](const std::vector<int>& next, std::vector<std::vector<int>>& out) {
-    out.assign(T, {});
-    std::vector<int> prev(T, -1);
-    for (size_t t = 0; t < T; ++t)
-      if (next[t] >= 0) prev[static_cast<size_t>(next[t])] = static_cast<int>(t);
-    for (size_t t = 0; t < T; ++t) {
-      if (next[t] >= 0) continue;
-      for (int x = static_cast<int>(t); x >= 0; x = prev[static_cast<size_t>(x)]) out[t].insert(out[t].begin(), x);
-    }
-  };
-  chains(fwd_next_, fwd_chain_);
-  chains(bwd_next_, bwd_chain_);
+  // The tiles whose sums reach each chain's end (stored at the end), and what
+  // each tile's passing sum covers: columns (rows) and the bias.
+  fwd_chain_.assign(T, {});
+  bwd_chain_.assign(T, {});
   fwd_prefix_.assign(T, 0);
   fwd_prefix_bias_.assign(T, 0);
   bwd_prefix_.assign(T, 0);
+  auto end_of = [&](const std::vector<int>& next, int t) {
+    while (next[static_cast<size_t>(t)] >= 0) t = next[static_cast<size_t>(t)];
+    return t;
+  };
   for (size_t t = 0; t < T; ++t) {
-    int cols = 0, rows = 0, bias = 0;
-    for (int x : fwd_chain_[t]) {  // empty unless t ends a chain
-      const Tile& tl = tiles_[static_cast<size_t>(x)];
-      cols += tl.c1 - tl.c0;
-      bias |= tl.has_bias() ? 1 : 0;
-      fwd_prefix_[static_cast<size_t>(x)] = cols;
-      fwd_prefix_bias_[static_cast<size_t>(x)] = bias;
+    const Tile& tl = tiles_[t];
+    fwd_chain_[static_cast<size_t>(end_of(fwd_next_, static_cast<int>(t)))].push_back(static_cast<int>(t));
+    bwd_chain_[static_cast<size_t>(end_of(bwd_next_, static_cast<int>(t)))].push_back(static_cast<int>(t));
+    for (int x = static_cast<int>(t); x >= 0; x = fwd_next_[static_cast<size_t>(x)]) {  // t's sum passes through x
+      fwd_prefix_[static_cast<size_t>(x)] += tl.c1 - tl.c0;
+      fwd_prefix_bias_[static_cast<size_t>(x)] |= tl.has_bias() ? 1 : 0;
     }
-    for (int x : bwd_chain_[t]) {
-      const Tile& tl = tiles_[static_cast<size_t>(x)];
-      rows += tl.r1 - tl.r0;
-      bwd_prefix_[static_cast<size_t>(x)] = rows;
-    }
+    for (int x = static_cast<int>(t); x >= 0; x = bwd_next_[static_cast<size_t>(x)])
+      bwd_prefix_[static_cast<size_t>(x)] += tl.r1 - tl.r0;
   }
-  // Multicasts: the reader (row) tiles of a group, by band.
-  const bool in_network = mesh.reduction == Reduction::InNetwork;
-  auto casts = [&](const std::vector<int>& tiles, bool by_column) {
+  // Multicasts: a group's activations along each column band of its reader
+  // tiles, its residuals along each row band of its row tiles; from the
+  // band's tile nearest to the group each way (one multicast per direction).
+  auto casts = [&](const std::vector<int>& tiles, bool by_column, int from) {
     std::map<int, std::vector<int>> bands;  // band start -> tiles
     std::vector<std::vector<int>> out;
     for (int t : tiles) {
       const Tile& tl = tiles_[static_cast<size_t>(t)];
-      if (!in_network) {
-        out.push_back({t});
-        continue;
-      }
-      bands[by_column ? tl.c0 : tl.r0].push_back(t);
+      if (!in_network) out.push_back({t});
+      else bands[by_column ? tl.c0 : tl.r0].push_back(t);
     }
     for (auto& entry : bands) {
       std::vector<int>& b = entry.second;
@@ -211,15 +310,17 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
         const Tile& ty = tiles_[static_cast<size_t>(y)];
         return by_column ? tx.r0 < ty.r0 : tx.c0 < ty.c0;
       });
-      out.push_back(b);
+      const size_t m = nearest(b, from);
+      out.emplace_back(b.begin() + static_cast<std::ptrdiff_t>(m), b.end());
+      if (m > 0) out.emplace_back(b.rbegin() + static_cast<std::ptrdiff_t>(b.size() - m), b.rend());
     }
     return out;
   };
   act_casts_.clear();
   res_casts_.clear();
   for (size_t g = 0; g < groups_.size(); ++g) {
-    act_casts_.push_back(casts(reader_tiles_[g], true));
-    res_casts_.push_back(casts(row_tiles_[g], false));
+    act_casts_.push_back(casts(reader_tiles_[g], true, groups_[g].pe));
+    res_casts_.push_back(casts(row_tiles_[g], false, groups_[g].pe));
   }
   fwd_senders_.assign(groups_.size(), {});
   bwd_senders_.assign(groups_.size(), {});

@@ -110,8 +110,8 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     };
     auto sums = [&](bool forward, std::uint64_t n) {
       const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
-      if (forward ? map.fwd_has_input(tix) : map.bwd_has_input(tix))
-        phase(pe_merge_cost(u(hi - lo) * n, mesh), &UnitCounters::macs_forward);  // no MACs: adds only
+      const auto inputs = u(forward ? map.fwd_inputs(tix) : map.bwd_inputs(tix));
+      if (inputs > 0) phase(pe_merge_cost(inputs * u(hi - lo) * n, mesh), &UnitCounters::macs_forward);  // adds only
       const int next = forward ? map.fwd_next(tix) : map.bwd_next(tix);
       const auto bits = u(forward ? forward_sum_bits(map, fx, tix) : backward_sum_bits(map, fx, tix));
       if (next >= 0) {

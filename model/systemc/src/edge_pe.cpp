@@ -51,8 +51,8 @@ void EdgePe::expect_step() {
     const bool resid = ctx_.needs_residuals(t.layer);
     in_[k].acts->expect(static_cast<int>(map.col_groups(ti).size()), C);
     in_[k].resid->expect(resid ? static_cast<int>(map.row_groups(ti).size()) : 0, C);
-    in_[k].fchain->expect(map.fwd_has_input(ti) ? 1 : 0, C);
-    in_[k].bchain->expect(resid && t.layer >= 2 && map.bwd_has_input(ti) ? 1 : 0, C);
+    in_[k].fchain->expect(map.fwd_inputs(ti), C);
+    in_[k].bchain->expect(resid && t.layer >= 2 ? map.bwd_inputs(ti) : 0, C);
     prog_[k] = Progress{};
   }
 }
@@ -145,11 +145,12 @@ void EdgePe::forward(int ti, int k) {
   if (in_[i].fchain->expected() == 0) send_sums(ti, k, true);  // the first of its chain: nothing to add
 }
 
-// In-network reduction: the chain's incoming sums of chunk k plus this tile's, passed on.
+// In-network reduction: the incoming sums of chunk k (one or two) plus this tile's, passed on.
 void EdgePe::merge(int ti, int k, bool forward) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
   const auto width = static_cast<std::uint64_t>(forward ? t.r1 - t.r0 : t.c1 - t.c0);
-  const PePhaseCost cost = pe_merge_cost(width * ctx_.chunk_size(k), ctx_.mesh);
+  const auto inputs = static_cast<std::uint64_t>(forward ? in_[local(ti)].fchain->expected() : in_[local(ti)].bchain->expected());
+  const PePhaseCost cost = pe_merge_cost(inputs * width * ctx_.chunk_size(k), ctx_.mesh);
   c_.adds += cost.adds;
   busy(cost.cycles, phase_key(kMerge, ti, k));
   send_sums(ti, k, forward);

@@ -231,6 +231,7 @@ nlohmann::json MeshEngine::report() const {
   j["mapping"] = {{"tile_rows", map_->tile_rows()},
                   {"tile_cols", map_->tile_cols()},
                   {"tiles", map_->tiles().size()},
+                  {"tile_order_used", to_string(map_->order_used())},
                   {"vertex_groups", map_->groups().size()},
                   {"pes", map_->pes()},
                   {"links", map_->existing_links()},

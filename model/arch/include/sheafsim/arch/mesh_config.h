@@ -26,8 +26,10 @@ enum class Reduction {
   Vertex,     // every tile sends its partial to the vertex unit, which adds them all
 };
 enum class TileOrder {
+  Auto,      // block when the network's tile grids pack on the mesh (tiles chosen for it when automatic), else snake
   Snake,     // tiles fill the mesh row by row, alternating direction (neighbours stay adjacent)
   RowMajor,  // tiles fill the mesh row by row
+  Block,     // each weight edge's tile grid a rectangle of PEs: band neighbours are mesh neighbours
 };
 
 struct MeshConfig {
@@ -40,7 +42,7 @@ struct MeshConfig {
   int link_latency = 1;          // cycles per hop
   int link_width = 32;           // bits per flit (one flit per link per cycle)
   int tile_rows = 0, tile_cols = 0;  // synapses per tile; 0: the smallest square tile that fits the mesh
-  TileOrder order = TileOrder::Snake;
+  TileOrder order = TileOrder::Auto;
   VertexPlacement placement = VertexPlacement::Near;
   Schedule schedule = Schedule::Dataflow;
   Reduction reduction = Reduction::InNetwork;

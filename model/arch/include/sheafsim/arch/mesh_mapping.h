@@ -46,17 +46,17 @@ class MeshMapping {
   const std::vector<int>& col_groups(int tile) const { return col_groups_[static_cast<size_t>(tile)]; }  // own its columns
   const std::vector<int>& row_tiles(int group) const { return row_tiles_[static_cast<size_t>(group)]; }  // compute its neurons
   const std::vector<int>& reader_tiles(int group) const { return reader_tiles_[static_cast<size_t>(group)]; }  // read its activations
-  // In-network reduction (MeshConfig::reduction): the tiles of a row band form
-  // the forward chain (descending c0, so that it ends at the band's bias tile,
-  // next to its vertex group under `near` placement), those of a column band
-  // the backward chain (descending r0). A tile adds its partial sums to the
-  // chain's incoming sum (if it is not the chain's first) and passes the sum
-  // to the next tile, or, at the chain's end, to the vertex groups. Under
-  // vertex reduction every tile is a chain of its own.
+  // In-network reduction (MeshConfig::reduction): the forward sums of a row
+  // band (backward sums of a column band) end at the band's tile nearest to
+  // the vertex group that receives them (under `near` placement the row
+  // band's first tile); every other tile passes its sum, with those it
+  // received, to its neighbour in the band towards that end, so a tile adds
+  // up to two passing sums. Under vertex reduction every tile ends its own.
   int fwd_next(int tile) const { return fwd_next_[static_cast<size_t>(tile)]; }   // -1: to the vertex groups
   int bwd_next(int tile) const { return bwd_next_[static_cast<size_t>(tile)]; }
-  bool fwd_has_input(int tile) const { return fwd_in_[static_cast<size_t>(tile)] != 0; }
-  bool bwd_has_input(int tile) const { return bwd_in_[static_cast<size_t>(tile)] != 0; }
+  // The passing sums a tile adds to its own (0, 1 or 2).
+  int fwd_inputs(int tile) const { return fwd_in_[static_cast<size_t>(tile)]; }
+  int bwd_inputs(int tile) const { return bwd_in_[static_cast<size_t>(tile)]; }
   // What the sum a tile passes on covers: the columns (forward) or rows
   // (backward) of its chain's tiles up to and including it, and (forward)
   // whether one of them holds the band's biases.
@@ -67,14 +67,16 @@ class MeshMapping {
   const std::vector<int>& fwd_senders(int group) const { return fwd_senders_[static_cast<size_t>(group)]; }
   const std::vector<int>& bwd_senders(int group) const { return bwd_senders_[static_cast<size_t>(group)]; }
   // In-network distribution: a group's activations travel along each column
-  // band of its reader tiles (ascending r0) and its residuals along each row
-  // band of its row tiles (ascending c0), one multicast per band; under vertex
-  // reduction, one message per tile. Lists of tiles, in the order visited.
+  // band of its reader tiles and its residuals along each row band of its row
+  // tiles, from the band's tile nearest to the group each way (a multicast per
+  // direction); under vertex reduction, one message per tile. Lists of tiles,
+  // in the order visited.
   const std::vector<std::vector<int>>& activation_casts(int group) const { return act_casts_[static_cast<size_t>(group)]; }
   const std::vector<std::vector<int>>& residual_casts(int group) const { return res_casts_[static_cast<size_t>(group)]; }
-  // The tiles of the chain ending at `tile` (its end), first to last.
+  // The tiles whose sums reach the chain ending at `tile` (empty unless it ends one).
   const std::vector<int>& fwd_chain(int tail) const { return fwd_chain_[static_cast<size_t>(tail)]; }
   const std::vector<int>& bwd_chain(int tail) const { return bwd_chain_[static_cast<size_t>(tail)]; }
+  TileOrder order_used() const { return order_used_; }  // auto: block when the grids pack, else snake
   int tile_rows() const { return tile_rows_; }
   int tile_cols() const { return tile_cols_; }
   long sram_bits_used(int pe) const { return sram_bits_[static_cast<size_t>(pe)]; }
@@ -93,6 +95,7 @@ class MeshMapping {
  private:
   int rows_, cols_;
   int tile_rows_ = 0, tile_cols_ = 0;
+  TileOrder order_used_ = TileOrder::Snake;
   std::vector<Tile> tiles_;
   std::vector<VertexGroup> groups_;
   std::vector<std::vector<int>> pe_tiles_;
@@ -103,6 +106,13 @@ class MeshMapping {
   std::vector<long> sram_bits_;
   long sram_bits_capacity_ = 0;
 };
+
+// Block placement: each weight edge's grid of tiles as a rectangle of PEs
+// (row bands along mesh rows, or transposed), so that every tile's band
+// neighbours are its mesh neighbours; the largest grid first, each at the
+// first free place. The PE of every tile in MeshMapping's tile order, or
+// empty when the grids do not fit.
+std::vector<int> block_placement(const std::vector<int>& layers, int tile_rows, int tile_cols, int rows, int cols);
 
 // The number of tiles of a network at tile_rows x tile_cols synapses per tile.
 long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols);
