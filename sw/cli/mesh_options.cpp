@@ -78,7 +78,7 @@ void add_mesh_options(CLI::App& sub, MeshOptions& o, bool with_mode, bool with_o
       ->capture_default_str();
   sub.add_option("--reduction", o.reduction, "in-network (partial sums added along the PEs) or vertex")
       ->capture_default_str();
-  sub.add_option("--chunk", m.chunk, "Samples per chunk of the dataflow schedule (0: 32, or the batch if smaller)")
+  sub.add_option("--chunk", m.chunk, "Samples per chunk of the dataflow schedule (0: 16, or the batch if smaller)")
       ->capture_default_str();
   sub.add_option("--vertex-sram-kib", m.vertex_sram_kib, "Vertex-unit SRAM, KiB")->capture_default_str();
   sub.add_option("--tile-order", o.order, "auto (block if the tile grids pack, else snake), snake, row-major or block placement of tiles")->capture_default_str();

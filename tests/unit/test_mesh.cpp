@@ -192,6 +192,7 @@ TEST_CASE("cycles grow with the batch and shrink with more PEs until links domin
     return train(paraboloid(batch), FixedConfig{}, 2, 1, &m).engine->timing().total_cycles;
   };
   MeshConfig m = mesh_of(2, 2);
+  m.chunk = 32;
   const auto c16 = cycles_of(16, m), c32 = cycles_of(32, m), c64 = cycles_of(64, m);
   CHECK(c16 < c32);
   CHECK(c32 < c64);
@@ -199,6 +200,7 @@ TEST_CASE("cycles grow with the batch and shrink with more PEs until links domin
   // chunk overlaps the first's round trip, so well below linear.
   CHECK(static_cast<double>(c64) / static_cast<double>(c32) < 1.5);
   m.schedule = Schedule::Barrier;
+  m.chunk = 0;
   CHECK(static_cast<double>(cycles_of(64, m)) / static_cast<double>(cycles_of(32, m)) > 1.6);
   m.schedule = Schedule::Dataflow;
   // [2,30,1] x 64: one PE holding every tile, then 2x2, 4x4 (compute-bound with 1 lane).

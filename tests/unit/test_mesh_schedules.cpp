@@ -113,7 +113,7 @@ constexpr long kSteps = 5;
 constexpr int kInner = 2;
 
 // Samples per chunk: 3 and 8 (the batches of 13 and 14 are no multiple of either),
-// 1 (a chunk per sample) and 0 (the default 32: the whole batch in one chunk).
+// 1 (a chunk per sample) and 0 (the default 16: the whole batch in one chunk).
 // The barrier schedule ignores the setting (the CLI refuses it, tests/cli/options.cmake).
 constexpr int kChunks[] = {3, 8, 1, 0};
 

@@ -79,7 +79,10 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   tile_rows_ = mesh.tile_rows;
   tile_cols_ = mesh.tile_cols;
   std::vector<int> block;  // the PE of every tile under block placement (empty: snake or row-major)
-  const bool want_block = mesh.order == TileOrder::Block || mesh.order == TileOrder::Auto;
+  // Auto: block placement serves the band chains of in-network reduction;
+  // under vertex reduction every message goes to or from a vertex unit, and snake keeps those short.
+  const bool want_block =
+      mesh.order == TileOrder::Block || (mesh.order == TileOrder::Auto && mesh.reduction == Reduction::InNetwork);
   if (want_block && tile_rows_ == 0 && tile_cols_ == 0 && !mesh.time_multiplex) {
     // Auto tiles for block placement: the tile with the fewest synapses (then
     // the squarest) whose grids pack; the bands change only where ceil(n / t) does.

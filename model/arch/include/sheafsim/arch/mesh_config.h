@@ -53,7 +53,7 @@ struct MeshConfig {
   std::uint64_t random_stalls = 0;  // seed of random PE and link stalls; 0: off
   int max_stall = 8;             // largest random stall, cycles
 
-  static constexpr int kDefaultChunk = 32;
+  static constexpr int kDefaultChunk = 16;
 
   int pes() const { return rows * cols; }
   // Samples per chunk for a batch of `batch`: the whole batch under the barrier schedule.
