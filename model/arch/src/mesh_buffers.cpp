@@ -26,7 +26,7 @@ MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const F
   for (int p = 0; p < map.pes(); ++p) b.pe_bits[static_cast<size_t>(p)] = map.sram_bits_used(p);
   for (const Tile& t : map.tiles()) {
     const long rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-    b.pe_bits[static_cast<size_t>(t.pe)] += cols * B * ws + depth * chunk * (rows * wr + (rows + cols) * acc);
+    b.pe_bits[static_cast<size_t>(t.pe)] += cols * B * ws + rows * B * wr + depth * chunk * (rows + cols) * acc;
   }
   for (const VertexGroup& g : map.groups()) {
     const long n = g.n1 - g.n0;

@@ -132,11 +132,12 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
         phase(pe_backward_cost(t, n, mesh, fx), &UnitCounters::macs_backward);
         sums(false, n);
       }
-      // Hebbian sums of the chunk, spilled to SRAM.
-      if (joint) phase(pe_hebbian_cost(t, n, k == 0, mesh, fx), &UnitCounters::macs_hebbian);
     }
-    // The write-back of every weight and bias: read H, W and h, b; write W and b.
-    if (joint && needs_residuals(t.layer)) phase(pe_update_cost(t, mesh, fx), &UnitCounters::macs_hebbian);
+    // Hebbian sums over the batch, then the write-back of every weight and bias.
+    if (joint && needs_residuals(t.layer)) {
+      phase(pe_hebbian_cost(t, B, mesh), &UnitCounters::macs_hebbian);
+      phase(pe_update_cost(t, mesh, fx), &UnitCounters::macs_hebbian);
+    }
   }
 
   // Vertex units (vertex_unit.cpp), group by group and chunk by chunk.

@@ -32,6 +32,7 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   prog_.resize(tiles_.size());
   weights_at_.assign(tiles_.size(), 0);
   a_in_.resize(tiles_.size());
+  u_in_.resize(tiles_.size());
   fsums_.resize(tiles_.size());
   bsums_.resize(tiles_.size());
   dp_ = ctx.datapath ? ctx.datapath(pe, ctx) : make_model_datapath(ctx);
@@ -97,7 +98,7 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
     const Progress& p = prog_[i];
     const Tile& t = ctx_.map->tiles()[static_cast<size_t>(tiles_[i])];
     if (ctx_.needs_residuals(t.layer) && p.bh < p.f && ready(*in_[i].resid, p.bh)) {
-      backward_and_hebbian(tiles_[i], p.bh);
+      backward(tiles_[i], p.bh);
       return true;
     }
   }
@@ -116,7 +117,11 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
     Progress& p = prog_[i];
     const Tile& t = ctx_.map->tiles()[static_cast<size_t>(tiles_[i])];
     const bool resid = ctx_.needs_residuals(t.layer);
-    if (resid && ctx_.joint && p.bh == C && !p.updated) {
+    if (resid && ctx_.joint && p.bh == C && !p.hebbian) {
+      hebbian(tiles_[i]);
+      return true;
+    }
+    if (resid && ctx_.joint && p.hebbian && !p.updated) {
       update(tiles_[i]);
       return true;
     }
@@ -192,52 +197,57 @@ void EdgePe::send_sums(int ti, int k, bool forward) {
   }
 }
 
-void EdgePe::backward_and_hebbian(int ti, int k) {
+void EdgePe::backward(int ti, int k) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
   const size_t i = local(ti);
-  const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-  const std::uint64_t n = ctx_.chunk_size(k);
   const bool last = k == ctx_.chunks() - 1;
+  ++prog_[i].bh;
+  if (t.layer < 2) return;  // the first weight edge's residuals serve only its Hebbian sums
+  // W^T u for the previous layer's vertex groups (old weights).
+  if (last) {
+    u_in_[i].set(*in_[i].resid, t.r0, t.r1 - t.r0, static_cast<int>(ctx_.batch));
+    dp_->backward(t, static_cast<int>(ctx_.batch), ctx_.net->W[static_cast<size_t>(t.layer - 1)], u_in_[i], bsums_[i]);
+  }
+  const PePhaseCost cost = pe_backward_cost(t, ctx_.chunk_size(k), ctx_.mesh, ctx_.fx);
+  count_phase(c_, cost, &UnitCounters::macs_backward);
+  busy(cost.cycles, phase_key(kBackward, ti, k));
+  if (in_[i].bchain->expected() == 0) send_sums(ti, k, false);
+}
+
+// Hebbian sums over the batch (old stalks), once every chunk's residuals are
+// in, then one write per weight and bias (the values now; the write-back's
+// time in update()).
+void EdgePe::hebbian(int ti) {
+  const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
+  const size_t i = local(ti);
+  prog_[i].hebbian = true;
+  const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
   const size_t li = static_cast<size_t>(t.layer - 1);
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
   const auto B = static_cast<int>(ctx_.batch);
-  if (last) u_in_.set(*in_[i].resid, t.r0, rows, B);
-  ++prog_[i].bh;
-
-  if (t.layer >= 2) {  // W^T u for the previous layer's vertex groups (old weights)
-    if (last) dp_->backward(t, B, W, u_in_, bsums_[i]);
-    const PePhaseCost cost = pe_backward_cost(t, n, ctx_.mesh, ctx_.fx);
-    count_phase(c_, cost, &UnitCounters::macs_backward);
-    busy(cost.cycles, phase_key(kBackward, ti, k));
-    if (in_[i].bchain->expected() == 0) send_sums(ti, k, false);
-  }
-  if (!ctx_.joint) return;
-
-  // Hebbian sums over the batch, then one write per weight and bias (old stalks).
-  if (last) {
-    TileWrites& wr = writes_;
-    dp_->hebbian_update(t, B, u_in_, a_in_[i], W, b, wr);
-    const int layer = t.layer;
-    for (int r = 0; r < rows; ++r)
-      for (int j = 0; j < cols; ++j) {
-        const auto e = static_cast<size_t>(r * cols + j);
-        if (wr.w_acc_wrapped[e]) count_acc_overflow(layer);
-        count(wr.w[e], FxClass::Weight, layer);
-        W(t.r0 + r, t.c0 + j) = wr.w[e].value;
-      }
-    if (t.has_bias()) {
-      for (int r = 0; r < rows; ++r) {
-        const auto e = static_cast<size_t>(r);
-        if (wr.b_acc_wrapped[e]) count_acc_overflow(layer);
-        count(wr.b[e], FxClass::Bias, layer);
-        b(t.r0 + r) = wr.b[e].value;
-      }
+  if (t.layer < 2) u_in_[i].set(*in_[i].resid, t.r0, rows, B);
+  TileWrites& wr = writes_;
+  dp_->hebbian_update(t, B, u_in_[i], a_in_[i], W, b, wr);
+  const int layer = t.layer;
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j) {
+      const auto e = static_cast<size_t>(r * cols + j);
+      if (wr.w_acc_wrapped[e]) count_acc_overflow(layer);
+      count(wr.w[e], FxClass::Weight, layer);
+      W(t.r0 + r, t.c0 + j) = wr.w[e].value;
+    }
+  if (t.has_bias()) {
+    for (int r = 0; r < rows; ++r) {
+      const auto e = static_cast<size_t>(r);
+      if (wr.b_acc_wrapped[e]) count_acc_overflow(layer);
+      count(wr.b[e], FxClass::Bias, layer);
+      b(t.r0 + r) = wr.b[e].value;
     }
   }
-  const PePhaseCost cost = pe_hebbian_cost(t, n, k == 0, ctx_.mesh, ctx_.fx);
+  const PePhaseCost cost = pe_hebbian_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(cost.cycles, phase_key(kHebbian, ti, k));
+  busy(cost.cycles, phase_key(kHebbian, ti, 0));
 }
 
 // The write-back after the last chunk's Hebbian sums (the values were written with them).

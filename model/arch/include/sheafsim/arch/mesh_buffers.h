@@ -1,8 +1,9 @@
 #pragma once
 // The SRAM a mapping needs for one batch (docs/architecture.md, "Buffers"):
 // a PE holds its tiles' weights and Hebbian accumulators (MeshMapping), the
-// activations of its tiles' columns for the whole batch (read again by the
-// Hebbian sums) and, per chunk in flight, its residuals and partial sums; a
+// activations of its tiles' columns and the residuals of its rows for the
+// whole batch (the Hebbian sums read them after the last chunk) and, per
+// chunk in flight, its partial sums; a
 // vertex unit holds the per-sample stalks of its neurons for the whole batch,
 // their residuals, and per chunk in flight its incoming partial sums. The
 // dataflow schedule double-buffers every per-chunk buffer (a chunk arrives

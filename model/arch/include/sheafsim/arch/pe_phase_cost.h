@@ -54,25 +54,22 @@ inline PePhaseCost pe_backward_cost(const Tile& t, std::uint64_t n, const MeshCo
   return c;
 }
 
-// Hebbian sums of a chunk: each sum accumulates in a lane register over the
-// chunk's samples and is spilled to its SRAM slot (MeshMapping reserves one
-// per synapse and bias); every chunk but the first reads the slot back first.
-inline PePhaseCost pe_hebbian_cost(const Tile& t, std::uint64_t n, bool first_chunk, const MeshConfig& m,
-                                   const FixedConfig& fx) {
+// Hebbian sums over the batch, once its last chunk's residuals are in: each
+// sum accumulates in a lane register over the batch's samples (operands from
+// the PE's activation and residual buffers), so no accumulator goes to SRAM
+// and back per chunk; the update (below) then writes each parameter.
+inline PePhaseCost pe_hebbian_cost(const Tile& t, std::uint64_t B, const MeshConfig& m) {
   PePhaseCost c;
   const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
-  const auto acc = static_cast<std::uint64_t>(fx.acc_bits);
-  c.macs = syn * n;
-  c.adds = t.has_bias() ? rows * n : 0;
-  const std::uint64_t slots = syn + (t.has_bias() ? rows : 0);
-  c.sram_write_bits = slots * acc;
-  c.sram_read_bits = first_chunk ? 0 : slots * acc;
-  c.cycles = pe_chunk_cycles(m, c.macs, !first_chunk);
+  c.macs = syn * B;
+  c.adds = t.has_bias() ? rows * B : 0;
+  c.cycles = pe_chunk_cycles(m, c.macs, false);
   return c;
 }
 
-// The update after the last chunk's Hebbian sums: read each sum with its
-// parameter, write the parameter back (one write per weight and bias).
+// The update after the Hebbian sums: each sum spilled to its SRAM slot
+// (MeshMapping reserves one per synapse and bias), read back with its
+// parameter, and the parameter written back (one write per weight and bias).
 inline PePhaseCost pe_update_cost(const Tile& t, const MeshConfig& m, const FixedConfig& fx) {
   PePhaseCost c;
   const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
@@ -80,7 +77,7 @@ inline PePhaseCost pe_update_cost(const Tile& t, const MeshConfig& m, const Fixe
   const auto wb = static_cast<std::uint64_t>(fx.bias.width());
   c.register_writes = syn + (t.has_bias() ? rows : 0);
   c.sram_read_bits = syn * (acc + ww) + (t.has_bias() ? rows * (acc + wb) : 0);
-  c.sram_write_bits = syn * ww + (t.has_bias() ? rows * wb : 0);
+  c.sram_write_bits = syn * (acc + ww) + (t.has_bias() ? rows * (acc + wb) : 0);
   c.cycles = pe_chunk_cycles(m, c.register_writes);
   return c;
 }

@@ -1,16 +1,17 @@
 #pragma once
 // An edge processing element: holds one or more tiles of synapses (weights,
 // biases and Hebbian accumulators in its SRAM) and, per step and chunk of
-// samples, computes a tile's forward partial sums W a (+ b), its backward
-// partial sums W^T u and, on joint steps, its Hebbian sums u a^T; after the
-// last chunk it writes the new weights. Under in-network reduction it also
+// samples, computes a tile's forward partial sums W a (+ b) and its backward
+// partial sums W^T u; on joint steps, after the last chunk, its Hebbian sums
+// u a^T over the batch, and writes the new weights. Under in-network reduction it also
 // adds its partial sums to those passing along its band (docs/architecture.md,
 // "Schedules" and "Reduction").
 //
 // It runs whatever is ready, in this order: passing sums first (another PE
-// waits for them), then the backward and Hebbian work of the oldest chunk
-// whose residuals have arrived, then the forward work of the next chunk whose
-// activations have arrived, then the write-back. Temporally decoupled: each
+// waits for them), then the backward products of the oldest chunk whose
+// residuals have arrived, then the forward products of the next chunk whose
+// activations have arrived; after the last chunk's residuals, the Hebbian
+// sums over the batch and the write-back. Temporally decoupled: each
 // chunk of work is computed at once and the thread advances by its
 // annotated latency.
 #include <memory>
@@ -47,14 +48,15 @@ class EdgePe : public MeshUnit {
   struct Progress {
     int f = 0, fs = 0;  // forward sums computed, sent
     int bh = 0, bs = 0; // backward and Hebbian work done, backward sums sent
-    bool updated = false;
+    bool hebbian = false, updated = false;
   };
   void run();
   // Runs one ready piece of work; returns false (and the cycle the next may be
   // ready, or Mailbox::kNever) when none is, true with done set when the step is finished.
   bool run_ready(bool& done, std::uint64_t& next);
   void forward(int tile, int k);
-  void backward_and_hebbian(int tile, int k);
+  void backward(int tile, int k);
+  void hebbian(int tile);
   void update(int tile);
   void merge(int tile, int k, bool forward);
   void send_sums(int tile, int k, bool forward);
@@ -67,7 +69,7 @@ class EdgePe : public MeshUnit {
   std::vector<Progress> prog_;
   std::vector<std::uint64_t> weights_at_;    // per tile: when its last write-back finished
   std::vector<TileOperand> a_in_;            // per tile: the activations of its columns, [s * cols + j]
-  TileOperand u_in_;                        // the current tile's residuals, [s * rows + i]
+  std::vector<TileOperand> u_in_;            // per tile: the residuals of its rows, [s * rows + i]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)
   // Per tile: this step's forward and backward partial sums. The messages to
   // the vertex units are views of them (mailbox.h), so they live until the
