@@ -11,7 +11,7 @@ of growing size, under both schedules (barrier, dataflow) and both reductions
   [64,128,128,10]  on 4x4, 8x8, 16x16
   --quick: [64,128,128,10] on 4x4 and 8x8 only (the CI test)
 
-Each run is `--steps N --inner 1` (every step a joint training step; N = 2 by
+Each run is `--steps N --inner 1` (every step a joint training step; N = 8 by
 default: the cycles of a training step are the mean over the N steps). The PE
 and vertex-unit SRAM (`--sram-kib`, `--vertex-sram-kib`) is one value per
 network, the smallest of SRAM_CANDIDATES_KIB that fits every run of it; the
@@ -360,7 +360,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sheafsim", metavar="SHEAFSIM", help="the sheafsim binary (e.g. build/sw/sheafsim)")
     ap.add_argument("outdir", metavar="OUTDIR", help="output folder (created)")
-    ap.add_argument("--steps", type=int, default=2, help="training steps per run (default 2; >= 1)")
+    ap.add_argument("--steps", type=int, default=8, help="training steps per run (default 8; >= 1)")
     ap.add_argument("--quick", action="store_true", help="the CI subset: [64,128,128,10] on 4x4 and 8x8")
     args = ap.parse_args()
     if args.steps < 1:
