@@ -29,19 +29,13 @@ std::uint64_t BusyCalendar::reserve(std::uint64_t t, std::uint64_t len) {
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> BusyCalendar::gaps(std::uint64_t a, std::uint64_t b) const {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-  auto it = std::upper_bound(iv_.begin(), iv_.end(), a, [](std::uint64_t v, const auto& x) { return v < x.second; });
-  std::uint64_t at = a;
-  for (; it != iv_.end() && it->first < b && at < b; ++it) {
-    if (it->first > at) out.emplace_back(at, it->first);
-    at = std::max(at, it->second);
-  }
-  if (at < b) out.emplace_back(at, b);
+  for_each_gap(a, b, [&](std::uint64_t x, std::uint64_t y) { out.emplace_back(x, y); });
   return out;
 }
 
 std::uint64_t BusyCalendar::free_cycles(std::uint64_t a, std::uint64_t b) const {
   std::uint64_t n = 0;
-  for (const auto& g : gaps(a, b)) n += g.second - g.first;
+  for_each_gap(a, b, [&](std::uint64_t x, std::uint64_t y) { n += y - x; });
   return n;
 }
 

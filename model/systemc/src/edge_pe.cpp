@@ -61,6 +61,7 @@ void EdgePe::expect_step() {
 void EdgePe::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
+    begin_step();
     for (;;) {
       bool done = false;
       std::uint64_t next = Mailbox::kNever;
@@ -73,11 +74,11 @@ void EdgePe::run() {
 }
 
 bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
-  const std::uint64_t now = ctx_.now();
+  const std::uint64_t t_now = now();
   const int C = ctx_.chunks();
   auto ready = [&](const Mailbox& box, int k) {
     const std::uint64_t at = box.ready_at(k);
-    if (at <= now) return true;
+    if (at <= t_now) return true;
     next = std::min(next, at);
     return false;
   };
@@ -105,7 +106,7 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
   // (A chunk's forward products read the weights: after the previous step's write-back.)
   for (size_t i = 0; i < tiles_.size(); ++i)
     if (prog_[i].f < C && ready(*in_[i].acts, prog_[i].f)) {
-      if (weights_at_[i] > now) {
+      if (weights_at_[i] > t_now) {
         next = std::min(next, weights_at_[i]);
         continue;
       }
@@ -257,7 +258,7 @@ void EdgePe::update(int ti) {
   const PePhaseCost cost = pe_update_cost(t, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
   busy(cost.cycles, phase_key(kUpdate, ti, 0));
-  weights_at_[local(ti)] = ctx_.now();
+  weights_at_[local(ti)] = now();
 }
 
 }  // namespace sheafsim::mesh

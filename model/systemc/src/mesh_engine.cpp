@@ -21,6 +21,8 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   ctx_.fx = cfg;
   ctx_.L = net.depth();
   ctx_.batch = batch;
+  ctx_.n_chunks = static_cast<int>(mesh.chunks(static_cast<std::uint64_t>(batch)));
+  ctx_.chunk_samples = mesh.chunk_samples(static_cast<std::uint64_t>(batch));
   ctx_.counters = loads;
   ctx_.datapath = std::move(datapath);
   if (ctx_.counters.saturations[0].size() != static_cast<size_t>(ctx_.L)) ctx_.counters.resize(ctx_.L);
@@ -102,7 +104,7 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   const std::uint64_t prev_end = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
   const std::uint64_t origin = next_origin();
   // The kernel's clock never goes back: this run's first cycle (origin) is its current time.
-  ctx_.lag = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / ctx_.period) - origin;
+  ctx_.offset = static_cast<std::int64_t>(origin) - static_cast<std::int64_t>(sc_core::sc_time_stamp() / ctx_.period);
   noc_->forget_before(origin);
   for (auto& pe : pes_) pe->forget_before(origin);
   for (auto& u : units_) u->forget_before(origin);

@@ -34,11 +34,12 @@ void VertexUnit::expect_step() {
 void VertexUnit::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
+    begin_step();
     const VertexGroup& g = group();
     const int C = ctx_.chunks();
     // When chunk k of the stalks is ready: when the previous step's update of
     // it finished (dataflow), or now (barrier; the first step; the pinned input).
-    const std::uint64_t now0 = ctx_.now();
+    const std::uint64_t now0 = now();
     ready_.assign(static_cast<size_t>(C), now0);
     if (ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0 && next_ready_.size() == static_cast<size_t>(C))
       for (int k = 0; k < C; ++k) ready_[static_cast<size_t>(k)] = std::max(now0, next_ready_[static_cast<size_t>(k)]);
@@ -48,14 +49,14 @@ void VertexUnit::run() {
     if (sends > 0) acts_ = dp_->activations();  // this step's stalks (the previous step is complete)
     int sent = 0, r = 0, s = 0;  // chunks sent, through the residual phase, through the stalk update
     while (sent < sends || s < work) {
-      const std::uint64_t now = ctx_.now();
+      const std::uint64_t t = now();
       // A chunk's activations leave as soon as its stalks are ready; then the
       // stalk update of the oldest chunk, then the next chunk's residuals.
-      if (sent < sends && ready_[static_cast<size_t>(sent)] <= now) {
+      if (sent < sends && ready_[static_cast<size_t>(sent)] <= t) {
         send_activations(sent++);
-      } else if (s < r && (!hidden || bwd_.ready_at(s) <= now)) {
+      } else if (s < r && (!hidden || bwd_.ready_at(s) <= t)) {
         update(s++);
-      } else if (r < work && fwd_.ready_at(r) <= now && ready_[static_cast<size_t>(r)] <= now) {
+      } else if (r < work && fwd_.ready_at(r) <= t && ready_[static_cast<size_t>(r)] <= t) {
         residuals(r++);
       } else {
         std::uint64_t next = sent < sends ? ready_[static_cast<size_t>(sent)] : Mailbox::kNever;
@@ -67,7 +68,7 @@ void VertexUnit::run() {
     end_step();
     // The next step may start with this unit's first updated chunk.
     ctx_.release[static_cast<size_t>(group_ + ctx_.map->pes())] =
-        work > 0 && !next_ready_.empty() ? next_ready_.front() : ctx_.now();
+        work > 0 && !next_ready_.empty() ? next_ready_.front() : now();
   }
 }
 
@@ -134,7 +135,7 @@ void VertexUnit::update(int k) {
     c_.register_writes += 2 * elems;
     busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 2), phase_key(kPhaseStalk, k));
     next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
-    next_ready_[static_cast<size_t>(k)] = ctx_.now();
+    next_ready_[static_cast<size_t>(k)] = now();
     return;
   }
   next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
@@ -142,7 +143,7 @@ void VertexUnit::update(int k) {
   const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
   count_output_unit(c_, oc);
   busy(oc.cycles, phase_key(kPhaseStalk, k));
-  next_ready_[static_cast<size_t>(k)] = ctx_.now();
+  next_ready_[static_cast<size_t>(k)] = now();
 }
 
 }  // namespace sheafsim::mesh

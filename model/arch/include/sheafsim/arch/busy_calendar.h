@@ -4,6 +4,7 @@
 // the cycle it is ready, so that work of a younger step fills the gaps an
 // older step left (the dataflow schedule, docs/architecture.md); with
 // requests in time order it is first come, first served.
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -18,13 +19,34 @@ class BusyCalendar {
   std::uint64_t free_cycles(std::uint64_t a, std::uint64_t b) const;
   // The free parts of [a, b), in order.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps(std::uint64_t a, std::uint64_t b) const;
+  // Calls f(start, end) for every free part of [a, b), in order.
+  template <typename F>
+  void for_each_gap(std::uint64_t a, std::uint64_t b, F&& f) const {
+    auto it = first_ending_after(a);
+    std::uint64_t at = a;
+    for (; it != iv_.end() && it->first < b && at < b; ++it) {
+      if (it->first > at) f(at, it->first);
+      at = it->second > at ? it->second : at;
+    }
+    if (at < b) f(at, b);
+  }
   // Drops the intervals that end at or before t (no request will be ready before t).
   void forget_before(std::uint64_t t);
   // The end of the last interval (0: none).
   std::uint64_t end() const { return iv_.empty() ? 0 : iv_.back().second; }
 
  private:
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> iv_;  // [start, end), sorted, disjoint, not adjacent
+  using Intervals = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  Intervals::const_iterator first_ending_after(std::uint64_t t) const {
+    size_t lo = 0, hi = iv_.size();  // the first interval whose end is after t
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (iv_[mid].second <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return iv_.begin() + static_cast<std::ptrdiff_t>(lo);
+  }
+  Intervals iv_;  // [start, end), sorted, disjoint, not adjacent
 };
 
 }  // namespace sheafsim::mesh

@@ -49,17 +49,22 @@ struct MeshContext {
   // (dataflow: when its first output of the next step is ready, no later than
   // when it finished this one), and the cycle it finished this step (MeshUnit).
   std::vector<std::uint64_t> release, finish;
-  // Mesh cycles lag the kernel's clock by `lag` cycles: under the dataflow
-  // schedule a step's kernel run starts at the cycle of its earliest unit,
-  // which can be before the previous run's end (mesh_engine.cpp).
-  std::uint64_t lag = 0;
+  // Mesh cycles are the kernel's clock plus `offset`: every step's kernel run
+  // starts at the mesh cycle where its earliest unit can start, which can be
+  // before the previous run's end (mesh_engine.cpp).
+  std::int64_t offset = 0;
 
-  std::uint64_t now() const { return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period) - lag; }
-  // Chunks of this step and the samples of chunk k.
-  int chunks() const { return static_cast<int>(mesh.chunks(static_cast<std::uint64_t>(batch))); }
-  std::uint64_t chunk_size(int k) const {
-    return mesh.chunk_size(static_cast<std::uint64_t>(batch), static_cast<std::uint64_t>(k));
+  // The kernel's clock in mesh cycles (a unit's own clock may be ahead: MeshUnit::now()).
+  std::uint64_t now() const {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(sc_core::sc_time_stamp() / period) + offset);
   }
+  // Chunks of this step and the samples of chunk k.
+  int chunks() const { return n_chunks; }
+  std::uint64_t chunk_size(int k) const {
+    return k + 1 < n_chunks ? chunk_samples : static_cast<std::uint64_t>(batch) - chunk_samples * static_cast<std::uint64_t>(k);
+  }
+  int n_chunks = 0;                  // set with the batch (MeshEngine)
+  std::uint64_t chunk_samples = 0;
   std::uint64_t rnd(std::uint64_t sample, FxClass cls, int layer, std::uint64_t row) const {
     return fx.quant == fx::Quant::Stoch ? fx::stoch_bits(fx.seed, step, sample, edge::site(cls, layer, row)) : 0;
   }

@@ -53,49 +53,57 @@ class MeshUnit : public sc_core::sc_module {
   // `id` keys this unit's random stalls (PEs 0..P-1, vertex units from P on).
   MeshUnit(sc_core::sc_module_name name, MeshContext& ctx, std::uint64_t id) : sc_module(name), ctx_(ctx), id_(id) {}
 
+  // The unit's clock: it runs ahead of the kernel's while it has work whose
+  // inputs have arrived (temporal decoupling), and waits for the kernel only
+  // when it has none (wait_until). Its decisions, reservations and messages
+  // are at this cycle.
+  std::uint64_t now() const { return local_; }
+  // The start of the unit's part of a step: its clock at the kernel's (the run's first cycle).
+  void begin_step() { local_ = ctx_.now(); }
+
   // Computes for `cycles` (plus a random stall, keyed by step, unit and phase)
   // in the first free interval from now: under the dataflow schedule the unit
   // may still be busy with the previous step's work, whose gaps this fills.
   void busy(std::uint64_t cycles, std::uint64_t phase) {
     const std::uint64_t stall = random_stall(ctx_.mesh, fx::mix64((ctx_.step << 20) ^ (id_ << 4) ^ phase));
-    const std::uint64_t now = ctx_.now(), len = cycles + stall;
-    const std::uint64_t start = busy_.reserve(now, len);
+    const std::uint64_t len = cycles + stall;
+    const std::uint64_t start = busy_.reserve(local_, len);
     c_.busy_cycles += cycles;
     c_.stall_cycles += stall;
     unwait(start, start + len, phase);
     if (ctx_.trace != nullptr) ctx_.trace->unit_busy(id_, start, cycles, stall, phase);
-    if (start + len > now) sc_core::wait(static_cast<double>(start + len - now) * ctx_.period);
+    local_ = start + len;
   }
   // The end of this unit's part of the step.
   void end_step() {
-    ctx_.finish[id_] = ctx_.now();
+    ctx_.finish[id_] = local_;
     ++steps_done_;
   }
-  // Waits until cycle t (Mailbox::kNever: until a mailbox wakes the unit),
-  // or less when a chunk completes first. Its free cycles meanwhile are a
-  // wait for inputs (stall), unless a later step's work fills them (settle()).
+  // Nothing can run before cycle t (Mailbox::kNever: before a mailbox wakes
+  // the unit): waits for the kernel to get there, or less when a chunk
+  // completes first. Its free cycles meanwhile are a wait for inputs (stall),
+  // unless a later step's work fills them (settle()).
   void wait_until(std::uint64_t t) {
-    const std::uint64_t t0 = ctx_.now();
+    const std::uint64_t t0 = local_, k = ctx_.now();
     if (t == Mailbox::kNever)
       sc_core::wait(wake_);
-    else if (t > t0)
-      sc_core::wait(static_cast<double>(t - t0) * ctx_.period, wake_);
-    for (const auto& [a, b] : busy_.gaps(t0, ctx_.now())) add_wait(a, b);
+    else if (t > k)
+      sc_core::wait(static_cast<double>(t - k) * ctx_.period, wake_);
+    local_ = std::max(local_, ctx_.now());
+    if (local_ > t0) busy_.for_each_gap(t0, local_, [this](std::uint64_t a, std::uint64_t b) { add_wait(a, b); });
   }
   // Sends `bits` for chunk k from PE `from` to the mailbox `box` at PE `to`, now.
   void send(int from, int to, Mailbox& box, int k, long bits, std::uint64_t stall_key) {
-    const std::uint64_t now = ctx_.now();
-    const std::uint64_t arrival = ctx_.noc->transfer(from, to, bits, now, stall_key, c_);
-    box.deliver(k, arrival, now, ctx_.period);
+    const std::uint64_t arrival = ctx_.noc->transfer(from, to, bits, local_, stall_key, c_);
+    box.deliver(k, arrival, ctx_.now(), ctx_.period);
   }
 
   // Sends `bits` for chunk k from PE `from` along the PEs to[0..n), into the mailboxes box[0..n).
   void multicast(int from, const std::vector<int>& to, const std::vector<Mailbox*>& box, int k, long bits,
                  std::uint64_t stall_key) {
-    const std::uint64_t now = ctx_.now();
     arrival_.resize(to.size());
-    ctx_.noc->multicast(from, to.data(), to.size(), bits, now, stall_key, c_, arrival_.data());
-    for (size_t i = 0; i < to.size(); ++i) box[i]->deliver(k, arrival_[i], now, ctx_.period);
+    ctx_.noc->multicast(from, to.data(), to.size(), bits, local_, stall_key, c_, arrival_.data());
+    for (size_t i = 0; i < to.size(); ++i) box[i]->deliver(k, arrival_[i], ctx_.now(), ctx_.period);
   }
 
   sc_core::sc_event wake_;  // a chunk of one of this unit's mailboxes has completed
@@ -150,25 +158,30 @@ class MeshUnit : public sc_core::sc_module {
   // A busy interval [a, b) of phase `phase`: labels the waits before it and
   // removes the cycles it takes from them.
   void unwait(std::uint64_t a, std::uint64_t b, std::uint64_t phase) {
-    std::vector<Wait> out;
-    for (const Wait& w : waits_) {
-      Wait x = w;
-      if (x.phase == 0 && x.end <= a) x.phase = phase;
+    bool overlap = false;
+    for (Wait& w : waits_) {
+      if (w.phase == 0 && w.end <= a) w.phase = phase;
+      overlap |= w.end > a && w.start < b;
+    }
+    if (!overlap) return;  // the common case: nothing to cut
+    scratch_.clear();
+    for (const Wait& x : waits_) {
       if (x.end <= a || x.start >= b) {
-        out.push_back(x);
+        scratch_.push_back(x);
         continue;
       }
-      if (x.start < a) out.push_back({x.start, a, x.phase == 0 ? phase : x.phase});
-      if (x.end > b) out.push_back({b, x.end, x.phase});
+      if (x.start < a) scratch_.push_back({x.start, a, x.phase == 0 ? phase : x.phase});
+      if (x.end > b) scratch_.push_back({b, x.end, x.phase});
     }
-    waits_.swap(out);
+    waits_.swap(scratch_);
   }
 
   std::uint64_t id_;
   std::uint64_t steps_done_ = 0;
   std::vector<std::uint64_t> arrival_;  // multicast() scratch
   BusyCalendar busy_;                   // when the unit computes (or is stalled)
-  std::vector<Wait> waits_;             // not yet settled
+  std::vector<Wait> waits_, scratch_;   // not yet settled; unwait()'s scratch
+  std::uint64_t local_ = 0;             // the unit's clock (now())
 };
 
 }  // namespace sheafsim::mesh
