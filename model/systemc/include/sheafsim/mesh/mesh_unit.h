@@ -18,6 +18,8 @@ namespace sheafsim::mesh {
 
 class MeshUnit : public sc_core::sc_module {
  public:
+  // How far (cycles) a unit's clock may run ahead of the kernel's (busy()).
+  static constexpr std::uint64_t kQuantum = 100;
   // The counters, the waits not yet settled included (settle()).
   UnitCounters counters() const {
     UnitCounters c = c_;
@@ -73,6 +75,12 @@ class MeshUnit : public sc_core::sc_module {
     unwait(start, start + len, phase);
     if (ctx_.trace != nullptr) ctx_.trace->unit_busy(id_, start, cycles, stall, phase);
     local_ = start + len;
+    // Run ahead of the kernel by at most a quantum: an input sent later in the
+    // kernel's order but due earlier would otherwise find the unit committed
+    // to other work (measured: with no bound, [64,128,128,10] on 16x16 takes
+    // 8 % more cycles per step; with 100 cycles, as many as with none).
+    const std::uint64_t k = ctx_.now();
+    if (local_ > k + kQuantum) sc_core::wait(static_cast<double>(local_ - k) * ctx_.period);
   }
   // The end of this unit's part of the step.
   void end_step() {
