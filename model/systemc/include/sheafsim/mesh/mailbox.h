@@ -103,11 +103,25 @@ void assemble(const Message& m, int base, size_t ld, int B, T* dst) {
 // phase's last chunk (every sample's arithmetic reads only that sample's
 // inputs, so this gives the bits a per-chunk computation would), and a
 // receiver reads them only after that chunk has arrived.
+// A unit's wake-up: the event its thread waits on, and until when it waits
+// (0: it is not waiting; it reads its mailboxes when it next decides), so that
+// only a chunk completing before that is notified.
+struct Waker {
+  sc_core::sc_event event;
+  std::uint64_t until = 0;
+  // Chunk data complete at `ready` (the kernel's clock at `now`).
+  void complete(std::uint64_t ready, std::uint64_t now, const sc_core::sc_time& period) {
+    if (until == 0 || ready >= until) return;
+    until = ready;
+    event.notify(static_cast<double>(ready > now ? ready - now : 0) * period);
+  }
+};
+
 class Mailbox {
  public:
   static constexpr std::uint64_t kNever = ~std::uint64_t{0};
-  // `wake`: the owner's event, notified when a chunk completes.
-  Mailbox(const char* name, sc_core::sc_event* wake) : wake_(wake) { (void)name; }
+  // `wake`: the owner's, told when a chunk completes.
+  Mailbox(const char* name, Waker* wake) : wake_(wake) { (void)name; }
   // A new step: `senders` messages for each of `chunks` chunks.
   void expect(int senders, int chunks) {
     expected_ = senders;
@@ -123,7 +137,7 @@ class Mailbox {
     last_[i] = std::max(last_[i], arrival);
     if (++received_[i] == expected_) {
       ready_[i] = last_[i];
-      wake_->notify(static_cast<double>(last_[i] - now) * period);
+      wake_->complete(last_[i], now, period);
     }
   }
   // The payload of a sender's message (with its last chunk).
@@ -158,7 +172,7 @@ class Mailbox {
   }
 
  private:
-  sc_core::sc_event* wake_;
+  Waker* wake_;
   int expected_ = 0;
   std::vector<int> received_;
   std::vector<std::uint64_t> ready_, last_;

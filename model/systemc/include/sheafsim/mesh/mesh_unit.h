@@ -93,10 +93,14 @@ class MeshUnit : public sc_core::sc_module {
   // unless a later step's work fills them (settle()).
   void wait_until(std::uint64_t t) {
     const std::uint64_t t0 = local_, k = ctx_.now();
-    if (t == Mailbox::kNever)
-      sc_core::wait(wake_);
-    else if (t > k)
-      sc_core::wait(static_cast<double>(t - k) * ctx_.period, wake_);
+    if (t == Mailbox::kNever) {
+      wake_.until = Mailbox::kNever;
+      sc_core::wait(wake_.event);
+    } else if (t > k) {
+      wake_.until = t;
+      sc_core::wait(static_cast<double>(t - k) * ctx_.period, wake_.event);
+    }
+    wake_.until = 0;
     local_ = std::max(local_, ctx_.now());
     if (local_ > t0) busy_.for_each_gap(t0, local_, [this](std::uint64_t a, std::uint64_t b) { add_wait(a, b); });
   }
@@ -114,7 +118,7 @@ class MeshUnit : public sc_core::sc_module {
     for (size_t i = 0; i < to.size(); ++i) box[i]->deliver(k, arrival_[i], ctx_.now(), ctx_.period);
   }
 
-  sc_core::sc_event wake_;  // a chunk of one of this unit's mailboxes has completed
+  Waker wake_;  // a chunk of one of this unit's mailboxes has completed
 
   // Counts a register write's flags under its class and layer.
   void count(const edge::Write& w, FxClass cls, int layer) {
