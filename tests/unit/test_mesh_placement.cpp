@@ -40,7 +40,9 @@ TEST_CASE("block placement: every hop of every chain and multicast is one link",
   for (const Case& c : {Case{{64, 128, 128, 10}, 16, 16}, Case{{784, 256, 256, 10}, 32, 32},
                         Case{{64, 128, 128, 10}, 8, 8}, Case{{16, 32, 32, 4}, 4, 4}}) {
     INFO(c.rows << "x" << c.cols << ", " << c.layers[0] << " inputs");
-    const MeshMapping map(mesh_of(c.rows, c.cols), c.layers, FixedConfig{});
+    MeshConfig m = mesh_of(c.rows, c.cols);
+    m.order = TileOrder::Block;  // auto takes it too, unless its tiles would be larger than snake's (8x8 here)
+    const MeshMapping map(m, c.layers, FixedConfig{});
     REQUIRE(map.order_used() == TileOrder::Block);
     std::set<int> used;
     for (size_t t = 0; t < map.tiles().size(); ++t) {
@@ -81,6 +83,10 @@ TEST_CASE("automatic tiles: the smallest that pack, and every band's sums reach 
   m.order = TileOrder::Block;
   REQUIRE_THROWS_WITH(MeshMapping(m, {64, 128, 128, 10}, FixedConfig{}),
                       Contains("--tile-order block") && Contains("--tile-order snake"));
+  // Auto: not when block placement needs larger tiles than snake's smallest square
+  // ([64,128,128,10] on 8x8: 19 x 26 = 494 synapses against 22 x 22 = 484; [2,30,1] on 4x4).
+  CHECK(MeshMapping(mesh_of(8, 8), {64, 128, 128, 10}, FixedConfig{}).order_used() == TileOrder::Snake);
+  CHECK(MeshMapping(mesh_of(4, 4), {2, 30, 1}, FixedConfig{}).order_used() == TileOrder::Snake);
   // Vertex reduction: snake (every message goes to or from a vertex unit).
   MeshConfig v = mesh_of(16, 16);
   v.reduction = Reduction::Vertex;

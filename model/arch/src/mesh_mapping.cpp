@@ -64,6 +64,14 @@ std::vector<int> block_placement(const std::vector<int>& layers, int tile_rows, 
   return pe;
 }
 
+// The synapses of the largest tile (a tile is cut down to its layer's widths).
+long max_tile_synapses(const std::vector<int>& layers, int tile_rows, int tile_cols) {
+  long m = 0;
+  for (size_t l = 1; l < layers.size(); ++l)
+    m = std::max(m, static_cast<long>(std::min(tile_rows, layers[l])) * std::min(tile_cols, layers[l - 1]));
+  return m;
+}
+
 long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols) {
   long n = 0;
   for (size_t l = 1; l < layers.size(); ++l) n += ceil_div(layers[l], tile_rows) * ceil_div(layers[l - 1], tile_cols);
@@ -103,14 +111,20 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
     for (int r : tr)
       for (int c : tc)
         if (tiles_needed(layers, r, c) <= P) cand.emplace_back(r, c);
-    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) {
-      const long sa = static_cast<long>(a.first) * a.second, sb = static_cast<long>(b.first) * b.second;
+    std::sort(cand.begin(), cand.end(), [&](const auto& a, const auto& b) {
+      const long sa = max_tile_synapses(layers, a.first, a.second), sb = max_tile_synapses(layers, b.first, b.second);
       if (sa != sb) return sa < sb;
       if (std::abs(a.first - a.second) != std::abs(b.first - b.second))
         return std::abs(a.first - a.second) < std::abs(b.first - b.second);
       return a.first < b.first;
     });
+    // Auto takes block placement only if its largest tile is no larger than snake placement's
+    // (the smallest square tile that fits): the busiest PE's work must not grow.
+    int sq = 1;
+    while (sq < widest && tiles_needed(layers, sq, sq) > P) ++sq;
+    const long snake_max = max_tile_synapses(layers, sq, sq);
     for (const auto& [r, c] : cand) {
+      if (mesh.order == TileOrder::Auto && max_tile_synapses(layers, r, c) > snake_max) break;
       block = block_placement(layers, r, c, rows_, cols_);
       if (block.empty()) continue;
       tile_rows_ = r;
