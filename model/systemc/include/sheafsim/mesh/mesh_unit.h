@@ -19,7 +19,7 @@ namespace sheafsim::mesh {
 class MeshUnit : public sc_core::sc_module {
  public:
   // How far (cycles) a unit's clock may run ahead of the kernel's (busy()).
-  static constexpr std::uint64_t kQuantum = 100;
+  static constexpr std::uint64_t kQuantum = 400;
   // The counters, the waits not yet settled included (settle()).
   UnitCounters counters() const {
     UnitCounters c = c_;
@@ -77,8 +77,9 @@ class MeshUnit : public sc_core::sc_module {
     local_ = start + len;
     // Run ahead of the kernel by at most a quantum: an input sent later in the
     // kernel's order but due earlier would otherwise find the unit committed
-    // to other work (measured: with no bound, [64,128,128,10] on 16x16 takes
-    // 8 % more cycles per step; with 100 cycles, as many as with none).
+    // to other work. Measured on [64,128,128,10] x 256, 16x16, cycles per
+    // training step against a bound of 100 cycles: 400, +0.2 % (and 27 % less
+    // wall time); 1000, +1.9 %; no bound, +8 %.
     const std::uint64_t k = ctx_.now();
     if (local_ > k + kQuantum) sc_core::wait(static_cast<double>(local_ - k) * ctx_.period);
   }
