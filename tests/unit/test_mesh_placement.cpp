@@ -132,3 +132,15 @@ TEST_CASE("a calendar serves the first free interval that fits", "[placement][ca
   CHECK(c.free_cycles(0, 20) == 20);
   CHECK(c.reserve(0, 3) == 0);
 }
+
+TEST_CASE("the exactness matrix's block mappings have chains that end in the middle of a band", "[placement]") {
+  // mesh_schedules:* runs these (4x4, automatic tiles): a tile adding two passing sums is covered there.
+  int two = 0;
+  for (const std::vector<int>& layers : {std::vector<int>{2, 6, 5, 1}, std::vector<int>{6, 8, 4}}) {
+    const MeshMapping map(mesh_of(4, 4), layers, FixedConfig{});
+    REQUIRE(map.order_used() == TileOrder::Block);
+    for (size_t t = 0; t < map.tiles().size(); ++t)
+      two += (map.fwd_inputs(static_cast<int>(t)) == 2) + (map.bwd_inputs(static_cast<int>(t)) == 2);
+  }
+  CHECK(two > 0);
+}
