@@ -10,14 +10,7 @@ sheafsim=$1 dir=$2/chunk-timeline
 script=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/chunk_timeline.py
 rm -rf "$dir"
 mkdir -p "$dir"
-python=
-for p in ${SHEAFSIM_PYTHON:-python3 /usr/bin/python3}; do
-  if "$p" -c 'import matplotlib' 2>/dev/null; then python=$p; break; fi
-done
-if [[ -z $python ]]; then
-  echo "SKIP: no python3 with matplotlib (apt-get install python3-matplotlib)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/find_python.sh"
 for s in dataflow barrier; do
   out=$("$python" "$script" "$sheafsim" "$dir/$s.png" --schedule "$s")
   echo "$out"

@@ -18,14 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 rm -rf "$dir"
 mkdir -p "$dir"
 
-python=
-for p in ${SHEAFSIM_PYTHON:-python3 /usr/bin/python3}; do
-  if "$p" -c 'import matplotlib' 2>/dev/null; then python=$p; break; fi
-done
-if [[ -z $python ]]; then
-  echo "SKIP: no python3 with matplotlib (apt-get install python3-matplotlib)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/find_python.sh"
 export SHEAFSIM_PYTHON=$python
 
 fail() { echo "FAIL: $*"; exit 1; }

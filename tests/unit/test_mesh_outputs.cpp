@@ -9,6 +9,7 @@
 
 #include <sstream>
 
+#include "mesh_counts_check.h"
 #include "mesh_support.h"
 #include "sheafsim/arch/mesh_mapping.h"
 #include "sheafsim/arch/mesh_op_counts.h"
@@ -20,6 +21,8 @@
 
 using namespace sheafsim;
 using namespace sheafsim::mesh;
+using test::q12;
+using test::q16;
 
 namespace {
 
@@ -60,25 +63,6 @@ Run train(const test::MeshCase& c, OutputKind kind, const FixedConfig& cfg, long
   return r;
 }
 
-FixedConfig q16(fx::Quant q) {
-  FixedConfig cfg;
-  cfg.quant = q;
-  return cfg;
-}
-
-// Narrower registers of other splits (every bit count follows the formats).
-FixedConfig q12(fx::Quant q) {
-  FixedConfig cfg;
-  cfg.stalk = {4, 8};
-  cfg.weight = {3, 9};
-  cfg.bias = {5, 11};
-  cfg.residual = {2, 12};
-  cfg.constant = {1, 23};
-  cfg.acc_bits = 30;
-  cfg.quant = q;
-  cfg.validate();
-  return cfg;
-}
 
 struct Shape {
   int rows, cols, tile_rows, tile_cols;
@@ -193,38 +177,9 @@ TEST_CASE("analytic mesh counts equal the simulator's counters for a softmax out
     const MeshMapping map(m, c.layers, cfg, true);
     const auto B = static_cast<std::uint64_t>(c.data.size());
     const MeshStepCounts a = mesh_run_counts(map, m, cfg, B, 2, steps, K, kind);
-    // Per vertex unit: its row of the counters CSV (adds 7, register writes 8, busy cycles 14).
-    std::istringstream csv(r.engine->counters_csv());
-    std::string line;
-    std::getline(csv, line);
-    size_t grp = 0;
-    while (std::getline(csv, line)) {
-      if (line.rfind("vertex,", 0) != 0) continue;
-      std::vector<std::string> f(1);
-      for (char ch : line) {
-        if (ch == ',') f.emplace_back();
-        else f.back() += ch;
-      }
-      REQUIRE(grp < a.groups.size());
-      INFO("vertex unit " << f[1]);
-      CHECK(std::stoull(f[7]) == a.groups[grp].adds);
-      CHECK(std::stoull(f[8]) == a.groups[grp].register_writes);
-      CHECK(std::stoull(f[14]) == a.groups[grp].busy_cycles);
-      ++grp;
-    }
-    CHECK(grp == a.groups.size());
-    const UnitCounters sim = r.engine->vertex_totals(), ana = a.vertex_totals();
-    CHECK(sim.adds == ana.adds);
-    CHECK(sim.register_writes == ana.register_writes);
-    CHECK(sim.busy_cycles == ana.busy_cycles);
-    CHECK(sim.lookups == ana.lookups);
-    CHECK(sim.multiplies == ana.multiplies);
-    CHECK(sim.divides == ana.divides);
-    CHECK(sim.flits_sent == ana.flits_sent);
-    CHECK(sim.messages_sent == ana.messages_sent);
-    const UnitCounters pe = r.engine->pe_totals(), pa = a.pe_totals();
-    CHECK(pe.macs() == pa.macs());
-    CHECK(pe.busy_cycles == pa.busy_cycles);
+    // Every counter of every PE, vertex unit and link, the output unit's operations in the totals.
+    test::compare_counts(*r.engine, a);
+    const UnitCounters sim = r.engine->vertex_totals();
     // One lookup per output register and step; softmax: one divide per sample and step.
     CHECK(sim.lookups == static_cast<std::uint64_t>(steps) * 4 * B);
     CHECK(sim.divides == (kind == OutputKind::Softmax ? static_cast<std::uint64_t>(steps) * B : 0));

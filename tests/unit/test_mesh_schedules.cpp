@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "mesh_counts_check.h"
 #include "mesh_support.h"
 #include "sheafsim/arch/mesh_buffers.h"
 #include "sheafsim/arch/mesh_mapping.h"
@@ -24,6 +25,10 @@
 using namespace sheafsim;
 using namespace sheafsim::mesh;
 using Catch::Matchers::Contains;
+using test::compare_counts;
+using test::csv_rows;
+using test::q12;
+using test::q16;
 
 namespace {
 
@@ -76,26 +81,6 @@ MeshConfig mesh_for(const Shape& s, Schedule sched, Reduction red, int chunk, st
   return m;
 }
 
-FixedConfig q16(fx::Quant q) {
-  FixedConfig cfg;
-  cfg.quant = q;
-  return cfg;
-}
-
-// Narrower registers of other splits (saturations and lost updates occur).
-FixedConfig q12(fx::Quant q) {
-  FixedConfig cfg;
-  cfg.stalk = {4, 8};
-  cfg.weight = {3, 9};
-  cfg.bias = {5, 11};
-  cfg.residual = {2, 12};
-  cfg.constant = {1, 23};
-  cfg.acc_bits = 30;
-  cfg.quant = q;
-  cfg.validate();
-  return cfg;
-}
-
 // The formats of shape si: stochastic rounding on two shapes, both format sets.
 FixedConfig config_for(size_t si) {
   switch (si % 4) {
@@ -141,97 +126,6 @@ std::string describe(const Net& n, const Shape& s, const MeshConfig& m, const Fi
     << to_string(m.reduction) << ", chunk " << m.chunk << ", random stalls " << m.random_stalls << " (max "
     << m.max_stall << "), quant " << quant_name(cfg) << ", acc " << cfg.acc_bits;
   return o.str();
-}
-
-// Splits a CSV line, keeping quoted fields (the link names hold commas).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (char ch : line) {
-    if (ch == '"') quoted = !quoted;
-    else if (ch == ',' && !quoted) out.emplace_back();
-    else out.back() += ch;
-  }
-  return out;
-}
-
-std::vector<std::vector<std::string>> csv_rows(const MeshEngine& engine) {
-  std::istringstream csv(engine.counters_csv());
-  std::string line;
-  std::getline(csv, line);  // header
-  std::vector<std::vector<std::string>> rows;
-  while (std::getline(csv, line)) rows.push_back(split_csv(line));
-  return rows;
-}
-
-// A unit row of counters_csv(): columns 4..14, then stall 15, idle 16, wait 17, saturations 18, lost 19.
-UnitCounters from_row(const std::vector<std::string>& f) {
-  auto n = [&](size_t i) { return static_cast<std::uint64_t>(std::stoull(f.at(i))); };
-  UnitCounters c;
-  c.macs_forward = n(4);
-  c.macs_backward = n(5);
-  c.macs_hebbian = n(6);
-  c.adds = n(7);
-  c.register_writes = n(8);
-  c.sram_read_bits = n(9);
-  c.sram_write_bits = n(10);
-  c.flits_sent = n(11);
-  c.flit_hops = n(12);
-  c.messages_sent = n(13);
-  c.busy_cycles = n(14);
-  return c;
-}
-
-// Every counter the analytic model predicts.
-void require_same(const UnitCounters& sim, const UnitCounters& ana, const std::string& who) {
-  INFO(who);
-  CHECK(sim.macs_forward == ana.macs_forward);
-  CHECK(sim.macs_backward == ana.macs_backward);
-  CHECK(sim.macs_hebbian == ana.macs_hebbian);
-  CHECK(sim.adds == ana.adds);
-  CHECK(sim.register_writes == ana.register_writes);
-  CHECK(sim.sram_read_bits == ana.sram_read_bits);
-  CHECK(sim.sram_write_bits == ana.sram_write_bits);
-  CHECK(sim.flits_sent == ana.flits_sent);
-  CHECK(sim.flit_hops == ana.flit_hops);
-  CHECK(sim.messages_sent == ana.messages_sent);
-  CHECK(sim.busy_cycles == ana.busy_cycles);
-}
-
-// The simulator's counters per PE, per vertex unit and per link against the analytic counts.
-void compare_counts(const MeshEngine& engine, const MeshStepCounts& a) {
-  size_t pe = 0, grp = 0;
-  std::map<std::string, std::uint64_t> link_rows;
-  for (const std::vector<std::string>& f : csv_rows(engine)) {
-    REQUIRE(f.size() == 20);
-    if (f[0] == "pe") {
-      REQUIRE(pe < a.pes.size());
-      require_same(from_row(f), a.pes[pe], "PE " + f[1]);
-      ++pe;
-    } else if (f[0] == "vertex") {
-      REQUIRE(grp < a.groups.size());
-      require_same(from_row(f), a.groups[grp], "vertex unit " + f[1]);
-      ++grp;
-    } else {
-      REQUIRE(f[0] == "link");
-      link_rows[f[1]] = std::stoull(f[12]);  // flits carried (each a flit-hop)
-      CHECK(f[12] == f[14]);                 // busy one cycle per flit
-    }
-  }
-  CHECK(pe == a.pes.size());
-  CHECK(grp == a.groups.size());
-  std::map<std::string, std::uint64_t> link_ana;
-  for (size_t l = 0; l < a.link_flits.size(); ++l)
-    if (a.link_flits[l] > 0) link_ana[engine.mapping().link_name(static_cast<int>(l))] = a.link_flits[l];
-  CHECK(link_rows == link_ana);
-  // The output unit's operations (not in the CSV; only the output group has them).
-  const UnitCounters sim = engine.vertex_totals(), ana = a.vertex_totals();
-  require_same(sim, ana, "vertex totals");
-  require_same(engine.pe_totals(), a.pe_totals(), "PE totals");
-  CHECK(sim.lookups == ana.lookups);
-  CHECK(sim.multiplies == ana.multiplies);
-  CHECK(sim.divides == ana.divides);
-  CHECK(engine.pe_totals().lookups == a.pe_totals().lookups);
 }
 
 // The CSV without the columns that stalls may change: stall 15, idle 16, wait 17; links

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "mesh_counts_check.h"
 #include "mesh_support.h"
 #include "sheafsim/arch/mesh_op_counts.h"
 #include "sheafsim/base/error.h"
@@ -39,96 +40,6 @@ std::shared_ptr<mesh::MeshEngine> run_mesh(const Net& c, const FixedConfig& cfg,
   return engine;
 }
 
-// Splits a CSV line, keeping quoted fields (the link names hold commas).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (char ch : line) {
-    if (ch == '"') quoted = !quoted;
-    else if (ch == ',' && !quoted) out.emplace_back();
-    else out.back() += ch;
-  }
-  return out;
-}
-
-UnitCounters from_row(const std::vector<std::string>& f) {
-  auto n = [&](size_t i) { return static_cast<std::uint64_t>(std::stoull(f.at(i))); };
-  UnitCounters c;
-  c.macs_forward = n(4);
-  c.macs_backward = n(5);
-  c.macs_hebbian = n(6);
-  c.adds = n(7);
-  c.register_writes = n(8);
-  c.sram_read_bits = n(9);
-  c.sram_write_bits = n(10);
-  c.flits_sent = n(11);
-  c.flit_hops = n(12);
-  c.messages_sent = n(13);
-  c.busy_cycles = n(14);
-  return c;
-}
-
-// Every counter the analytic model predicts (not stalls, waits, saturations).
-void require_same(const UnitCounters& sim, const UnitCounters& ana, const std::string& who) {
-  INFO(who);
-  CHECK(sim.macs_forward == ana.macs_forward);
-  CHECK(sim.macs_backward == ana.macs_backward);
-  CHECK(sim.macs_hebbian == ana.macs_hebbian);
-  CHECK(sim.adds == ana.adds);
-  CHECK(sim.register_writes == ana.register_writes);
-  CHECK(sim.sram_read_bits == ana.sram_read_bits);
-  CHECK(sim.sram_write_bits == ana.sram_write_bits);
-  CHECK(sim.flits_sent == ana.flits_sent);
-  CHECK(sim.flit_hops == ana.flit_hops);
-  CHECK(sim.messages_sent == ana.messages_sent);
-  CHECK(sim.busy_cycles == ana.busy_cycles);
-}
-
-// The simulator's counters (per PE, per vertex unit, per link, and the totals)
-// against the analytic counts of the same run.
-void compare(const mesh::MeshEngine& engine, const mesh::MeshStepCounts& a) {
-  std::istringstream csv(engine.counters_csv());
-  std::string line;
-  std::getline(csv, line);  // header
-  size_t pe = 0, grp = 0;
-  std::map<std::string, std::uint64_t> link_rows;
-  while (std::getline(csv, line)) {
-    const std::vector<std::string> f = split_csv(line);
-    REQUIRE(f.size() == 20);
-    if (f[0] == "pe") {
-      REQUIRE(pe < a.pes.size());
-      require_same(from_row(f), a.pes[pe], "PE " + f[1]);
-      ++pe;
-    } else if (f[0] == "vertex") {
-      REQUIRE(grp < a.groups.size());
-      require_same(from_row(f), a.groups[grp], "vertex unit " + f[1]);
-      ++grp;
-    } else {
-      REQUIRE(f[0] == "link");
-      // A link's flits carried are flit-hops (column flit_hops); the unit columns are empty.
-      link_rows[f[1]] = std::stoull(f[12]);
-      CHECK(f[12] == f[14]);  // a link is busy one cycle per flit
-      CHECK(f[11].empty());   // flits (sent) does not apply to a link
-      CHECK(f[4].empty());
-    }
-  }
-  CHECK(pe == a.pes.size());
-  CHECK(grp == a.groups.size());
-  std::map<std::string, std::uint64_t> link_ana;
-  for (size_t l = 0; l < a.link_flits.size(); ++l)
-    if (a.link_flits[l] > 0) link_ana[engine.mapping().link_name(static_cast<int>(l))] = a.link_flits[l];
-  CHECK(link_rows == link_ana);
-  require_same(engine.pe_totals(), a.pe_totals(), "PE totals");
-  require_same(engine.vertex_totals(), a.vertex_totals(), "vertex totals");
-  const nlohmann::json r = engine.report();
-  CHECK(r["link_totals"]["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
-  CHECK(a.link_flits_total() == a.pe_totals().flit_hops + a.vertex_totals().flit_hops);
-  // The report's totals: flits sent and their link traversals, as `ops --mesh` names them.
-  CHECK(r["flit_hops"].get<std::uint64_t>() == a.link_flits_total());
-  CHECK(r["flits"].get<std::uint64_t>() == a.pe_totals().flits_sent + a.vertex_totals().flits_sent);
-  CHECK(r["messages"].get<std::uint64_t>() == a.pe_totals().messages_sent + a.vertex_totals().messages_sent);
-}
-
 }  // namespace
 
 TEST_CASE("analytic mesh counts equal the SystemC model's counters exactly", "[ops][mesh]") {
@@ -150,14 +61,7 @@ TEST_CASE("analytic mesh counts equal the SystemC model's counters exactly", "[o
       {1, 1, 0, 0, VP::Near, TO::Snake, true, 3, 2, 32, 0},       // one PE: no link traffic at all
       {3, 3, 2, 3, VP::Near, TO::RowMajor, true, 4, 4, 24, 5},    // random stalls move cycles, not counts
   };
-  FixedConfig q16;
-  FixedConfig q12;  // other widths: every bit count must follow the formats
-  q12.stalk = {4, 8};
-  q12.weight = {3, 9};
-  q12.bias = {5, 11};
-  q12.residual = {2, 12};
-  q12.constant = {1, 23};
-  q12.acc_bits = 30;
+  const FixedConfig q16 = test::q16(), q12 = test::q12();  // q12: every bit count must follow the formats
   const long steps = 6;
   for (const Net& c : {paraboloid(12), deep(10)}) {
     for (int K : {1, 3}) {
@@ -185,7 +89,7 @@ TEST_CASE("analytic mesh counts equal the SystemC model's counters exactly", "[o
         const int L = static_cast<int>(c.layers.size()) - 1;
         const auto B = static_cast<std::uint64_t>(c.data.size());
         const mesh::MeshStepCounts a = mesh::mesh_run_counts(map, m, cfg, B, L, steps, K);
-        compare(*engine, a);
+        test::compare_counts(*engine, a);
         // The device-independent counts agree with the mesh where they count the same thing.
         const OpWidths w = OpWidths::of(cfg);
         OpCounts ops = sheaf_step(c.layers, B, w, SheafStep::Diffusion).scaled(static_cast<std::uint64_t>(steps - steps / K));
@@ -220,7 +124,7 @@ TEST_CASE("analytic mesh counts equal the counters of diffusion inference", "[op
   const std::uint64_t steps = engine->timing().steps;
   REQUIRE(steps == 7);
   const mesh::MeshMapping map(m, c.layers, cfg);
-  compare(*engine, mesh::mesh_step_counts(map, m, cfg, 8, 3, false).scaled(steps));
+  test::compare_counts(*engine, mesh::mesh_step_counts(map, m, cfg, 8, 3, false).scaled(steps));
   // Hand check of the totals: [3,7,5,2], 8 samples, no Hebbian products, W^T u from layers 2 and 3.
   CHECK(engine->pe_totals().macs_forward == steps * 8 * (21 + 35 + 10));
   CHECK(engine->pe_totals().macs_backward == steps * 8 * (35 + 10));
