@@ -7,7 +7,7 @@ namespace sheafsim::mesh {
 std::uint64_t BusyCalendar::reserve(std::uint64_t t, std::uint64_t len) {
   if (len == 0) return t;
   // The first interval that ends after t: the candidate start moves past every interval it overlaps.
-  auto it = std::upper_bound(iv_.begin(), iv_.end(), t, [](std::uint64_t v, const auto& x) { return v < x.second; });
+  auto it = iv_.begin() + static_cast<std::ptrdiff_t>(first_ending_after(t));
   std::uint64_t start = t;
   while (it != iv_.end() && it->first < start + len) {
     start = std::max(start, it->second);
@@ -27,12 +27,6 @@ std::uint64_t BusyCalendar::reserve(std::uint64_t t, std::uint64_t len) {
   return start;
 }
 
-std::vector<std::pair<std::uint64_t, std::uint64_t>> BusyCalendar::gaps(std::uint64_t a, std::uint64_t b) const {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-  for_each_gap(a, b, [&](std::uint64_t x, std::uint64_t y) { out.emplace_back(x, y); });
-  return out;
-}
-
 std::uint64_t BusyCalendar::free_cycles(std::uint64_t a, std::uint64_t b) const {
   std::uint64_t n = 0;
   for_each_gap(a, b, [&](std::uint64_t x, std::uint64_t y) { n += y - x; });
@@ -40,8 +34,7 @@ std::uint64_t BusyCalendar::free_cycles(std::uint64_t a, std::uint64_t b) const 
 }
 
 void BusyCalendar::forget_before(std::uint64_t t) {
-  auto it = std::upper_bound(iv_.begin(), iv_.end(), t, [](std::uint64_t v, const auto& x) { return v < x.second; });
-  iv_.erase(iv_.begin(), it);
+  iv_.erase(iv_.begin(), iv_.begin() + static_cast<std::ptrdiff_t>(first_ending_after(t)));
 }
 
 }  // namespace sheafsim::mesh

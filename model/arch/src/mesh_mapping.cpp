@@ -64,6 +64,14 @@ std::vector<int> block_placement(const std::vector<int>& layers, int tile_rows, 
   return pe;
 }
 
+long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols) {
+  long n = 0;
+  for (size_t l = 1; l < layers.size(); ++l) n += ceil_div(layers[l], tile_rows) * ceil_div(layers[l - 1], tile_cols);
+  return n;
+}
+
+namespace {
+
 // The synapses of the largest tile (a tile is cut down to its layer's widths).
 long max_tile_synapses(const std::vector<int>& layers, int tile_rows, int tile_cols) {
   long m = 0;
@@ -72,18 +80,67 @@ long max_tile_synapses(const std::vector<int>& layers, int tile_rows, int tile_c
   return m;
 }
 
-long tiles_needed(const std::vector<int>& layers, int tile_rows, int tile_cols) {
-  long n = 0;
-  for (size_t l = 1; l < layers.size(); ++l) n += ceil_div(layers[l], tile_rows) * ceil_div(layers[l - 1], tile_cols);
-  return n;
+// The smallest square tile whose tile count fits `pes` PEs; the widest layer if none does.
+int smallest_square_tile(const std::vector<int>& layers, int pes) {
+  const int widest = *std::max_element(layers.begin(), layers.end());
+  int t = 1;
+  while (t < widest && tiles_needed(layers, t, t) > pes) ++t;
+  return t;
 }
+
+// Automatic tiles for block placement: the tile with the fewest synapses
+// (then the squarest) whose grids pack on rows x cols; the bands change only
+// where ceil(n / t) does. With `no_larger_than_snake` (tile order auto), only
+// tiles no larger than snake placement's: the busiest PE's work must not grow.
+// Returns the placement (block_placement) and sets tr, tc; empty when none packs.
+std::vector<int> auto_block_tiles(const std::vector<int>& layers, int rows, int cols, bool no_larger_than_snake,
+                                  int& tr, int& tc) {
+  std::vector<int> rs, cs;
+  const int L = static_cast<int>(layers.size()) - 1;
+  for (int l = 0; l <= L; ++l) {
+    const int n = layers[static_cast<size_t>(l)];
+    for (int k = 1; k <= n; ++k) {
+      if (l >= 1) rs.push_back(static_cast<int>(ceil_div(n, k)));
+      if (l < L) cs.push_back(static_cast<int>(ceil_div(n, k)));
+    }
+  }
+  for (auto* v : {&rs, &cs}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  struct Candidate {
+    int r, c;
+    long synapses;
+  };
+  std::vector<Candidate> cand;
+  for (int r : rs)
+    for (int c : cs)
+      if (tiles_needed(layers, r, c) <= static_cast<long>(rows) * cols) cand.push_back({r, c, max_tile_synapses(layers, r, c)});
+  std::sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.synapses != b.synapses) return a.synapses < b.synapses;
+    if (std::abs(a.r - a.c) != std::abs(b.r - b.c)) return std::abs(a.r - a.c) < std::abs(b.r - b.c);
+    return a.r < b.r;
+  });
+  const int sq = smallest_square_tile(layers, rows * cols);
+  const long snake_max = max_tile_synapses(layers, sq, sq);
+  for (const Candidate& x : cand) {
+    if (no_larger_than_snake && x.synapses > snake_max) break;
+    std::vector<int> block = block_placement(layers, x.r, x.c, rows, cols);
+    if (block.empty()) continue;
+    tr = x.r;
+    tc = x.c;
+    return block;
+  }
+  return {};
+}
+
+}  // namespace
 
 MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers, const FixedConfig& fx,
                          bool whole_output_group)
     : rows_(mesh.rows), cols_(mesh.cols) {
   mesh.validate();
   const int P = mesh.pes();
-  const int widest = *std::max_element(layers.begin(), layers.end());
   tile_rows_ = mesh.tile_rows;
   tile_cols_ = mesh.tile_cols;
   std::vector<int> block;  // the PE of every tile under block placement (empty: snake or row-major)
@@ -91,52 +148,11 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   // under vertex reduction every message goes to or from a vertex unit, and snake keeps those short.
   const bool want_block =
       mesh.order == TileOrder::Block || (mesh.order == TileOrder::Auto && mesh.reduction == Reduction::InNetwork);
-  if (want_block && tile_rows_ == 0 && tile_cols_ == 0 && !mesh.time_multiplex) {
-    // Auto tiles for block placement: the tile with the fewest synapses (then
-    // the squarest) whose grids pack; the bands change only where ceil(n / t) does.
-    std::vector<int> tr, tc;
-    const int L = static_cast<int>(layers.size()) - 1;
-    for (int l = 0; l <= L; ++l) {
-      const int n = layers[static_cast<size_t>(l)];
-      for (int k = 1; k <= n; ++k) {
-        if (l >= 1) tr.push_back(static_cast<int>(ceil_div(n, k)));
-        if (l < L) tc.push_back(static_cast<int>(ceil_div(n, k)));
-      }
-    }
-    for (auto* v : {&tr, &tc}) {
-      std::sort(v->begin(), v->end());
-      v->erase(std::unique(v->begin(), v->end()), v->end());
-    }
-    std::vector<std::pair<int, int>> cand;
-    for (int r : tr)
-      for (int c : tc)
-        if (tiles_needed(layers, r, c) <= P) cand.emplace_back(r, c);
-    std::sort(cand.begin(), cand.end(), [&](const auto& a, const auto& b) {
-      const long sa = max_tile_synapses(layers, a.first, a.second), sb = max_tile_synapses(layers, b.first, b.second);
-      if (sa != sb) return sa < sb;
-      if (std::abs(a.first - a.second) != std::abs(b.first - b.second))
-        return std::abs(a.first - a.second) < std::abs(b.first - b.second);
-      return a.first < b.first;
-    });
-    // Auto takes block placement only if its largest tile is no larger than snake placement's
-    // (the smallest square tile that fits): the busiest PE's work must not grow.
-    int sq = 1;
-    while (sq < widest && tiles_needed(layers, sq, sq) > P) ++sq;
-    const long snake_max = max_tile_synapses(layers, sq, sq);
-    for (const auto& [r, c] : cand) {
-      if (mesh.order == TileOrder::Auto && max_tile_synapses(layers, r, c) > snake_max) break;
-      block = block_placement(layers, r, c, rows_, cols_);
-      if (block.empty()) continue;
-      tile_rows_ = r;
-      tile_cols_ = c;
-      break;
-    }
-  }
+  if (want_block && tile_rows_ == 0 && tile_cols_ == 0 && !mesh.time_multiplex)
+    block = auto_block_tiles(layers, rows_, cols_, mesh.order == TileOrder::Auto, tile_rows_, tile_cols_);
   if (tile_rows_ == 0 || tile_cols_ == 0) {
-    // Auto: the smallest square tile whose tile count fits the mesh (the most
-    // parallel weight-stationary mapping); the widest layer if none does.
-    int t = 1;
-    while (t < widest && tiles_needed(layers, t, t) > P) ++t;
+    // Auto: the smallest square tile whose tile count fits the mesh (the most parallel weight-stationary mapping).
+    const int t = smallest_square_tile(layers, P);
     if (tile_rows_ == 0) tile_rows_ = t;
     if (tile_cols_ == 0) tile_cols_ = t;
   }
@@ -259,10 +275,10 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   auto hops = [&](int a, int b) { return std::abs(a / cols_ - b / cols_) + std::abs(a % cols_ - b % cols_); };
   auto tile_pe = [&](int t) { return tiles_[static_cast<size_t>(t)].pe; };
   // The index in `band` (tiles in order of their start) of the tile nearest to PE `to` (the first of the nearest).
-  auto nearest = [&](const std::vector<int>& band, int to) {
+  auto nearest = [&](const std::vector<int>& in_band, int to) {
     size_t m = 0;
-    for (size_t i = 1; i < band.size(); ++i)
-      if (hops(tile_pe(band[i]), to) < hops(tile_pe(band[m]), to)) m = i;
+    for (size_t i = 1; i < in_band.size(); ++i)
+      if (hops(tile_pe(in_band[i]), to) < hops(tile_pe(in_band[m]), to)) m = i;
     return m;
   };
   if (in_network) {
@@ -272,12 +288,12 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
       rows[{tiles_[t].layer, tiles_[t].r0}].push_back(static_cast<int>(t));
       cols[{tiles_[t].layer, tiles_[t].c0}].push_back(static_cast<int>(t));
     }
-    auto link = [&](std::vector<int>& band, const std::vector<int>& groups, std::vector<int>& next, std::vector<int>& in) {
-      const size_t m = nearest(band, groups_[static_cast<size_t>(groups.front())].pe);
-      for (size_t i = 0; i < m; ++i) next[static_cast<size_t>(band[i])] = band[i + 1];
-      for (size_t i = m + 1; i < band.size(); ++i) next[static_cast<size_t>(band[i])] = band[i - 1];
-      for (size_t i = 0; i < band.size(); ++i)
-        if (next[static_cast<size_t>(band[i])] >= 0) ++in[static_cast<size_t>(next[static_cast<size_t>(band[i])])];
+    auto link = [&](std::vector<int>& in_band, const std::vector<int>& groups, std::vector<int>& next, std::vector<int>& in) {
+      const size_t m = nearest(in_band, groups_[static_cast<size_t>(groups.front())].pe);
+      for (size_t i = 0; i < m; ++i) next[static_cast<size_t>(in_band[i])] = in_band[i + 1];
+      for (size_t i = m + 1; i < in_band.size(); ++i) next[static_cast<size_t>(in_band[i])] = in_band[i - 1];
+      for (size_t i = 0; i < in_band.size(); ++i)
+        if (next[static_cast<size_t>(in_band[i])] >= 0) ++in[static_cast<size_t>(next[static_cast<size_t>(in_band[i])])];
     };
     for (auto& entry : rows) link(entry.second, row_groups_[static_cast<size_t>(entry.second.front())], fwd_next_, fwd_in_);
     for (auto& entry : cols) {

@@ -34,6 +34,17 @@ std::uint64_t MeshStepCounts::link_flits_total() const {
   return n;
 }
 
+std::uint64_t MeshStepCounts::busy_cycles_max_unit() const {
+  std::uint64_t m = 0;
+  for (const UnitCounters& c : pes) m = std::max(m, c.busy_cycles);
+  for (const UnitCounters& c : groups) m = std::max(m, c.busy_cycles);
+  return m;
+}
+
+std::uint64_t MeshStepCounts::link_flits_max() const {
+  return link_flits.empty() ? 0 : *std::max_element(link_flits.begin(), link_flits.end());
+}
+
 MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
   pes.resize(std::max(pes.size(), o.pes.size()));
   groups.resize(std::max(groups.size(), o.groups.size()));
@@ -41,6 +52,7 @@ MeshStepCounts& MeshStepCounts::operator+=(const MeshStepCounts& o) {
   for (size_t i = 0; i < o.pes.size(); ++i) pes[i] += o.pes[i];
   for (size_t i = 0; i < o.groups.size(); ++i) groups[i] += o.groups[i];
   for (size_t i = 0; i < o.link_flits.size(); ++i) link_flits[i] += o.link_flits[i];
+  merge_adds += o.merge_adds;
   return *this;
 }
 
@@ -49,6 +61,7 @@ MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
   for (UnitCounters& c : s.pes) c *= k;
   for (UnitCounters& c : s.groups) c *= k;
   for (std::uint64_t& f : s.link_flits) f *= k;
+  s.merge_adds *= k;
   return s;
 }
 
@@ -59,37 +72,33 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
   r.groups.assign(map.groups().size(), UnitCounters{});
   r.link_flits.assign(static_cast<size_t>(map.links()), 0);
   const std::uint64_t ws = u(fx.stalk.width()), wr = u(fx.residual.width());
-  // A message of `values` values of `bits` bits from PE a to PE b, counted at
-  // the sender (mesh_noc.cpp: nothing within a PE; flits = ceil(bits / width); X then Y).
-  auto send = [&](UnitCounters& sender, int a, int b, std::uint64_t values, std::uint64_t bits) {
-    const std::uint64_t total = values * bits;
-    if (a == b || total == 0) return;
-    const std::uint64_t flits = ceil_div(total, u(mesh.link_width));
-    const std::vector<int> route = map.route(a, b);
-    for (int link : route) r.link_flits[static_cast<size_t>(link)] += flits;
-    sender.flits_sent += flits;
-    sender.flit_hops += flits * route.size();
-    ++sender.messages_sent;
-  };
-  // A multicast along the PEs of `tiles` (mesh_noc.cpp): one message, flits injected once, every link a flit-hop.
-  auto cast = [&](UnitCounters& sender, int a, const std::vector<int>& tiles, std::uint64_t values,
-                  std::uint64_t bits) {
+  // A message of `values` values of `bits` bits from PE a along the PEs
+  // dst[0..n) (mesh_noc.cpp: one destination a transfer, several a multicast;
+  // X-then-Y routes, nothing within a PE): counted at the sender, its flits
+  // injected once, every link crossed a flit-hop.
+  auto send = [&](UnitCounters& sender, int a, const int* dst, size_t n, std::uint64_t values, std::uint64_t bits) {
     const std::uint64_t total = values * bits;
     if (total == 0) return;
     const std::uint64_t flits = ceil_div(total, u(mesh.link_width));
     std::uint64_t hops = 0;
-    int at = a;
-    for (int ti : tiles) {
-      const int b = map.tiles()[static_cast<size_t>(ti)].pe;
-      if (b == at) continue;
-      for (int link : map.route(at, b)) r.link_flits[static_cast<size_t>(link)] += flits;
-      hops += map.route(at, b).size();
-      at = b;
+    for (int at = a; n > 0; ++dst, --n) {
+      if (*dst == at) continue;
+      const std::vector<int> route = map.route(at, *dst);
+      for (int link : route) r.link_flits[static_cast<size_t>(link)] += flits;
+      hops += route.size();
+      at = *dst;
     }
     if (hops == 0) return;
     sender.flits_sent += flits;
     sender.flit_hops += flits * hops;
     ++sender.messages_sent;
+  };
+  std::vector<int> pes;  // a multicast's PEs
+  auto cast = [&](UnitCounters& sender, int a, const std::vector<int>& tiles, std::uint64_t values,
+                  std::uint64_t bits) {
+    pes.clear();
+    for (int ti : tiles) pes.push_back(map.tiles()[static_cast<size_t>(ti)].pe);
+    send(sender, a, pes.data(), pes.size(), values, bits);
   };
   // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
   auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
@@ -111,16 +120,20 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     auto sums = [&](bool forward, std::uint64_t n) {
       const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
       const auto inputs = u(forward ? map.fwd_inputs(tix) : map.bwd_inputs(tix));
-      if (inputs > 0) phase(pe_merge_cost(inputs * u(hi - lo) * n, mesh), &UnitCounters::macs_forward);  // adds only
+      if (inputs > 0) {
+        const PePhaseCost merge = pe_merge_cost(inputs * u(hi - lo) * n, mesh);
+        phase(merge, &UnitCounters::macs_forward);  // adds only
+        r.merge_adds += merge.adds;
+      }
       const int next = forward ? map.fwd_next(tix) : map.bwd_next(tix);
       const auto bits = u(forward ? forward_sum_bits(map, fx, tix) : backward_sum_bits(map, fx, tix));
       if (next >= 0) {
-        send(c, t.pe, map.tiles()[static_cast<size_t>(next)].pe, u(hi - lo) * n, bits);
+        send(c, t.pe, &map.tiles()[static_cast<size_t>(next)].pe, 1, u(hi - lo) * n, bits);
         return;
       }
       for (int g : forward ? map.row_groups(tix) : map.col_groups(tix)) {
         const VertexGroup& grp = map.groups()[static_cast<size_t>(g)];
-        send(c, t.pe, grp.pe, overlap(lo, hi, grp.n0, grp.n1) * n, bits);
+        send(c, t.pe, &grp.pe, 1, overlap(lo, hi, grp.n0, grp.n1) * n, bits);
       }
     };
     for (std::uint64_t k = 0; k < C; ++k) {

@@ -30,6 +30,10 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
     in_.push_back(std::move(in));
   }
   prog_.resize(tiles_.size());
+  for (int ti : tiles_) {  // the width of a passing sum depends on the mapping only
+    fsum_bits_.push_back(forward_sum_bits(*ctx.map, ctx.fx, ti));
+    bsum_bits_.push_back(backward_sum_bits(*ctx.map, ctx.fx, ti));
+  }
   weights_at_.assign(tiles_.size(), 0);
   a_in_.resize(tiles_.size());
   u_in_.resize(tiles_.size());
@@ -94,7 +98,7 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
       return true;
     }
   }
-  // Then the oldest chunk's backward and Hebbian work, then the next chunk's forward work.
+  // Then the oldest chunk's backward products, then the next chunk's forward products.
   for (size_t i = 0; i < tiles_.size(); ++i) {
     const Progress& p = prog_[i];
     const Tile& t = ctx_.map->tiles()[static_cast<size_t>(tiles_[i])];
@@ -171,7 +175,7 @@ void EdgePe::send_sums(int ti, int k, bool forward) {
   const size_t i = local(ti);
   (forward ? prog_[i].fs : prog_[i].bs)++;
   const std::uint64_t n = ctx_.chunk_size(k);
-  const long bits = forward ? forward_sum_bits(map, ctx_.fx, ti) : backward_sum_bits(map, ctx_.fx, ti);
+  const long bits = forward ? fsum_bits_[i] : bsum_bits_[i];
   const std::uint64_t key = (forward ? ctx_.step : ~ctx_.step) ^ (static_cast<std::uint64_t>(ti) << 24) ^
                             (static_cast<std::uint64_t>(k) << 48);
   const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "sheafsim/base/error.h"
-#include "sheafsim/arch/pe_phase_cost.h"
 #include "sheafsim/mesh/edge_pe.h"
 #include "sheafsim/mesh/vertex_unit.h"
 
@@ -46,7 +45,7 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
     units_.push_back(std::make_unique<VertexUnit>(fmt::format("vu_l{}_n{}", grp.layer, grp.n0).c_str(), static_cast<int>(g), ctx_));
   }
   for (auto& u : units_) ctx_.group_unit.push_back(u.get());
-  ctx_.release.assign(pes_.size() + units_.size(), 0);
+  ctx_.release.assign(units_.size(), 0);
   ctx_.finish.assign(pes_.size() + units_.size(), 0);
   if (trace.enabled()) {  // opens the file before the first step: a bad path fails at once
     trace_ = std::make_unique<MeshTrace>(trace, *map_);
@@ -63,7 +62,7 @@ std::uint64_t MeshEngine::next_origin() const {
   if (ctx_.mesh.schedule == Schedule::Barrier) return last;
   std::uint64_t o = last;
   for (size_t g = 0; g < units_.size(); ++g)
-    if (map_->groups()[g].layer > 0) o = std::min(o, ctx_.release[static_cast<size_t>(map_->pes()) + g]);
+    if (map_->groups()[g].layer > 0) o = std::min(o, ctx_.release[g]);
   return o;
 }
 
@@ -175,12 +174,8 @@ std::string stat(const nlohmann::json& v) {
 
 nlohmann::json MeshEngine::step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const {
   if (steps == 0) return nullptr;
-  std::uint64_t bound = 0;
-  for (const UnitCounters& c : counts.pes) bound = std::max(bound, c.busy_cycles);
-  for (const UnitCounters& c : counts.groups) bound = std::max(bound, c.busy_cycles);
   // Links are resources too: a link carries one flit per cycle.
-  const std::uint64_t link_bound =
-      counts.link_flits.empty() ? 0 : *std::max_element(counts.link_flits.begin(), counts.link_flits.end());
+  const std::uint64_t bound = counts.busy_cycles_max_unit(), link_bound = counts.link_flits_max();
   const double per_step = static_cast<double>(cycles) / static_cast<double>(steps);
   const double macs = static_cast<double>(counts.pe_totals().macs());
   const double hops = static_cast<double>(counts.link_flits_total());
@@ -315,6 +310,8 @@ std::string MeshEngine::counters_csv() const {
 
 std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const {
   const nlohmann::json j = report();
+  // A figure of the training step, null without one.
+  auto training = [&j](const char* key) { return j["training_step"].is_null() ? nlohmann::json() : j["training_step"][key]; };
   const std::uint64_t joint = timing_.joint_steps, diffusion = timing_.steps - timing_.joint_steps;
   return {{"mesh", fmt::format("{}x{} PEs, {} lanes, {} tiles of {}x{}", ctx_.mesh.rows, ctx_.mesh.cols, ctx_.mesh.lanes,
                                map_->tiles().size(), map_->tile_rows(), map_->tile_cols())},
@@ -325,9 +322,9 @@ std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const 
           {"total_cycles", fmt::format("{}", timing_.total_cycles)},
           {"cycles_per_step", stat(j["cycles_per_step"])},
           {"cycles_per_training_step", stat(j["cycles_per_training_step"])},
-          {"bound_cycles_per_training_step", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["bound_cycles"])},
-          {"cycles_over_bound_training", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["cycles_over_bound"])},
-          {"mac_utilisation_training", stat(j["training_step"].is_null() ? nlohmann::json() : j["training_step"]["mac_utilisation"])},
+          {"bound_cycles_per_training_step", stat(training("bound_cycles"))},
+          {"cycles_over_bound_training", stat(training("cycles_over_bound"))},
+          {"mac_utilisation_training", stat(training("mac_utilisation"))},
           {"cycles_per_diffusion_step", stat(j["cycles_per_diffusion_step"])},
           {"simulated_time_us", stat(j["simulated_time_us"])},
           {"macs_total", fmt::format("{}", pe_totals().macs())},

@@ -19,6 +19,7 @@ VertexUnit::VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx
       fwd_("fwd", &wake_),
       bwd_("bwd", &wake_) {
   dp_ = make_model_vertex_datapath(group, ctx, c_);
+  next_ready_.assign(static_cast<size_t>(ctx.chunks()), 0);
   SC_THREAD(run);
   set_stack_size(kUnitStackBytes);  // as EdgePe: Eigen's stack buffers
 }
@@ -39,10 +40,9 @@ void VertexUnit::run() {
     const int C = ctx_.chunks();
     // When chunk k of the stalks is ready: when the previous step's update of
     // it finished (dataflow), or now (barrier; the first step; the pinned input).
-    const std::uint64_t now0 = now();
-    ready_.assign(static_cast<size_t>(C), now0);
-    if (ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0 && next_ready_.size() == static_cast<size_t>(C))
-      for (int k = 0; k < C; ++k) ready_[static_cast<size_t>(k)] = std::max(now0, next_ready_[static_cast<size_t>(k)]);
+    const bool paced = ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0;
+    ready_.resize(static_cast<size_t>(C));
+    for (size_t k = 0; k < ready_.size(); ++k) ready_[k] = paced ? std::max(now(), next_ready_[k]) : now();
     const int sends = g.layer < ctx_.L ? C : 0;  // the output layer has no readers
     const int work = g.layer > 0 ? C : 0;        // the input only sends
     const bool hidden = g.layer < ctx_.L;
@@ -53,7 +53,7 @@ void VertexUnit::run() {
       // A chunk's activations leave as soon as its stalks are ready; then the
       // stalk update of the oldest chunk, then the next chunk's residuals.
       if (sent < sends && ready_[static_cast<size_t>(sent)] <= t) {
-        send_activations(sent++);
+        cast_chunk(sent++, false);
       } else if (s < r && (!hidden || bwd_.ready_at(s) <= t)) {
         update(s++);
       } else if (r < work && fwd_.ready_at(r) <= t && ready_[static_cast<size_t>(r)] <= t) {
@@ -67,38 +67,37 @@ void VertexUnit::run() {
     }
     end_step();
     // The next step may start with this unit's first updated chunk.
-    ctx_.release[static_cast<size_t>(group_ + ctx_.map->pes())] =
-        work > 0 && !next_ready_.empty() ? next_ready_.front() : now();
+    ctx_.release[static_cast<size_t>(group_)] = work > 0 ? next_ready_.front() : now();
   }
 }
 
 std::int64_t VertexUnit::max_change() const { return dp_->max_change(); }
 
-void VertexUnit::send_activations(int k) {
+void VertexUnit::cast_chunk(int k, bool residuals) {
   const VertexGroup& g = group();
-  const int C = ctx_.chunks();
-  for (const std::vector<int>& cast : ctx_.map->activation_casts(group_)) {
+  const bool last = k == ctx_.chunks() - 1;
+  // Views, rewritten only in the next step: the copy of the stalks taken at
+  // the step's start (activations), or u of the last residual phase.
+  const Message& values = residuals ? u_ : acts_;
+  const long width = residuals ? ctx_.fx.residual.width() : ctx_.fx.stalk.width();
+  const std::uint64_t step_key = residuals ? ~ctx_.step : ctx_.step;
+  for (const std::vector<int>& cast :
+       residuals ? ctx_.map->residual_casts(group_) : ctx_.map->activation_casts(group_)) {
+    // The same rows (residuals) or columns (activations) along the band.
     const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
-    const int a = std::max(t.c0, g.n0), b = std::min(t.c1, g.n1);  // the same columns along the band
-    // A view of the copy of rows [a, b), taken at the step's start and rewritten at the next step's.
-    cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.activations(ti); }, k == C - 1 ? &acts_ : nullptr, a, b);
-    multicast(g.pe, cast_pes_, cast_boxes_, k,
-              static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) * ctx_.fx.stalk.width(),
-              fx::mix64((ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
+    const int a = std::max(residuals ? t.r0 : t.c0, g.n0), b = std::min(residuals ? t.r1 : t.c1, g.n1);
+    cast_pes_.clear();
+    cast_boxes_.clear();
+    for (int ti : cast) {
+      EdgePe& pe = *ctx_.tile_owner[static_cast<size_t>(ti)];
+      Mailbox& box = residuals ? pe.residuals(ti) : pe.activations(ti);
+      if (last) box.attach(values.part(a, b));
+      cast_pes_.push_back(pe.pe());
+      cast_boxes_.push_back(&box);
+    }
+    multicast(g.pe, cast_pes_, cast_boxes_, k, static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) * width,
+              fx::mix64((step_key << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
                         static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
-  }
-}
-
-template <typename Box>
-void VertexUnit::cast_to(const std::vector<int>& cast, Box&& box, const Message* values, int a, int b) {
-  cast_pes_.clear();
-  cast_boxes_.clear();
-  for (int ti : cast) {
-    EdgePe& pe = *ctx_.tile_owner[static_cast<size_t>(ti)];
-    Mailbox& m = box(pe, ti);
-    if (values != nullptr) m.attach(values->part(a, b));
-    cast_pes_.push_back(pe.pe());
-    cast_boxes_.push_back(&m);
   }
 }
 
@@ -111,38 +110,25 @@ void VertexUnit::residuals(int k) {
   c_.adds += elems * msgs;
   c_.register_writes += elems;
   busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 1), phase_key(kPhaseResidual, k));
-  if (!ctx_.needs_residuals(g.layer)) return;
-  for (const std::vector<int>& cast : ctx_.map->residual_casts(group_)) {
-    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(cast.front())];
-    const int a = std::max(t.r0, g.n0), b = std::min(t.r1, g.n1);  // the same rows along the band
-    // A view of u (as doubles and / or 64-bit integers), rewritten in the next step's residual phase.
-    cast_to(cast, [](EdgePe& pe, int ti) -> Mailbox& { return pe.residuals(ti); }, k == C - 1 ? &u_ : nullptr, a, b);
-    multicast(g.pe, cast_pes_, cast_boxes_, k,
-              static_cast<long>(b - a) * static_cast<long>(ctx_.chunk_size(k)) * ctx_.fx.residual.width(),
-              fx::mix64((~ctx_.step << 32) ^ (static_cast<std::uint64_t>(cast.front()) << 12) ^
-                        static_cast<std::uint64_t>(group_) ^ (static_cast<std::uint64_t>(k) << 48)));
-  }
+  if (ctx_.needs_residuals(g.layer)) cast_chunk(k, true);
 }
 
 void VertexUnit::update(int k) {
   const VertexGroup& g = group();
-  const bool last = k == ctx_.chunks() - 1;
   const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * ctx_.chunk_size(k);
-  if (g.layer < ctx_.L) {  // reduce the backward sums; write z and a
-    if (last) dp_->update(bwd_);
+  // The batch's values on the last chunk: a hidden group reduces the backward
+  // sums and writes z and a; the output group its output unit's force, then z.
+  if (k == ctx_.chunks() - 1) dp_->update(bwd_);
+  if (g.layer < ctx_.L) {
     const auto msgs = static_cast<std::uint64_t>(bwd_.expected());
     c_.adds += elems * msgs;
     c_.register_writes += 2 * elems;
     busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 2), phase_key(kPhaseStalk, k));
-    next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
-    next_ready_[static_cast<size_t>(k)] = now();
-    return;
+  } else {
+    const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
+    count_output_unit(c_, oc);
+    busy(oc.cycles, phase_key(kPhaseStalk, k));
   }
-  next_ready_.resize(static_cast<size_t>(ctx_.chunks()));
-  if (last) dp_->update(bwd_);  // the output: the output unit's force (sigmoid, softmax), then write z
-  const OutputUnitCost oc = output_unit_cost(ctx_.mesh, ctx_.fx, ctx_.net->output, elems, g.n1 - g.n0);
-  count_output_unit(c_, oc);
-  busy(oc.cycles, phase_key(kPhaseStalk, k));
   next_ready_[static_cast<size_t>(k)] = now();
 }
 

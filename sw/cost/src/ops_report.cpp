@@ -101,7 +101,7 @@ double output_unit_pJ(const MeshPhaseOps& p, const mesh::OutputUnitCost& oc, con
 // The mesh counts of one phase (`steps` steps) and their energy; `oc`: the output unit's cost of one step.
 MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& mc, std::uint64_t single_tile_adds,
                         double arithmetic_pJ, const EnergyTable& table, int acc_bits, const mesh::OutputUnitCost& oc,
-                        std::uint64_t steps, const FixedConfig& cfg, std::uint64_t merge_adds_per_step) {
+                        std::uint64_t steps, const FixedConfig& cfg) {
   MeshPhaseOps p;
   p.output_lookups = oc.lookups * steps;
   p.output_adds = oc.adds * steps;
@@ -120,10 +120,8 @@ MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& m
   // The vertex adds beyond one partial sum per value; the output unit's own adds are priced with it.
   const std::uint64_t sum_adds = p.vertex_totals.adds - p.output_adds;
   // Plus the adds of in-network reduction, in the PEs: every partial sum added to a passing one.
-  p.partial_sum_adds_extra =
-      (sum_adds > single_tile_adds ? sum_adds - single_tile_adds : 0) + merge_adds_per_step * steps;
-  for (const auto& c : m.pes) p.busy_cycles_max_unit = std::max(p.busy_cycles_max_unit, c.busy_cycles);
-  for (const auto& c : m.groups) p.busy_cycles_max_unit = std::max(p.busy_cycles_max_unit, c.busy_cycles);
+  p.partial_sum_adds_extra = (sum_adds > single_tile_adds ? sum_adds - single_tile_adds : 0) + m.merge_adds;
+  p.busy_cycles_max_unit = m.busy_cycles_max_unit();
   p.sram_read_pJ = table.sram_read_pJ(p.sram_read_bits);
   p.sram_write_pJ = table.sram_write_pJ(p.sram_write_bits);
   p.links_pJ = table.link_pJ(p.flit_hops, mc.link_width);
@@ -179,21 +177,12 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   const int acc = cfg.acc_bits;
   r.output = out;
   r.output_unit = oc;
-  // In-network reduction's adds per step (the same in every kind of step: the backward sums of
-  // layers >= 2 are reduced in every step, the forward sums of all).
-  std::uint64_t merges = 0;
-  for (size_t ti = 0; ti < map.tiles().size(); ++ti) {
-    const mesh::Tile& tl = map.tiles()[ti];
-    const int x = static_cast<int>(ti);
-    merges += u(map.fwd_inputs(x)) * u(tl.r1 - tl.r0) + (tl.layer >= 2 ? u(map.bwd_inputs(x)) * u(tl.c1 - tl.c0) : 0);
-  }
-  merges *= B;
-  r.per_diffusion_step = mesh_phase(diff, mc, single, energy_total_pJ(d_ops, t), t, acc, oc, 1, cfg, merges);
-  r.per_joint_step = mesh_phase(joint, mc, single, energy_total_pJ(j_ops, t), t, acc, oc, 1, cfg, merges);
+  r.per_diffusion_step = mesh_phase(diff, mc, single, energy_total_pJ(d_ops, t), t, acc, oc, 1, cfg);
+  r.per_joint_step = mesh_phase(joint, mc, single, energy_total_pJ(j_ops, t), t, acc, oc, 1, cfg);
   r.per_training_step =
-      mesh_phase(train, mc, single * u(K), energy_total_pJ(sheaf_train, t), t, acc, oc, u(K), cfg, merges);
+      mesh_phase(train, mc, single * u(K), energy_total_pJ(sheaf_train, t), t, acc, oc, u(K), cfg);
   r.per_epoch = mesh_phase(epoch, mc, single * u(s.epoch_steps), energy_total_pJ(e_ops, t), t, acc, oc,
-                           u(s.epoch_steps), cfg, merges);
+                           u(s.epoch_steps), cfg);
   return r;
 }
 

@@ -4,6 +4,7 @@
 // the cycle it is ready, so that work of a younger step fills the gaps an
 // older step left (the dataflow schedule, docs/architecture.md); with
 // requests in time order it is first come, first served.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -17,12 +18,10 @@ class BusyCalendar {
   std::uint64_t reserve(std::uint64_t t, std::uint64_t len);
   // The cycles of [a, b) no interval covers.
   std::uint64_t free_cycles(std::uint64_t a, std::uint64_t b) const;
-  // The free parts of [a, b), in order.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps(std::uint64_t a, std::uint64_t b) const;
   // Calls f(start, end) for every free part of [a, b), in order.
   template <typename F>
   void for_each_gap(std::uint64_t a, std::uint64_t b, F&& f) const {
-    auto it = first_ending_after(a);
+    auto it = iv_.begin() + static_cast<std::ptrdiff_t>(first_ending_after(a));
     std::uint64_t at = a;
     for (; it != iv_.end() && it->first < b && at < b; ++it) {
       if (it->first > at) f(at, it->first);
@@ -37,14 +36,11 @@ class BusyCalendar {
 
  private:
   using Intervals = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
-  Intervals::const_iterator first_ending_after(std::uint64_t t) const {
-    size_t lo = 0, hi = iv_.size();  // the first interval whose end is after t
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (iv_[mid].second <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return iv_.begin() + static_cast<std::ptrdiff_t>(lo);
+  // The index of the first interval that ends after t (iv_.size(): none).
+  size_t first_ending_after(std::uint64_t t) const {
+    return static_cast<size_t>(std::upper_bound(iv_.begin(), iv_.end(), t,
+                                                [](std::uint64_t v, const auto& x) { return v < x.second; }) -
+                               iv_.begin());
   }
   Intervals iv_;  // [start, end), sorted, disjoint, not adjacent
 };

@@ -24,10 +24,15 @@ struct MeshStepCounts {
   std::vector<UnitCounters> pes;     // per PE (index row * cols + col)
   std::vector<UnitCounters> groups;  // per vertex group (MeshMapping::groups() order)
   std::vector<std::uint64_t> link_flits;  // per directed link (MeshMapping::links() index)
+  // Of the PEs' adds: in-network reduction's, a partial sum added to a passing one.
+  std::uint64_t merge_adds = 0;
 
   UnitCounters pe_totals() const;
   UnitCounters vertex_totals() const;
   std::uint64_t link_flits_total() const;
+  // Lower bounds of a step's cycles: the busiest unit's busy cycles, the busiest link's flits.
+  std::uint64_t busy_cycles_max_unit() const;
+  std::uint64_t link_flits_max() const;
   MeshStepCounts& operator+=(const MeshStepCounts& o);
   MeshStepCounts scaled(std::uint64_t k) const;
 };

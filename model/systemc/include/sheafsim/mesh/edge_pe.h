@@ -68,6 +68,7 @@ class EdgePe : public MeshUnit {
   std::vector<Inputs> in_;
   std::vector<Progress> prog_;
   std::vector<std::uint64_t> weights_at_;    // per tile: when its last write-back finished
+  std::vector<long> fsum_bits_, bsum_bits_;  // per tile: bits of a value of its passing sums (sum_value_bits)
   std::vector<TileOperand> a_in_;            // per tile: the activations of its columns, [s * cols + j]
   std::vector<TileOperand> u_in_;            // per tile: the residuals of its rows, [s * rows + i]
   std::unique_ptr<PeDatapath> dp_;          // the arithmetic (C++ or the RTL edge unit)

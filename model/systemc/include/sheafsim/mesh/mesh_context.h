@@ -45,10 +45,11 @@ struct MeshContext {
   std::int64_t s_raw = 0, eta_raw = 0;
   FixedCounters counters;
 
-  // Per unit (PEs, then vertex groups): the cycle it may start the next step
-  // (dataflow: when its first output of the next step is ready, no later than
-  // when it finished this one), and the cycle it finished this step (MeshUnit).
-  std::vector<std::uint64_t> release, finish;
+  // Per unit (PEs, then vertex groups): the cycle it finished this step (MeshUnit).
+  std::vector<std::uint64_t> finish;
+  // Per vertex group: when its first chunk's stalks of the next step are ready
+  // (the next step's kernel run starts at the earliest, mesh_engine.cpp).
+  std::vector<std::uint64_t> release;
   // Mesh cycles are the kernel's clock plus `offset`: every step's kernel run
   // starts at the mesh cycle where its earliest unit can start, which can be
   // before the previous run's end (mesh_engine.cpp).

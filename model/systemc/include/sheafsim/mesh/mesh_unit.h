@@ -95,20 +95,16 @@ class MeshUnit : public sc_core::sc_module {
   void wait_until(std::uint64_t t) {
     const std::uint64_t t0 = local_, k = ctx_.now();
     if (t != Mailbox::kNever && t <= k + kQuantum) {
-      // The next input is known and due within the quantum: skip ahead to it, as busy() runs ahead.
-      local_ = std::max(local_, t);
-      if (local_ > t0) busy_.for_each_gap(t0, local_, [this](std::uint64_t a, std::uint64_t b) { add_wait(a, b); });
-      return;
-    }
-    if (t == Mailbox::kNever) {
-      wake_.until = Mailbox::kNever;
-      sc_core::wait(wake_.event);
-    } else if (t > k) {
+      local_ = std::max(local_, t);  // known and due within the quantum: skip ahead to it, as busy() runs ahead
+    } else {
       wake_.until = t;
-      sc_core::wait(static_cast<double>(t - k) * ctx_.period, wake_.event);
+      if (t == Mailbox::kNever)
+        sc_core::wait(wake_.event);
+      else
+        sc_core::wait(static_cast<double>(t - k) * ctx_.period, wake_.event);
+      wake_.until = 0;
+      local_ = std::max(local_, ctx_.now());
     }
-    wake_.until = 0;
-    local_ = std::max(local_, ctx_.now());
     if (local_ > t0) busy_.for_each_gap(t0, local_, [this](std::uint64_t a, std::uint64_t b) { add_wait(a, b); });
   }
   // Sends `bits` for chunk k from PE `from` to the mailbox `box` at PE `to`, now.
@@ -137,13 +133,6 @@ class MeshUnit : public sc_core::sc_module {
       ctx_.counters.lost(cls, layer);
       ++c_.lost_updates;
     }
-  }
-  // The accumulator register: v wrapped to acc_bits, an overflow counted.
-  fx::wide acc_fit(fx::wide v, int layer) {
-    bool wrapped = false;
-    const fx::wide out = vertex::acc_fit(v, ctx_.fx.acc_bits, &wrapped);
-    if (wrapped) count_acc_overflow(layer);
-    return out;
   }
   void count_acc_overflow(int layer) {
     ctx_.counters.saturated(FxClass::Accumulator, layer);

@@ -29,20 +29,17 @@ class VertexUnit : public MeshUnit {
  private:
   const VertexGroup& group() const { return ctx_.map->groups()[static_cast<size_t>(group_)]; }
   void run();
-  void send_activations(int k);
   void residuals(int k);
   void update(int k);
-
-  // Fills cast_pes_ and cast_boxes_ with the PEs and mailboxes (box(pe, tile)) of a multicast's
-  // tiles, attaching values' part [a, b) to each when given (the last chunk).
-  template <typename Box>
-  void cast_to(const std::vector<int>& cast, Box&& box, const Message* values, int a, int b);
+  // Chunk k of this group's activations (residuals: its residuals) along every
+  // multicast of its bands, with the payload views on the last chunk.
+  void cast_chunk(int k, bool residuals);
 
   int group_;
   std::vector<int> cast_pes_;
   std::vector<Mailbox*> cast_boxes_;
   Mailbox fwd_, bwd_;
-  std::vector<std::uint64_t> next_ready_;  // per chunk: when this step's stalk update of it finished
+  std::vector<std::uint64_t> next_ready_;  // per chunk: when its latest stalk update finished (0: none yet)
   std::vector<std::uint64_t> ready_;       // per chunk: when this step's stalks of it are ready
   Message acts_;                           // this step's activations (a view of the datapath's copy)
   Message u_;  // this step's residuals (after the last chunk's residual phase)
