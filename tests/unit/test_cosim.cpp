@@ -31,12 +31,8 @@ Run train(const FixedConfig& cfg, const MeshConfig& mesh, long steps, int inner,
   Run r;
   r.net = Network::he_init(kLayers, OutputKind::Identity, 3);
   const Dataset data = make_task(Task::Paraboloid, kSamples, 5);
-  SheafTrainOptions opt;
-  opt.steps = steps;
-  opt.inner = inner;
-  opt.dt = 0.05;
+  SheafTrainOptions opt = test::train_options(steps, inner);
   opt.beta = 0.05;
-  opt.log_every = steps;
   train_sheaf_fixed(r.net, data, nullptr, opt, cfg, {}, &r.info, &r.state,
                     mesh_stepper(mesh, &r.engine, std::move(datapath)));
   return r;
