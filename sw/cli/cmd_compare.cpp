@@ -34,10 +34,10 @@ namespace {
 
 // The mesh options mean nothing to the bit-accurate engine.
 const char* const kMeshOptions[] = {"--mesh",         "--lanes",       "--vertex-lanes",
-                                    "--sram-kib",    "--mac-pipeline", "--sram-latency", "--link-latency",
+                                    "--sram-kib",    "--mac-pipeline", "--update-pipeline", "--sram-latency", "--link-latency",
                                     "--link-width",  "--tile-rows",    "--tile-cols",   "--tile-order",
                                     "--vertex-placement", "--time-multiplex", "--clock-mhz", "--random-stalls",
-                                    "--max-stall",   "--counters",     "--trace",       "--rtl-pe",
+                                    "--max-stall",   "--counters",     "--trace",       "--rtl-pe",      "--rtl-timing",  "--rtl-chunks",
                                     "--trace-window", "--schedule",   "--reduction",   "--chunk",
                                     "--vertex-sram-kib"};
 

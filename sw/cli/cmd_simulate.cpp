@@ -40,6 +40,7 @@ std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::Me
   const nlohmann::json m = engine.report();
   j["mesh"] = m;
   if (o.rtl_pe) j["rtl_pe"] = rtl_pe_json(o);
+  write_rtl_chunks(o);
   j["total_cycles"] = m["total_cycles"];
   j["cycles_per_step"] = m["cycles_per_step"];
   return trace;

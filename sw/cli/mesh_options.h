@@ -21,7 +21,9 @@ struct MeshOptions {
   std::string schedule = "dataflow", reduction = "in-network";
   mesh::MeshConfig cfg;
   std::string trace, trace_window;  // --trace FILE, --trace-window START:END
-  bool rtl_pe = false;               // --rtl-pe: the verilated edge unit as every PE's datapath
+  bool rtl_pe = false;               // --rtl-pe: the verilated RTL PE computes every PE's values
+  bool rtl_timing = false;           // --rtl-timing: ... and times every PE chunk
+  std::string rtl_chunks;            // --rtl-chunks FILE: per PE chunk, the model's and the RTL's cycles (CSV)
   // What the RTL units did (with --rtl-pe); shared so the factory of a const run can fill it.
   std::shared_ptr<mesh::RtlPeStats> rtl_stats = std::make_shared<mesh::RtlPeStats>();
   mesh::MeshConfig resolve() const;  // validated; throws InputError naming the setting
@@ -29,8 +31,10 @@ struct MeshOptions {
   mesh::PeDatapathFactory datapath() const;  // empty (the C++ datapath) unless --rtl-pe
 };
 
-// The --rtl-pe figures for the report (null without --rtl-pe) and the statistics block.
+// The --rtl-pe figures for the report (null without --rtl-pe) and the statistics block;
+// write_rtl_chunks writes the --rtl-chunks CSV (nothing without the option).
 nlohmann::json rtl_pe_json(const MeshOptions& o);
+void write_rtl_chunks(const MeshOptions& o);
 void add_rtl_pe_rows(const MeshOptions& o, std::vector<std::pair<std::string, std::string>>& rows);
 
 // The mesh options; `with_mode`: --mode (simulate); `with_outputs`: --counters,

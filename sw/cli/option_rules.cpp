@@ -67,7 +67,7 @@ struct Hint {
   const char* message;
 };
 const char* const kOpsSimulateOnly =
-    "{}: ops computes the mesh counts analytically; --counters, --trace, --trace-window and --rtl-pe belong to "
+    "{}: ops computes the mesh counts analytically; --counters, --trace, --trace-window, --rtl-pe, --rtl-timing and --rtl-chunks belong to "
     "`sheafsim simulate`";
 const Hint kHints[] = {
     {"compare", "--report", "--report belongs to train; compare writes DIR/compare.json (--out DIR)"},
@@ -76,6 +76,8 @@ const Hint kHints[] = {
     {"ops", "--trace", kOpsSimulateOnly},
     {"ops", "--trace-window", kOpsSimulateOnly},
     {"ops", "--rtl-pe", kOpsSimulateOnly},
+    {"ops", "--rtl-timing", kOpsSimulateOnly},
+    {"ops", "--rtl-chunks", kOpsSimulateOnly},
 };
 
 std::string quoted_list(const std::vector<std::string>& subs) {

@@ -16,7 +16,7 @@ q train --net "$d/net.json" --data "$d/train.csv" --steps 20 --method sgd --repo
 q train --task blobs --layers 2,6,4 --output softmax --n-train 24 --n-test 8 --method sid --steps 5 --report "$d/train-sid.json" > "$d/train-sid.log"
 q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 4 --inner 2 --mesh 2x2 --time-multiplex true \
   --report "$d/simulate.json" --counters "$d/counters.csv" --trace "$d/run.vcd" --out-net "$d/sim-net.json" > "$d/simulate.log"
-q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 2 --mesh 2x2 --time-multiplex true --rtl-pe \
+q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 2 --mesh 2x2 --time-multiplex true --rtl-pe --rtl-timing \
   --report "$d/simulate-rtl.json" > "$d/simulate-rtl.log"
 q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 4 --mesh 2x2 --time-multiplex true --mode infer \
   --report "$d/simulate-infer.json" > "$d/simulate-infer.log"

@@ -109,12 +109,12 @@ assert c["update_register_writes"] + residual_writes == m["register_writes"], (c
 assert abs(c["lost_updates_fraction"] - c["lost_updates_total"] / c["update_register_writes"]) < 1e-15
 PY
   ;;
-rtl_delta_cycles)
-  "$S" simulate "${small[@]}" --steps 2 --rtl-pe --report "$d/r.json" > "$d/b.log"
-  [[ $(row rtl_delta_cycles "$d/b.log") =~ ^[1-9][0-9]*$ ]] || fail "no rtl_delta_cycles row"
-  row rtl_clock "$d/b.log" | grep -q 'delta cycles' || fail "rtl_clock does not say what the cycles are"
-  if grep -qE '^rtl_cycles:' "$d/b.log"; then fail "the old unlabelled rtl_cycles row is still there"; fi
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['rtl_pe']; assert r['rtl_delta_cycles'] > 0 and 'rtl_cycles' not in r, r" "$d/r.json"
+rtl_cycles)
+  "$S" simulate "${small[@]}" --steps 2 --rtl-pe --rtl-timing --report "$d/r.json" > "$d/b.log"
+  [[ $(row rtl_cycles "$d/b.log") =~ ^[1-9][0-9]*$ ]] || fail "no rtl_cycles row"
+  row rtl_timing "$d/b.log" | grep -q "^rtl (PE chunks take the RTL's cycles)" || fail "rtl_timing does not say whose cycles the mesh took"
+  [[ $(row rtl_differing_chunks "$d/b.log") == 0 ]] || fail "PE chunks differ from the annotation"
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['rtl_pe']; assert r['rtl_cycles'] > 0 and r['timing'] == 'rtl' and len(r['steps']) == 2 and r['rtl_chunk_cycles'] == r['model_chunk_cycles'] > 0, r" "$d/r.json"
   ;;
 spectrum_hint)
   "$S" init --layers 2,5,1 --out "$d/n.json" > /dev/null

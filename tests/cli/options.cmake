@@ -62,7 +62,7 @@ function(cli_help_lacks sub regex)
 endfunction()
 cli_help_lacks(simulate "--(method|lr|arith|sid-[a-z]+) ")
 cli_help_lacks(compare "--(report|out-net|mode|compare-float|method|lr|arith) ")
-cli_help_lacks(ops "--(counters|trace|trace-window|rtl-pe|mode) ")
+cli_help_lacks(ops "--(counters|trace|trace-window|rtl-pe|rtl-timing|rtl-chunks|mode) ")
 
 # ---- 4. Counts and unknown options ----
 cli_error(count:steps_negative "--steps = -5 must be >= 1" ${SHEAFSIM} train ${TASK231} --steps -5)

@@ -6,7 +6,7 @@ add_test(NAME cli:reports:keys_documented
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_report_keys.sh ${SHEAFSIM} ${T} ${CMAKE_SOURCE_DIR}/docs/reports.md)
 
 # Issue 15: one script, one case per test (check_reports.sh says what each asserts).
-foreach(case not_applicable integers flits ops_mesh lost_updates rtl_delta_cycles spectrum_hint sweep_csv_empty diverged)
+foreach(case not_applicable integers flits ops_mesh lost_updates rtl_cycles spectrum_hint sweep_csv_empty diverged)
   add_test(NAME cli:reports:${case}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_reports.sh ${case} ${SHEAFSIM} ${T} ${CMAKE_SOURCE_DIR})
 endforeach()

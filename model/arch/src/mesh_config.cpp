@@ -21,6 +21,7 @@ void MeshConfig::validate() const {
   require_range(vertex_lanes, "vertex-lanes", 1, 4096);
   require_range(sram_kib, "sram-kib", 1, 1L << 20);
   require_range(mac_pipeline, "mac-pipeline", 0, 1000);
+  require_range(update_pipeline, "update-pipeline", 0, 1000);
   require_range(sram_latency, "sram-latency", 0, 1000);
   require_range(link_latency, "link-latency", 1, 1000);
   require_range(link_width, "link-width", 1, 4096);
@@ -56,6 +57,7 @@ nlohmann::json MeshConfig::to_json() const {
           {"vertex_lanes", vertex_lanes},
           {"sram_kib", sram_kib},
           {"mac_pipeline_cycles", mac_pipeline},
+          {"update_pipeline_cycles", update_pipeline},
           {"sram_latency_cycles", sram_latency},
           {"link_latency_cycles", link_latency},
           {"link_width_bits", link_width},

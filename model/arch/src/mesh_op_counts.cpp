@@ -121,7 +121,7 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
       const int lo = forward ? t.r0 : t.c0, hi = forward ? t.r1 : t.c1;
       const auto inputs = u(forward ? map.fwd_inputs(tix) : map.bwd_inputs(tix));
       if (inputs > 0) {
-        const PePhaseCost merge = pe_merge_cost(inputs * u(hi - lo) * n, mesh);
+        const PePhaseCost merge = pe_merge_cost(u(hi - lo) * n, inputs, mesh);
         phase(merge, &UnitCounters::macs_forward);  // adds only
         r.merge_adds += merge.adds;
       }

@@ -1,26 +1,29 @@
 #include "sheafsim/cosim/rtl_pe_datapath.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "edge_unit_set.h"  // the set and the verilated model (includes systemc.h; kept to this file)
+#include "sheafsim/arch/mesh_trace.h"
 #include "sheafsim/base/error.h"
+#include "sheafsim/cosim/pe_core_driver.h"
 #include "sheafsim/mesh/mesh_context.h"
 
 namespace sheafsim::mesh {
 
-FixedConfig rtl_pe_formats() { return rtlset::formats(); }
+FixedConfig rtl_pe_formats() { return PeCoreDriver::formats(); }
 
-std::string rtl_pe_parameter_set() { return rtlset::kName; }
+std::string rtl_pe_parameter_set() { return PeCoreDriver::parameter_set(); }
 
 void check_rtl_pe_config(const FixedConfig& cfg) {
   const FixedConfig r = rtl_pe_formats();
   const auto fail = [&](const char* what, const std::string& want, const std::string& got) {
-    throw InputError(fmt::format("--rtl-pe: the verilated edge unit (parameter set {}) has {} {}, this run uses {}",
-                                 rtlset::kName, what, want, got));
+    throw InputError(fmt::format("--rtl-pe: the verilated PE (parameter set {}) has {} {}, this run uses {}",
+                                 rtl_pe_parameter_set(), what, want, got));
   };
   if (cfg.stalk != r.stalk) fail("--stalk-format", r.stalk.str(), cfg.stalk.str());
   if (cfg.weight != r.weight) fail("--weight-format", r.weight.str(), cfg.weight.str());
@@ -30,99 +33,83 @@ void check_rtl_pe_config(const FixedConfig& cfg) {
   if (cfg.acc_bits != r.acc_bits) fail("--acc-bits", std::to_string(r.acc_bits), std::to_string(cfg.acc_bits));
 }
 
+void check_rtl_pe_timing(const MeshConfig& m) {
+  const auto need = [&](const char* what, int want, int got) {
+    if (want != got)
+      throw InputError(fmt::format("--rtl-timing: the verilated PE has {} {}, this run uses {} (the mesh must time the RTL's PE)",
+                                   what, want, got));
+  };
+  need("--lanes", PeCoreDriver::lanes(), m.lanes);
+  need("--sram-latency", PeCoreDriver::sram_latency(), m.sram_latency);
+  need("--mac-pipeline", PeCoreDriver::mac_pipeline(), m.mac_pipeline);
+  need("--update-pipeline", PeCoreDriver::update_pipeline(), m.update_pipeline);
+}
+
 namespace {
 
-// edge_unit.sv in_op codes.
-constexpr std::uint32_t kMacFwd = 0, kMacBwd = 1, kMacHeb = 2, kUpdW = 3, kUpdB = 4;
-
-std::uint64_t low_bits(std::uint64_t v, int width) { return width >= 64 ? v : v & ((std::uint64_t{1} << width) - 1); }
-std::uint32_t port32(std::int64_t v, int width) {
-  return static_cast<std::uint32_t>(low_bits(static_cast<std::uint64_t>(v), width));
-}
-std::int64_t sign_extend(std::uint64_t v, int width) {
-  const std::uint64_t m = std::uint64_t{1} << (width - 1);
-  return static_cast<std::int64_t>((low_bits(v, width) ^ m) - m);
-}
-
-// One operation of the unit and its result.
-struct Op {
-  std::uint32_t op = 0;
-  fx::wide acc = 0;
-  std::int64_t w = 0, b = 0, a = 0, r = 0;
-  std::uint32_t layer = 0, row = 0, col = 0;
-};
-struct Result {
-  fx::wide acc = 0;
-  std::int64_t reg = 0;
-  bool wrapped = false, saturated = false, lost = false;
-};
-
-class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
- public:
-  RtlPeDatapath(const sc_core::sc_module_name& name, int pe, const MeshContext& ctx, RtlPeStats* stats)
-      : sc_module(name), dut_("edge_unit"), pe_(pe), ctx_(ctx), stats_(stats) {
-    dut_.clk(clk_);
-    dut_.rst_n(rst_n_);
-    dut_.in_valid(in_valid_);
-    dut_.in_ready(in_ready_);
-    dut_.in_op(in_op_);
-    dut_.in_tag(in_tag_);
-    dut_.in_acc(in_acc_);
-    dut_.in_w(in_w_);
-    dut_.in_b(in_b_);
-    dut_.in_a(in_a_);
-    dut_.in_r(in_r_);
-    dut_.in_eta(in_eta_);
-    dut_.in_seed(in_seed_);
-    dut_.in_step(in_step_);
-    dut_.in_layer(in_layer_);
-    dut_.in_row(in_row_);
-    dut_.in_col(in_col_);
-    dut_.cfg_quant(cfg_quant_);
-    dut_.cfg_ovf(cfg_ovf_);
-    dut_.out_valid(out_valid_);
-    dut_.out_ready(out_ready_);
-    dut_.out_op(out_op_);
-    dut_.out_tag(out_tag_);
-    dut_.out_acc(out_acc_);
-    dut_.out_reg(out_reg_);
-    dut_.out_acc_wrapped(out_acc_wrapped_);
-    dut_.out_saturated(out_saturated_);
-    dut_.out_lost(out_lost_);
+PeOp op_of(int phase) {
+  switch (phase) {
+    case kPhaseForward: return PeOp::Forward;
+    case kPhaseBackward: return PeOp::Backward;
+    case kPhaseHebbian: return PeOp::Hebbian;
+    case kPhaseUpdate: return PeOp::Update;
+    default: return PeOp::Merge;
   }
+}
 
-  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, TileOperand& in,
-               PartialSums& out) override {
+// Every chunk of every phase of a PE's tiles runs on its RTL PE as one command.
+class RtlPeDatapath final : public PeDatapath {
+ public:
+  RtlPeDatapath(int pe, const MeshContext& ctx, RtlPeStats* stats, bool timing)
+      : pe_(pe), ctx_(ctx), stats_(stats), timing_(timing) {}
+
+  void forward(const Tile& t, int B, const IMatrix& W, const IVector& b, TileOperand& in, PartialSums& out) override {
     const std::vector<std::int64_t>& a = in.raw();
-    const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-    const int sb = ctx_.fx.weight.frac_bits + ctx_.fx.stalk.frac_bits - ctx_.fx.bias.frac_bits;
-    // Chains (s, i), one MAC per column j; the bias enters as the chain's first accumulator value.
-    out.use_wide(static_cast<size_t>(rows) * static_cast<size_t>(B));
-    std::vector<fx::wide>& psum = out.wide;
-    for (int s = 0; s < B; ++s)
-      for (int i = 0; i < rows; ++i)
-        psum[static_cast<size_t>(s * rows + i)] = t.has_bias() ? fx::shl(b(t.r0 + i), sb) : fx::wide{0};
-    chain(psum, cols, [&](size_t c, int j, Op& o) {
-      const int s = static_cast<int>(c) / rows, i = static_cast<int>(c) % rows;
-      o.op = kMacFwd;
-      o.w = W(t.r0 + i, t.c0 + j);
-      o.a = a[static_cast<size_t>(s * cols + j)];
-    });
+    const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), cols = static_cast<std::uint64_t>(t.c1 - t.c0);
+    fx::wide* psum = out.use_wide(static_cast<size_t>(rows) * static_cast<size_t>(B));
+    constants();
+    for (int k = 0; k < ctx_.chunks(); ++k) {
+      const std::uint64_t s0 = first_sample(k), n = ctx_.chunk_size(k);
+      PeCommand cmd;
+      cmd.op = PeOp::Forward;
+      cmd.outputs = rows * n;  // chains (s, i) over the columns j
+      cmd.terms = cols;
+      cmd.bias = t.has_bias();
+      const std::uint64_t cycles = run(
+          cmd,
+          [&](std::uint64_t o, std::uint64_t j, PeLaneOperands& d) {
+            const std::uint64_t s = s0 + o / rows, i = o % rows;
+            d.x = W(t.r0 + static_cast<int>(i), t.c0 + static_cast<int>(j));
+            d.y = a[s * cols + j];
+            d.bias = t.has_bias() ? b(t.r0 + static_cast<int>(i)) : 0;
+          },
+          [&](const PeLaneResult& r) { psum[(s0 + r.index / rows) * rows + r.index % rows] = r.sum; });
+      record_values(kPhaseForward, t, k, cycles, cmd.outputs * cmd.terms);
+    }
     out.measure_bound();
   }
 
   void backward(const Tile& t, int B, const IMatrix& W, TileOperand& in, PartialSums& out) override {
     const std::vector<std::int64_t>& u = in.raw();
-    const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-    out.kind = PartialSums::Kind::Wide;
-    std::vector<fx::wide>& bsum = out.wide;
-    bsum.assign(static_cast<size_t>(cols) * static_cast<size_t>(B), 0);
-    chain(bsum, rows, [&](size_t c, int i, Op& o) {  // chains (s, j), one MAC per row i
-      const int s = static_cast<int>(c) / cols, j = static_cast<int>(c) % cols;
-      o.op = kMacBwd;
-      o.w = W(t.r0 + i, t.c0 + j);
-      o.r = u[static_cast<size_t>(s * rows + i)];
-    });
+    const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), cols = static_cast<std::uint64_t>(t.c1 - t.c0);
+    fx::wide* bsum = out.use_wide(static_cast<size_t>(cols) * static_cast<size_t>(B));
+    constants();
+    for (int k = 0; k < ctx_.chunks(); ++k) {
+      const std::uint64_t s0 = first_sample(k), n = ctx_.chunk_size(k);
+      PeCommand cmd;
+      cmd.op = PeOp::Backward;
+      cmd.outputs = cols * n;  // chains (s, j) over the rows i
+      cmd.terms = rows;
+      const std::uint64_t cycles = run(
+          cmd,
+          [&](std::uint64_t o, std::uint64_t i, PeLaneOperands& d) {
+            const std::uint64_t s = s0 + o / cols, j = o % cols;
+            d.x = W(t.r0 + static_cast<int>(i), t.c0 + static_cast<int>(j));
+            d.y = u[s * rows + i];
+          },
+          [&](const PeLaneResult& r) { bsum[(s0 + r.index / cols) * cols + r.index % cols] = r.sum; });
+      record_values(kPhaseBackward, t, k, cycles, cmd.outputs * cmd.terms);
+    }
     out.measure_bound();
   }
 
@@ -130,199 +117,182 @@ class RtlPeDatapath final : public sc_core::sc_module, public PeDatapath {
                       TileWrites& out) override {
     const std::vector<std::int64_t>& u = u_in.raw();
     const std::vector<std::int64_t>& a = a_in.raw();
-    const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
-    const auto n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
-    const size_t nb = t.has_bias() ? static_cast<size_t>(rows) : 0;
-    // Accumulators: H(i, j) for the weights, then h(i) for the biases, one MAC per sample.
-    // The bias sum is the Hebbian product with a unit activation (raw 1): sum_s u.
-    std::vector<fx::wide> acc(n + nb, 0);
-    std::vector<unsigned char> wrapped(n + nb, 0);
-    chain(acc, B, [&](size_t c, int s, Op& o) {
-      o.op = kMacHeb;
-      if (c < n) {
-        const int i = static_cast<int>(c) / cols, j = static_cast<int>(c) % cols;
-        o.r = u[static_cast<size_t>(s * rows + i)];
-        o.a = a[static_cast<size_t>(s * cols + j)];
-      } else {
-        o.r = u[static_cast<size_t>(s * rows) + (c - n)];
-        o.a = 1;
-      }
-    }, &wrapped);
-    // The writes.
-    ops_.assign(n + nb, Op{});
-    for (size_t c = 0; c < n + nb; ++c) {
-      Op& o = ops_[c];
-      o.acc = acc[c];
-      o.layer = static_cast<std::uint32_t>(t.layer);
-      if (c < n) {
-        const int i = static_cast<int>(c) / cols, j = static_cast<int>(c) % cols;
-        o.op = kUpdW;
-        o.w = W(t.r0 + i, t.c0 + j);
-        o.row = static_cast<std::uint32_t>(t.r0 + i);
-        o.col = static_cast<std::uint32_t>(t.c0 + j);
-      } else {
-        o.op = kUpdB;
-        o.b = b(t.r0 + static_cast<int>(c - n));
-        o.row = static_cast<std::uint32_t>(t.r0) + static_cast<std::uint32_t>(c - n);
-      }
+    const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), cols = static_cast<std::uint64_t>(t.c1 - t.c0);
+    const std::uint64_t syn = rows * cols, nb = t.has_bias() ? rows : 0;
+    if (static_cast<std::uint64_t>(B) >> PeCoreDriver::guard_bits())
+      throw InputError(fmt::format("--rtl-pe: a batch of {} samples is more than the PE's accumulator guard bits allow (2^{})",
+                                   B, PeCoreDriver::guard_bits()));
+    constants();
+    // The Hebbian sums: chains (j, i) over the samples, column-major so that
+    // the chains of column 0 (the first `rows`) also give the bias sums h(i).
+    H_.assign(syn, 0);
+    h_.assign(nb, 0);
+    out.w_acc_wrapped.assign(syn, 0);
+    out.b_acc_wrapped.assign(nb, 0);
+    PeCommand heb;
+    heb.op = PeOp::Hebbian;
+    heb.outputs = syn;
+    heb.terms = static_cast<std::uint64_t>(B);
+    heb.hsum = nb;
+    heb.sram = false;
+    const std::uint64_t heb_cycles = run(
+        heb,
+        [&](std::uint64_t o, std::uint64_t s, PeLaneOperands& d) {
+          const std::uint64_t j = o / rows, i = o % rows;
+          d.x = u[s * rows + i];
+          d.y = a[s * cols + j];
+        },
+        [&](const PeLaneResult& r) {
+          const std::uint64_t j = r.index / rows, i = r.index % rows, e = i * cols + j;
+          H_[e] = r.sum;
+          out.w_acc_wrapped[e] = r.wrapped;
+          if (r.wrapped && stats_) ++stats_->acc_wraps;
+          if (r.index < nb) {
+            h_[i] = r.hsum;
+            out.b_acc_wrapped[i] = r.hwrapped;
+            if (r.hwrapped && stats_) ++stats_->acc_wraps;
+          }
+        });
+    record_values(kPhaseHebbian, t, 0, heb_cycles, syn * heb.terms);
+    // The writes: weights row-major, then the biases (TileWrites' order).
+    out.w.assign(syn, edge::Write{});
+    out.b.assign(nb, edge::Write{});
+    PeCommand upd;
+    upd.op = PeOp::Update;
+    upd.outputs = syn + nb;
+    upd.terms = 1;
+    upd.layer = t.layer;
+    const std::uint64_t upd_cycles = run(
+        upd,
+        [&](std::uint64_t c, std::uint64_t, PeLaneOperands& d) {
+          if (c < syn) {
+            const std::uint64_t i = c / cols, j = c % cols;
+            d.x = W(t.r0 + static_cast<int>(i), t.c0 + static_cast<int>(j));
+            d.wide = H_[c];
+            d.row = static_cast<std::uint32_t>(t.r0 + static_cast<int>(i));
+            d.col = static_cast<std::uint32_t>(t.c0 + static_cast<int>(j));
+          } else {
+            const auto i = static_cast<int>(c - syn);
+            d.bias = b(t.r0 + i);
+            d.wide = h_[c - syn];
+            d.upd_bias = true;
+            d.row = static_cast<std::uint32_t>(t.r0 + i);
+          }
+        },
+        [&](const PeLaneResult& r) {
+          edge::Write& w = r.index < syn ? out.w[r.index] : out.b[r.index - syn];
+          w.value = r.reg;
+          w.saturated = r.saturated;
+          w.lost = r.lost;
+        });
+    record_values(kPhaseUpdate, t, 0, upd_cycles, syn + nb);
+  }
+
+  std::uint64_t chunk_cycles(const PeChunk& c, std::uint64_t annotated) override {
+    const Tile& t = ctx_.map->tiles()[static_cast<size_t>(c.tile)];
+    std::uint64_t rtl = 0;
+    const auto it = runs_.find(key(c.phase, c.tile, c.k));
+    if (it != runs_.end() && it->second.valued && it->second.step == ctx_.step) {
+      rtl = it->second.cycles;
+    } else {
+      // The chunk's operands are not in the model yet (it computes a phase's
+      // values at its last chunk): run the chunk for its cycles on zero operands.
+      // The values run later must take as many (checked in record_values).
+      PeCommand cmd;
+      cmd.op = op_of(c.phase);
+      cmd.outputs = c.shape.outputs;
+      cmd.terms = c.shape.terms;
+      cmd.sram = c.shape.sram;
+      cmd.bias = c.phase == kPhaseForward && t.has_bias();
+      cmd.hsum = 0;
+      cmd.layer = t.layer;
+      constants();
+      rtl = run(cmd, [](std::uint64_t, std::uint64_t, PeLaneOperands&) {}, [](const PeLaneResult&) {});
+      if (c.phase != kPhaseMerge) runs_[key(c.phase, c.tile, c.k)] = Run{rtl, false, ctx_.step};
+      if (stats_) ++stats_->timing_only_chunks;
     }
-    run(ops_, res_);
-    out.w.resize(n);
-    out.w_acc_wrapped.resize(n);
-    out.b.resize(nb);
-    out.b_acc_wrapped.resize(nb);
-    for (size_t c = 0; c < n + nb; ++c) {
-      edge::Write& wr = c < n ? out.w[c] : out.b[c - n];
-      wr.value = res_[c].reg;
-      wr.saturated = res_[c].saturated;
-      wr.lost = res_[c].lost;
-      (c < n ? out.w_acc_wrapped[c] : out.b_acc_wrapped[c - n]) = wrapped[c];
-    }
+    if (stats_) note(c, annotated, rtl);
+    return timing_ ? rtl : annotated;
   }
 
  private:
-  // Runs independent accumulation chains in lockstep: step k issues one
-  // operation per chain (set by fill(chain, k, op)) with the chain's current
-  // accumulator, and the results become the accumulators of step k + 1.
-  // `wrapped`, when given, ORs each chain's out_acc_wrapped flags.
-  template <class Fill>
-  void chain(std::vector<fx::wide>& acc, int steps, Fill fill, std::vector<unsigned char>* wrapped = nullptr) {
-    ops_.assign(acc.size(), Op{});
-    for (int k = 0; k < steps; ++k) {
-      for (size_t c = 0; c < acc.size(); ++c) {
-        ops_[c] = Op{};
-        fill(c, k, ops_[c]);
-        ops_[c].acc = acc[c];
+  struct Run {
+    std::uint64_t cycles = 0;
+    bool valued = false;  // a run with the chunk's operands (else timing only)
+    std::uint64_t step = 0;
+  };
+  static std::tuple<int, int, int> key(int phase, int tile, int k) { return {phase, tile, k}; }
+
+  // One chunk on the RTL; its clock cycles (reset included, the first time) go to the statistics.
+  std::uint64_t run(const PeCommand& cmd, const PeCoreDriver::Operands& operands, const PeCoreDriver::Results& results) {
+    const std::uint64_t before = clocked_;
+    const std::uint64_t cycles = core_.run(cmd, operands, results);
+    clocked_ = core_.total_cycles();
+    if (stats_) stats_->rtl_cycles += clocked_ - before;
+    return cycles;
+  }
+
+  std::uint64_t first_sample(int k) const { return ctx_.chunk_samples * static_cast<std::uint64_t>(k); }
+
+  void constants() {
+    if (ctx_.step >> PeCoreDriver::step_bits())
+      throw InputError(fmt::format("--rtl-pe: step {} does not fit the PE's {}-bit step counter", ctx_.step,
+                                   PeCoreDriver::step_bits()));
+    core_.set_constants({ctx_.fx, ctx_.eta_raw, ctx_.step});
+  }
+
+  // A chunk run with its operands; a timing-only run of the same chunk this step must have taken as long.
+  void record_values(int phase, const Tile& t, int k, std::uint64_t cycles, std::uint64_t ops) {
+    const int tile = static_cast<int>(&t - ctx_.map->tiles().data());
+    Run& r = runs_[key(phase, tile, k)];
+    if (!r.valued && r.step == ctx_.step && r.cycles != 0 && r.cycles != cycles)
+      throw std::logic_error(fmt::format("RTL PE {}: chunk {} of phase {} of tile {} took {} cycles on zero operands and {} on its own",
+                                         pe_, k, phase, tile, r.cycles, cycles));
+    r = Run{cycles, true, ctx_.step};
+    if (stats_) stats_->operations += ops;
+  }
+
+  void note(const PeChunk& c, std::uint64_t model, std::uint64_t rtl) {
+    std::vector<RtlStepTiming>& steps = stats_->steps;
+    if (steps.empty() || steps.back().step != ctx_.step) {
+      auto pos = std::find_if(steps.begin(), steps.end(), [&](const RtlStepTiming& s) { return s.step == ctx_.step; });
+      if (pos == steps.end()) {
+        steps.push_back(RtlStepTiming{});
+        steps.back().step = ctx_.step;
+        pos = steps.end() - 1;
       }
-      run(ops_, res_);
-      for (size_t c = 0; c < acc.size(); ++c) {
-        acc[c] = res_[c].acc;
-        if (res_[c].wrapped) {
-          if (wrapped) (*wrapped)[c] = 1;
-          if (stats_) ++stats_->acc_wraps;
-        }
-      }
+      std::iter_swap(pos, steps.end() - 1);
     }
+    RtlStepTiming& s = steps.back();
+    ++s.chunks;
+    s.model_chunk_cycles += model;
+    s.rtl_chunk_cycles += rtl;
+    if (model != rtl) ++s.differing_chunks;
+    if (stats_->keep_chunks)
+      stats_->chunks.push_back(RtlChunkRecord{ctx_.step, pe_, c.tile, c.phase, c.k, model, rtl});
   }
-
-  // Streams ops through the unit, one per RTL clock while in_ready, and
-  // collects the results in order (checked by tag).
-  void run(const std::vector<Op>& ops, std::vector<Result>& res) {
-    if (!reset_done_) reset();
-    res.resize(ops.size());
-    const FixedConfig& fx = ctx_.fx;
-    if (ctx_.step >> rtlset::kStepW)
-      throw InputError(fmt::format("--rtl-pe: step {} does not fit the edge unit's {}-bit step counter", ctx_.step,
-                                   rtlset::kStepW));
-    cfg_quant_.write(static_cast<std::uint32_t>(fx.quant));
-    cfg_ovf_.write(fx.overflow == fx::Overflow::Wrap);
-    in_eta_.write(port32(ctx_.eta_raw, rtlset::kWC));
-    in_seed_.write(fx.seed);
-    in_step_.write(static_cast<std::uint32_t>(ctx_.step));
-    size_t issued = 0, done = 0;
-    std::uint64_t cycles = 0, held = 0;
-    while (done < ops.size()) {
-      const bool valid = issued < ops.size();
-      if (valid) drive(ops[issued], issued);
-      in_valid_.write(valid);
-      const bool ready = !backpressure();
-      out_ready_.write(ready);
-      clock(false);  // inputs and out_ready settle; in_ready follows out_ready combinationally
-      const bool accepted = valid && in_ready_.read();
-      if (out_valid_.read() && ready) {
-        if (out_tag_.read() != (done & tag_mask()) || out_op_.read() != ops[done].op)
-          throw std::logic_error(fmt::format("RTL edge unit of PE {}: result {} came back with tag {} op {}", pe_,
-                                             done, out_tag_.read(), out_op_.read()));
-        Result& r = res[done++];
-        r.acc = sign_extend(out_acc_.read(), rtlset::kAccW);
-        r.reg = sign_extend(out_reg_.read(), rtlset::kRegW);
-        r.wrapped = out_acc_wrapped_.read();
-        r.saturated = out_saturated_.read();
-        r.lost = out_lost_.read();
-      }
-      if (!ready) ++held;
-      clock(true);  // the rising edge: transfers on both sides
-      if (accepted) ++issued;
-      ++cycles;
-    }
-    if (stats_) {
-      stats_->operations += ops.size();
-      stats_->rtl_cycles += cycles;
-      stats_->backpressure_cycles += held;
-    }
-  }
-
-  void drive(const Op& o, size_t index) {
-    in_op_.write(o.op);
-    in_tag_.write(static_cast<std::uint32_t>(index & tag_mask()));
-    in_acc_.write(low_bits(static_cast<std::uint64_t>(static_cast<fx::uwide>(o.acc)), rtlset::kAccW));
-    in_w_.write(port32(o.w, rtlset::kWW));
-    in_b_.write(port32(o.b, rtlset::kWB));
-    in_a_.write(port32(o.a, rtlset::kWS));
-    in_r_.write(port32(o.r, rtlset::kWR));
-    in_layer_.write(o.layer);
-    in_row_.write(o.row);
-    in_col_.write(o.col);
-  }
-
-  static size_t tag_mask() { return (size_t{1} << rtlset::kTagW) - 1; }
-
-  // Sets the clock level and lets the model evaluate: one delta cycle for the
-  // signal update that wakes the model, one for its outputs to update.
-  void clock(bool level) {
-    clk_.write(level);
-    sc_core::wait(sc_core::SC_ZERO_TIME);
-    sc_core::wait(sc_core::SC_ZERO_TIME);
-  }
-
-  void reset() {
-    rst_n_.write(false);
-    in_valid_.write(false);
-    out_ready_.write(true);
-    for (int k = 0; k < 2; ++k) {
-      clock(false);
-      clock(true);
-    }
-    rst_n_.write(true);
-    clock(false);
-    reset_done_ = true;
-  }
-
-  // With random stalls on, out_ready drops for a quarter of the cycles (keyed by seed, PE and cycle).
-  bool backpressure() {
-    if (ctx_.mesh.random_stalls == 0) return false;
-    const std::uint64_t h = fx::mix64(ctx_.mesh.random_stalls ^ (static_cast<std::uint64_t>(pe_) << 40) ^ fx::mix64(ready_count_++));
-    return (h & 3) == 0;
-  }
-
-  rtlset::Model dut_;
-  sc_core::sc_signal<bool> clk_{"clk"}, rst_n_{"rst_n"}, in_valid_{"in_valid"}, in_ready_{"in_ready"},
-      cfg_ovf_{"cfg_ovf"}, out_valid_{"out_valid"}, out_ready_{"out_ready"}, out_acc_wrapped_{"out_acc_wrapped"},
-      out_saturated_{"out_saturated"}, out_lost_{"out_lost"};
-  sc_core::sc_signal<std::uint32_t> in_op_{"in_op"}, in_tag_{"in_tag"}, in_w_{"in_w"}, in_b_{"in_b"}, in_a_{"in_a"},
-      in_r_{"in_r"}, in_eta_{"in_eta"}, in_step_{"in_step"}, in_layer_{"in_layer"}, in_row_{"in_row"},
-      in_col_{"in_col"}, cfg_quant_{"cfg_quant"}, out_op_{"out_op"}, out_tag_{"out_tag"}, out_reg_{"out_reg"};
-  sc_core::sc_signal<std::uint64_t> in_acc_{"in_acc"}, in_seed_{"in_seed"}, out_acc_{"out_acc"};
 
   int pe_;
   const MeshContext& ctx_;
   RtlPeStats* stats_;
-  bool reset_done_ = false;
-  std::uint64_t ready_count_ = 0;
-  std::vector<Op> ops_;
-  std::vector<Result> res_;
+  bool timing_;
+  PeCoreDriver core_;
+  std::uint64_t clocked_ = 0;  // core_.total_cycles() already counted
+  std::map<std::tuple<int, int, int>, Run> runs_;  // (phase, tile, chunk): this PE's latest run
+  std::vector<std::int64_t> H_, h_;
 };
 
 }  // namespace
 
-PeDatapathFactory rtl_pe_datapath(RtlPeStats* stats) {
-  return [stats](int pe, const MeshContext& ctx) -> std::unique_ptr<PeDatapath> {
+PeDatapathFactory rtl_pe_datapath(RtlPeStats* stats, bool timing) {
+  return [stats, timing](int pe, const MeshContext& ctx) -> std::unique_ptr<PeDatapath> {
     check_rtl_pe_config(ctx.fx);
+    if (timing) check_rtl_pe_timing(ctx.mesh);
     for (const Tile& t : ctx.map->tiles())
-      if (std::max(t.r1, t.c1) > (1 << rtlset::kIdxW))
-        throw InputError(fmt::format("--rtl-pe: layer {} has more than 2^{} neurons, the edge unit's row/column index width",
-                                     t.layer, rtlset::kIdxW));
-    return std::make_unique<RtlPeDatapath>(fmt::format("rtl_pe_{}", pe).c_str(), pe, ctx, stats);
+      if (std::max(t.r1, t.c1) > (1 << PeCoreDriver::index_bits()))
+        throw InputError(fmt::format("--rtl-pe: layer {} has more than 2^{} neurons, the PE's row/column index width",
+                                     t.layer, PeCoreDriver::index_bits()));
+    return std::make_unique<RtlPeDatapath>(pe, ctx, stats, timing);
   };
 }
 

@@ -150,7 +150,7 @@ void EdgePe::forward(int ti, int k) {
   }
   const PePhaseCost cost = pe_forward_cost(t, n, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_forward);
-  busy(cost.cycles, phase_key(kForward, ti, k));
+  busy(dp_->chunk_cycles({kPhaseForward, ti, k, cost.shape}, cost.cycles), phase_key(kForward, ti, k));
   ++prog_[i].f;
   if (in_[i].fchain->expected() == 0) send_sums(ti, k, true);  // the first of its chain: nothing to add
 }
@@ -160,9 +160,9 @@ void EdgePe::merge(int ti, int k, bool forward) {
   const Tile& t = ctx_.map->tiles()[static_cast<size_t>(ti)];
   const auto width = static_cast<std::uint64_t>(forward ? t.r1 - t.r0 : t.c1 - t.c0);
   const auto inputs = static_cast<std::uint64_t>(forward ? in_[local(ti)].fchain->expected() : in_[local(ti)].bchain->expected());
-  const PePhaseCost cost = pe_merge_cost(inputs * width * ctx_.chunk_size(k), ctx_.mesh);
+  const PePhaseCost cost = pe_merge_cost(width * ctx_.chunk_size(k), inputs, ctx_.mesh);
   c_.adds += cost.adds;
-  busy(cost.cycles, phase_key(kMerge, ti, k));
+  busy(dp_->chunk_cycles({kPhaseMerge, ti, k, cost.shape}, cost.cycles), phase_key(kMerge, ti, k));
   send_sums(ti, k, forward);
 }
 
@@ -215,7 +215,7 @@ void EdgePe::backward(int ti, int k) {
   }
   const PePhaseCost cost = pe_backward_cost(t, ctx_.chunk_size(k), ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_backward);
-  busy(cost.cycles, phase_key(kBackward, ti, k));
+  busy(dp_->chunk_cycles({kPhaseBackward, ti, k, cost.shape}, cost.cycles), phase_key(kBackward, ti, k));
   if (in_[i].bchain->expected() == 0) send_sums(ti, k, false);
 }
 
@@ -252,7 +252,7 @@ void EdgePe::hebbian(int ti) {
   }
   const PePhaseCost cost = pe_hebbian_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(cost.cycles, phase_key(kHebbian, ti, 0));
+  busy(dp_->chunk_cycles({kPhaseHebbian, ti, 0, cost.shape}, cost.cycles), phase_key(kHebbian, ti, 0));
 }
 
 // The write-back after the last chunk's Hebbian sums (the values were written with them).
@@ -261,7 +261,7 @@ void EdgePe::update(int ti) {
   prog_[local(ti)].updated = true;
   const PePhaseCost cost = pe_update_cost(t, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(cost.cycles, phase_key(kUpdate, ti, 0));
+  busy(dp_->chunk_cycles({kPhaseUpdate, ti, 0, cost.shape}, cost.cycles), phase_key(kUpdate, ti, 0));
   weights_at_[local(ti)] = now();
 }
 

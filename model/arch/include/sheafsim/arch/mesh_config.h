@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sheafsim/arch/pe_rtl_params.h"
+
 namespace sheafsim::mesh {
 
 enum class VertexPlacement {
@@ -34,11 +36,13 @@ enum class TileOrder {
 
 struct MeshConfig {
   int rows = 4, cols = 4;        // PEs
-  int lanes = 4;                 // MAC lanes per PE (MACs per cycle)
+  // The PE's defaults are the RTL's (rtl/pe_params.cmake, pe_rtl_params.h).
+  int lanes = pe_rtl::kLanes;    // MAC lanes per PE (MACs per cycle)
   int vertex_lanes = 4;          // ALU lanes per vertex unit (register updates per cycle)
   long sram_kib = 64;            // PE SRAM for its weights, biases and Hebbian accumulators
-  int mac_pipeline = 3;          // MAC pipeline depth (cycles to drain a burst)
-  int sram_latency = 1;          // cycles before an SRAM burst delivers its first word
+  int mac_pipeline = pe_rtl::kMacPipeline;        // MAC lane depth: cycles from a chunk's last operands to its last sum
+  int update_pipeline = pe_rtl::kUpdatePipeline;  // write lane depth: cycles from a write's operands to its value
+  int sram_latency = pe_rtl::kSramLatency;        // cycles from an SRAM read address to its data
   int link_latency = 1;          // cycles per hop
   int link_width = 32;           // bits per flit (one flit per link per cycle)
   int tile_rows = 0, tile_cols = 0;  // synapses per tile; 0: the smallest square tile that fits the mesh

@@ -16,6 +16,17 @@ namespace sheafsim::mesh {
 
 inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
+// The shape of one chunk of a PE's work as the RTL PE runs it (rtl/pe_core.sv):
+// `outputs` chains of `terms` terms each, dealt to the lanes in rounds of
+// `lanes` chains, one term per lane and cycle; the operands come from the
+// SRAM (read latency) or from the PE's buffers (none); then the lane's
+// pipeline drains (the MAC lanes', or the write lanes' for the update).
+struct PeChunkShape {
+  std::uint64_t outputs = 0, terms = 0;
+  bool sram = true;
+  bool update = false;  // through the write lanes (update_pipeline), not the MAC lanes
+};
+
 // A phase of a PE over one tile for a chunk of n samples (the whole batch
 // under the barrier schedule).
 struct PePhaseCost {
@@ -23,13 +34,16 @@ struct PePhaseCost {
   std::uint64_t adds = 0;             // bias adds (forward), bias sums (Hebbian), passing sums (merge)
   std::uint64_t register_writes = 0;  // weights and biases written (update)
   std::uint64_t sram_read_bits = 0, sram_write_bits = 0;
-  std::uint64_t cycles = 0;           // sram_latency (if it reads SRAM) + ceil(ops / lanes) + mac_pipeline
+  PeChunkShape shape;
+  std::uint64_t cycles = 0;           // pe_chunk_cycles(shape)
 };
 
-// The cycles of a chunk of `ops` operations on the PE's lanes, with (sram) or without an SRAM access.
-inline std::uint64_t pe_chunk_cycles(const MeshConfig& m, std::uint64_t ops, bool sram = true) {
-  return (sram ? static_cast<std::uint64_t>(m.sram_latency) : 0) + ceil_div(ops, static_cast<std::uint64_t>(m.lanes)) +
-         static_cast<std::uint64_t>(m.mac_pipeline);
+// The cycles of a chunk: exactly what rtl/pe_core.sv takes, from the cycle
+// after it accepts the chunk to the cycle its last result is out, both included.
+inline std::uint64_t pe_chunk_cycles(const MeshConfig& m, const PeChunkShape& c) {
+  return (c.sram ? static_cast<std::uint64_t>(m.sram_latency) : 0) +
+         ceil_div(c.outputs, static_cast<std::uint64_t>(m.lanes)) * c.terms +
+         static_cast<std::uint64_t>(c.update ? m.update_pipeline : m.mac_pipeline);
 }
 
 // Forward partial sums (b << sb) + W a: the tile's weights (and biases) read once per chunk.
@@ -40,7 +54,9 @@ inline PePhaseCost pe_forward_cost(const Tile& t, std::uint64_t n, const MeshCon
   c.adds = t.has_bias() ? rows * n : 0;
   c.sram_read_bits = syn * static_cast<std::uint64_t>(fx.weight.width()) +
                      (t.has_bias() ? rows * static_cast<std::uint64_t>(fx.bias.width()) : 0);
-  c.cycles = pe_chunk_cycles(m, c.macs);
+  // Chains (s, i) over the columns; a bias tile's chains start at b(i) << sb (no extra cycle).
+  c.shape = {rows * n, static_cast<std::uint64_t>(t.c1 - t.c0), true, false};
+  c.cycles = pe_chunk_cycles(m, c.shape);
   return c;
 }
 
@@ -50,7 +66,8 @@ inline PePhaseCost pe_backward_cost(const Tile& t, std::uint64_t n, const MeshCo
   const auto syn = static_cast<std::uint64_t>(t.synapses());
   c.macs = syn * n;
   c.sram_read_bits = syn * static_cast<std::uint64_t>(fx.weight.width());
-  c.cycles = pe_chunk_cycles(m, c.macs);
+  c.shape = {static_cast<std::uint64_t>(t.c1 - t.c0) * n, static_cast<std::uint64_t>(t.r1 - t.r0), true, false};  // chains (s, j) over the rows
+  c.cycles = pe_chunk_cycles(m, c.shape);
   return c;
 }
 
@@ -63,7 +80,8 @@ inline PePhaseCost pe_hebbian_cost(const Tile& t, std::uint64_t B, const MeshCon
   const auto rows = static_cast<std::uint64_t>(t.r1 - t.r0), syn = static_cast<std::uint64_t>(t.synapses());
   c.macs = syn * B;
   c.adds = t.has_bias() ? rows * B : 0;
-  c.cycles = pe_chunk_cycles(m, c.macs, false);
+  c.shape = {syn, B, false, false};
+  c.cycles = pe_chunk_cycles(m, c.shape);
   return c;
 }
 
@@ -78,16 +96,19 @@ inline PePhaseCost pe_update_cost(const Tile& t, const MeshConfig& m, const Fixe
   c.register_writes = syn + (t.has_bias() ? rows : 0);
   c.sram_read_bits = syn * (acc + ww) + (t.has_bias() ? rows * (acc + wb) : 0);
   c.sram_write_bits = syn * (acc + ww) + (t.has_bias() ? rows * (acc + wb) : 0);
-  c.cycles = pe_chunk_cycles(m, c.register_writes);
+  c.shape = {c.register_writes, 1, true, true};
+  c.cycles = pe_chunk_cycles(m, c.shape);
   return c;
 }
 
-// In-network reduction: `values` sums of a chunk (rows or columns x samples)
-// added to the passing sum on the lanes, operands from the PE's buffers.
-inline PePhaseCost pe_merge_cost(std::uint64_t values, const MeshConfig& m) {
+// In-network reduction: `values` sums of a chunk (rows or columns x samples),
+// each the PE's own partial sum plus `inputs` (1 or 2) passing sums, on the
+// lanes (chains starting at the own sum), operands from the PE's buffers.
+inline PePhaseCost pe_merge_cost(std::uint64_t values, std::uint64_t inputs, const MeshConfig& m) {
   PePhaseCost c;
-  c.adds = values;
-  c.cycles = pe_chunk_cycles(m, values, false);
+  c.adds = values * inputs;
+  c.shape = {values, inputs, false, false};
+  c.cycles = pe_chunk_cycles(m, c.shape);
   return c;
 }
 

@@ -17,6 +17,7 @@
 #include "sheafsim/fixed/edge_datapath.h"
 #include "sheafsim/mesh/mailbox.h"
 #include "sheafsim/arch/mesh_mapping.h"
+#include "sheafsim/arch/pe_phase_cost.h"
 
 namespace sheafsim::mesh {
 
@@ -101,9 +102,25 @@ class TileOperand {
   std::vector<double> dbl_;
 };
 
+// A chunk of a PE's work as EdgePe times it: phase (kPhase* of mesh_trace.h),
+// tile, chunk k (0 for the Hebbian sums and the update) and its shape.
+struct PeChunk {
+  int phase = 0;
+  int tile = 0;
+  int k = 0;
+  PeChunkShape shape;
+};
+
 class PeDatapath {
  public:
   virtual ~PeDatapath() = default;
+  // The cycles the PE spends on a chunk whose annotation (pe_phase_cost.h) is
+  // `annotated`: the annotation, unless the datapath times its own work (the
+  // RTL PE with --rtl-timing). Called after the phase's values are computed.
+  virtual std::uint64_t chunk_cycles(const PeChunk& c, std::uint64_t annotated) {
+    (void)c;
+    return annotated;
+  }
   // psum[s * rows + i] = (b(r0+i) << sb, bias tiles only) + sum_j W(r0+i, c0+j) a[s * cols + j],
   // where sb = fw + fs - fb; a value congruent to it modulo 2^acc_bits (the vertex
   // unit wraps the reduced sum).
