@@ -29,3 +29,25 @@ if(failed)
   message(FATAL_ERROR "verilator lint found problems")
 endif()
 message("lint: ${runs} configurations clean")
+
+# The processing element (rtl/pe_core.sv and its parts) with every set's
+# formats and the PE parameters of pe_params.cmake, in the run-time modes.
+include(${CMAKE_CURRENT_LIST_DIR}/pe_params.cmake)
+set(pe_failed 0)
+foreach(set default ${EDGE_UNIT_SETS})
+  edge_unit_params(kvs ${set} QUANT runtime OVF runtime)
+  list(APPEND kvs ${PE_CORE_PARAMS})
+  list(TRANSFORM kvs PREPEND -G OUTPUT_VARIABLE gargs)
+  execute_process(COMMAND ${VERILATOR} --lint-only -Wall --top-module pe_core ${gargs}
+                          ${EDGE_UNIT_WAIVERS} ${PE_CORE_RTL}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0 OR out MATCHES "%(Warning|Error)")
+    message("pe_core lint FAILED: set ${set}\n${out}")
+    set(pe_failed 1)
+  else()
+    message("pe_core lint clean: set ${set}")
+  endif()
+endforeach()
+if(pe_failed)
+  message(FATAL_ERROR "verilator lint found problems in pe_core")
+endif()
