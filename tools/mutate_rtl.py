@@ -3,9 +3,10 @@
 
 Each mutant is one exact text substitution in rtl/*.sv. For each, the RTL is
 copied to a temporary directory, the mutant applied, the q8 testbench
-verilated and built against it (`verilator --cc --exe --build`, the flags of
-edge_unit_verilate() in rtl/param_sets.cmake, model at -O1, ccache when
-available), and run: the directed set streaming, again under back-pressure,
+verilated and built against it (`verilator --cc --exe`, the flags of
+edge_unit_verilate() in rtl/param_sets.cmake, then Verilator's makefile with
+the model at -O1; one object directory for all builds, so only the mutated
+model is recompiled; ccache when available), and run: the directed set streaming, again under back-pressure,
 then random operations under random back-pressure. Every mutant must make
 the run fail (non-zero exit). The unmutated RTL is built and run first and
 must pass, so a kill means the mutant, not a broken build.
@@ -25,6 +26,7 @@ construct in the new RTL and put its current text (a short, unique piece) in
 Python 3 standard library only.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -126,8 +128,29 @@ def write_set_header(info, rtl_dir, out_dir):
     if left:
         raise SetupError("edge_unit_set.h.in: no value for %s" % ", ".join(sorted(set(left))))
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "edge_unit_set.h"), "w", encoding="utf-8") as f:
+    path = os.path.join(out_dir, "edge_unit_set.h")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return  # unchanged: keep its time stamp, so make keeps the testbench object
+    with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def snapshot(obj):
+    """{path: (sha256, mtime_ns)} of the generated sources and makefiles in obj."""
+    out = {}
+    if os.path.isdir(obj):
+        for name in os.listdir(obj):
+            path = os.path.join(obj, name)
+            if os.path.isfile(path) and name.endswith((".h", ".cpp", ".mk")):
+                out[path] = (file_digest(path), os.stat(path).st_mtime_ns)
+    return out
 
 
 def build(info, rtl_dir, work, jobs):
@@ -141,7 +164,7 @@ def build(info, rtl_dir, work, jobs):
             dirs.append(d)
     cflags = ["-std=c++17", "-I" + hdr] + ["-I" + d for d in dirs]
     cflags += ["-D" + d for d in info["definitions"] if d]
-    cmd = [info["verilator"], "--cc", "--exe", "--build", "-j", str(jobs),
+    cmd = [info["verilator"], "--cc", "--exe",
            "--top-module", "edge_unit", "--prefix", info["prefix"], "--Mdir", obj,
            "--coverage", "--trace-fst", "-Wall", "-Wno-fatal",  # lint is rtl:lint's job; a mutant may warn
            "-x-assign", "unique", "-x-initial", "unique"]
@@ -150,14 +173,27 @@ def build(info, rtl_dir, work, jobs):
     cmd += [os.path.join(rtl_dir, os.path.basename(s)) for s in info["rtl"]]
     cmd += info["tb_sources"]
     cmd += ["-CFLAGS", " ".join(cflags), "-LDFLAGS", " ".join(l for l in info["link"] if l),
-            "-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1 CXX=" + info["cxx"],
             "-o", "edge_unit_tb_mut"]
     env = dict(os.environ)
     if info.get("ccache"):
         env["OBJCACHE"] = info["ccache"]
-    r = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       universal_newlines=True, timeout=900)
     exe = os.path.join(obj, "edge_unit_tb_mut")
+    if os.path.exists(exe):
+        os.remove(exe)
+    before = snapshot(obj)
+    r = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=300)
+    if r.returncode == 0:
+        # Verilator rewrites every output file; giving the unchanged ones back
+        # their time stamps lets make rebuild only the mutated model (the
+        # runtime objects depend on <prefix>.mk, the testbench on <prefix>.h).
+        for path, (digest, mtime) in before.items():
+            if os.path.exists(path) and file_digest(path) == digest:
+                os.utime(path, ns=(mtime, mtime))
+        r = subprocess.run(["make", "-C", obj, "-f", info["prefix"] + ".mk", "-j", str(jobs),
+                            "OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1", "CXX=" + info["cxx"]],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=900)
     if r.returncode != 0 or not os.path.exists(exe):
         raise SetupError("build failed in %s:\n%s" % (work, r.stdout[-4000:]))
     return exe
@@ -210,9 +246,10 @@ def main():
         print("unknown mutant in --only: %s" % ", ".join(sorted(set(a.only) - {m[0] for m in MUTANTS})))
         return 2
     bench_args = ["--vectors", str(a.vectors), "--seed", str(a.seed)]
-    # Every build uses the same paths (work/rtl, work/set, work/obj): ccache
-    # then finds the runtime, the testbench and an unchanged model compiled
-    # before, and only a mutated model is compiled.
+    # Every build uses the same paths (work/rtl, work/set, work/obj) and keeps
+    # the object directory: make recompiles only what a mutant changed (the
+    # model), and ccache, with the paths unchanged, finds across runs what was
+    # compiled before.
     if a.work_dir:
         tmp = os.path.abspath(a.work_dir)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -223,9 +260,9 @@ def main():
     try:
         work = os.path.join(tmp, "build")
 
-        def fresh_rtl():
-            shutil.rmtree(work, ignore_errors=True)
+        def fresh_rtl():  # the object directory stays: make rebuilds only what changed
             d = os.path.join(work, "rtl")
+            shutil.rmtree(d, ignore_errors=True)
             os.makedirs(d)
             for src in info["rtl"] + [info["waivers"]]:
                 shutil.copy(src, d)
