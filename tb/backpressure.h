@@ -1,10 +1,13 @@
 #pragma once
-// Back-pressure: the traffic regimes of the run and the unit's out_ready. The
-// directed set runs streaming; then the regime switches every 8-1,500 cycles
-// among streaming (one per cycle), random in_valid / out_ready rates, output
-// mostly blocked, sparse input, fully blocked for 1-12 cycles (fills the
-// pipeline) and 50/50. The regime's p_valid is the driver's input-gap rate,
-// its p_ready the rate at which the output side takes results.
+// Back-pressure: the traffic regimes of the run and the unit's out_ready, in
+// three phases by issue number. The directed set's first pass streams (one
+// per cycle). Its second pass runs under back-pressure only: random
+// in_valid / out_ready rates, output mostly blocked, fully blocked for 1-12
+// cycles (fills the pipeline) and 50/50, switching every 8-200 cycles. The
+// random operations then switch every 8-1,500 cycles among all regimes:
+// streaming, random rates, output mostly blocked, sparse input, fully blocked
+// and 50/50. The regime's p_valid is the driver's input-gap rate, its p_ready
+// the rate at which the output side takes results.
 #include <algorithm>
 #include <cstdint>
 
@@ -18,14 +21,22 @@ struct Regime {
   const char* name = "stream";
 };
 
-inline Regime next_regime(Gen& g) {
+// A regime; `stalls_only`: one that blocks the output (the directed set's
+// back-pressure pass).
+inline Regime next_regime(Gen& g, bool stalls_only) {
   Regime r;
-  r.cycles = 8 + g.below(1500);
-  switch (g.below(6)) {
+  r.cycles = stalls_only ? 8 + g.below(200) : 8 + g.below(1500);
+  switch (stalls_only ? 1 + g.below(4) : g.below(6)) {
     case 0: r.name = "stream"; break;                                   // one per cycle
     case 1: r.name = "random"; r.p_valid = 300 + unsigned(g.below(700)); r.p_ready = 300 + unsigned(g.below(700)); break;
     case 2: r.name = "stall"; r.p_valid = 900; r.p_ready = unsigned(g.below(150)); break;   // output mostly blocked
-    case 3: r.name = "sparse"; r.p_valid = 50 + unsigned(g.below(200)); r.p_ready = 1000; break;
+    case 3:
+      if (stalls_only) {  // fill, then release
+        r.name = "blocked"; r.p_valid = 1000; r.p_ready = 0; r.cycles = 1 + g.below(12);
+      } else {
+        r.name = "sparse"; r.p_valid = 50 + unsigned(g.below(200)); r.p_ready = 1000;
+      }
+      break;
     case 4: r.name = "blocked"; r.p_valid = 1000; r.p_ready = 0; r.cycles = 1 + g.below(12); break;  // fill, then release
     default: r.name = "half"; r.p_valid = 500; r.p_ready = 500; break;
   }
@@ -34,16 +45,26 @@ inline Regime next_regime(Gen& g) {
 
 class Backpressure {
  public:
-  // The first regime streams for `directed_cycles` cycles (the directed set).
-  Backpressure(Gen& g, std::uint64_t directed_cycles) : gen_(g) { regime_.cycles = directed_cycles; }
+  enum Phase : int { kStream = 0, kDirectedStalls = 1, kRandom = 2 };
+  // Issue numbers [0, stream_end) stream, [stream_end, stalls_end) run under
+  // back-pressure only, the rest under every regime.
+  Backpressure(Gen& g, std::uint64_t stream_end, std::uint64_t stalls_end)
+      : gen_(g), stream_end_(stream_end), stalls_end_(stalls_end) {}
 
-  // Starts a cycle; true when a new regime begins with it.
-  bool tick() {
-    const bool change = regime_.cycles == 0;
-    if (change) regime_ = next_regime(gen_);
-    --regime_.cycles;
+  // Starts a cycle in which `issued` operations were accepted so far; true
+  // when a new regime begins with it.
+  bool tick(std::uint64_t issued) {
+    const Phase phase = issued < stream_end_ ? kStream : issued < stalls_end_ ? kDirectedStalls : kRandom;
+    bool change = false;
+    if (phase != phase_ || (phase != kStream && regime_.cycles == 0)) {
+      phase_ = phase;
+      regime_ = phase == kStream ? Regime{} : next_regime(gen_, phase == kDirectedStalls);
+      change = true;
+    }
+    if (regime_.cycles > 0) --regime_.cycles;
     return change;
   }
+  Phase phase() const { return phase_; }
   unsigned p_valid() const { return regime_.p_valid; }
   // out_ready of this cycle; while draining, at least 20 % so the run ends.
   bool out_ready(bool draining) {
@@ -52,6 +73,8 @@ class Backpressure {
 
  private:
   Gen& gen_;
+  std::uint64_t stream_end_, stalls_end_;
+  Phase phase_ = kStream;
   Regime regime_;
 };
 

@@ -2,9 +2,10 @@
 // Functional coverage of a run: checked results per op, per rounding and
 // overflow mode (updates), the flags seen (acc_wrapped, saturated, lost) and
 // rounding ties, and the back-pressure seen (output-stall and input-wait
-// cycles, regime changes, the most operations in flight). Printed in the
-// statistics block (ops:, update_quant_modes:, update_overflow_modes:,
-// flags:, backpressure:).
+// cycles, regime changes, the most operations in flight; the stalls of the
+// directed set's back-pressure pass). Printed in the statistics block (ops:,
+// update_quant_modes:, update_overflow_modes:, flags:, backpressure:,
+// directed_backpressure:). The bins with targets are in functional_coverage.h.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -15,13 +16,7 @@
 namespace tb {
 
 // An update whose exact sum has remainder exactly half an LSB (a rounding tie).
-inline bool is_tie(const Txn& t) {
-  if (!t.is_update()) return false;
-  const int d = dropped_bits(t.op);
-  if (d == 0) return false;
-  const fx::uwide rem = static_cast<fx::uwide>(t.exact_sum()) & ((fx::uwide{1} << d) - 1);
-  return rem == (fx::uwide{1} << (d - 1));
-}
+inline bool is_tie(const Txn& t) { return t.is_update() && dropped_bits(t.op) > 0 && rem_class(t) == kRemTie; }
 
 class Coverage {
  public:
@@ -37,10 +32,16 @@ class Coverage {
     n_lost_ += out.lost;
     n_ties_ += is_tie(t);
   }
-  // The handshake state of a cycle.
-  void cycle(bool out_valid, bool out_ready, bool in_valid, bool in_ready) {
-    if (out_valid && !out_ready) ++stall_cycles_;
-    if (in_valid && !in_ready) ++wait_cycles_;
+  // The handshake state of a cycle; `directed_stalls`: in the directed set's
+  // back-pressure pass.
+  void cycle(bool out_valid, bool out_ready, bool in_valid, bool in_ready, bool directed_stalls) {
+    const bool stall = out_valid && !out_ready, wait = in_valid && !in_ready;
+    stall_cycles_ += stall;
+    wait_cycles_ += wait;
+    if (directed_stalls) {
+      dir_stall_cycles_ += stall;
+      dir_wait_cycles_ += wait;
+    }
   }
   void regime_change() { ++regimes_; }
   void in_flight(std::uint64_t n) { max_in_flight_ = std::max(max_in_flight_, n); }
@@ -63,12 +64,14 @@ class Coverage {
                                  " input_wait_cycles=" + std::to_string(wait_cycles_) +
                                  " regimes=" + std::to_string(regimes_) +
                                  " max_in_flight=" + std::to_string(max_in_flight_));
+    sim.stat("directed_backpressure", "output_stall_cycles=" + std::to_string(dir_stall_cycles_) +
+                                          " input_wait_cycles=" + std::to_string(dir_wait_cycles_));
   }
 
  private:
   std::uint64_t per_op_[kOps] = {}, per_quant_[kQuantModes] = {}, per_ovf_[kOvfModes] = {};
   std::uint64_t n_wrapped_ = 0, n_saturated_ = 0, n_lost_ = 0, n_ties_ = 0, stall_cycles_ = 0, wait_cycles_ = 0;
-  std::uint64_t regimes_ = 0, max_in_flight_ = 0;
+  std::uint64_t regimes_ = 0, max_in_flight_ = 0, dir_stall_cycles_ = 0, dir_wait_cycles_ = 0;
 };
 
 }  // namespace tb

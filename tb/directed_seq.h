@@ -1,7 +1,8 @@
 #pragma once
 // The directed sequence: the corner-case set every class of
 // docs/edge-unit.md's test plan names (vector class = Txn::origin), the same
-// classes for every parameter set. It runs first, in the streaming regime.
+// classes for every parameter set. It runs first in the streaming regime,
+// then once more under back-pressure (backpressure.h).
 #include <cstdint>
 #include <vector>
 
@@ -108,6 +109,21 @@ inline std::vector<Txn> directed_set(Gen& g) {
         upd(3, 1, 1, "stoch_rem_min");
       }
   }
+  // The functional-coverage cross of the updates by construction: every
+  // rounding and overflow mode x remainder class x sign of the exact sum x
+  // result inside / outside the register (functional_coverage.h).
+  for (int op : {kUpdW, kUpdB})
+    for (int q = 0; q < kQuantModes; ++q)
+      for (int o = 0; o < kOvfModes; ++o)
+        for (int rc = 0; rc < kRemClasses; ++rc)
+          for (bool neg : {false, true})
+            for (bool out : {false, true}) {
+              Txn t;
+              t.op = op;
+              t.quant = q;
+              t.ovf = o;
+              if (cross_update(t, g, static_cast<RemClass>(rc), neg, out)) add(t, "cross");
+            }
   // Hash key corners (all-ones and zero key fields) for stochastic updates.
   for (int op : {kUpdW, kUpdB})
     for (int k = 0; k < 8; ++k) {

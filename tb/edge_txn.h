@@ -45,6 +45,9 @@ struct Txn {
   int layer = 0, quant = 0, ovf = 0;
   const char* origin = "random";  // the vector class (directed sets name theirs)
   bool directed = false;
+  bool second_pass = false;  // the directed set's repeat under back-pressure
+
+  bool is_stoch_update() const { return is_update() && quant == 5; }
 
   bool is_update() const { return op == kUpdW || op == kUpdB; }
   // The register an update writes (weight or bias).
@@ -58,6 +61,21 @@ struct Txn {
                           edge::site(wt ? sheafsim::FxClass::Weight : sheafsim::FxClass::Bias, layer, row));
   }
 };
+
+// The remainder an update's rounding drops (the low D bits of the exact sum),
+// relative to half an LSB: the classes of the functional coverage.
+enum RemClass : int { kRemExact = 0, kRemBelow = 1, kRemTie = 2, kRemAbove = 3, kRemClasses = 4 };
+inline const char* rem_name(int c) {
+  static const char* names[kRemClasses] = {"exact", "below_half", "tie", "above_half"};
+  return names[c];
+}
+inline RemClass rem_class(const Txn& t) {
+  const int d = dropped_bits(t.op);
+  if (d == 0) return kRemExact;
+  const fx::uwide rem = static_cast<fx::uwide>(t.exact_sum()) & ((fx::uwide{1} << d) - 1);
+  const fx::uwide half = fx::uwide{1} << (d - 1);
+  return rem == 0 ? kRemExact : rem < half ? kRemBelow : rem == half ? kRemTie : kRemAbove;
+}
 
 // Everything the unit returns for one operation.
 struct Result {
@@ -84,10 +102,10 @@ inline bool legal(const Txn& t) {
 inline std::string describe(const Txn& t) {
   char buf[768];
   std::snprintf(buf, sizeof buf,
-                "op %s (%d), origin %s, quant %s, overflow %s, tag %u\n"
+                "op %s (%d), origin %s%s, quant %s, overflow %s, tag %u\n"
                 "  in_acc %lld, in_w %lld, in_b %lld, in_a %lld, in_r %lld, in_eta %lld\n"
                 "  seed 0x%016llx, step %llu, layer %d, row %llu, col %llu",
-                op_name(t.op), t.op, t.origin, fx::to_string(static_cast<fx::Quant>(t.quant)).c_str(),
+                op_name(t.op), t.op, t.origin, t.second_pass ? " (directed set, back-pressure pass)" : "", fx::to_string(static_cast<fx::Quant>(t.quant)).c_str(),
                 fx::to_string(static_cast<fx::Overflow>(t.ovf)).c_str(), t.tag, static_cast<long long>(t.acc),
                 static_cast<long long>(t.w), static_cast<long long>(t.b), static_cast<long long>(t.a),
                 static_cast<long long>(t.r), static_cast<long long>(t.eta), static_cast<unsigned long long>(t.seed),

@@ -9,11 +9,12 @@
 //
 // The parts, one per header (tb/README.md): edge_txn.h (transaction),
 // stimulus_gen.h, directed_seq.h, random_seq.h (sequences), driver.h,
-// backpressure.h, monitor.h (handshake model), scoreboard.h, coverage.h and
-// env.h (the clock loop). main() wires them to the options and the
+// backpressure.h, monitor.h (handshake model), scoreboard.h, coverage.h,
+// functional_coverage.h (bins with targets) and env.h (the clock loop). main() wires them to the options and the
 // statistics block of sim_control.h.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "backpressure.h"
 #include "coverage.h"
@@ -21,6 +22,7 @@
 #include "driver.h"
 #include "edge_txn.h"
 #include "env.h"
+#include "functional_coverage.h"
 #include "monitor.h"
 #include "random_seq.h"
 #include "scoreboard.h"
@@ -55,19 +57,40 @@ int main(int argc, char** argv) {
   sim.open_trace([&](VerilatedFstC& fst) { dut.trace(&fst, 99); });
 
   tb::Gen gen(opt.seed);  // every random choice of the run
-  tb::OperationStream stimulus(gen, tb::directed_set(gen), opt.vectors);
+  // The directed set streams, then (unless --no-directed-backpressure) runs
+  // again under back-pressure; then the random operations.
+  tb::OperationStream stimulus(gen, tb::directed_set(gen), opt.directed_backpressure ? 2 : 1, opt.vectors);
   tb::Driver driver(dut, gen);
-  tb::Backpressure backpressure(gen, stimulus.directed() + 16);  // the directed set streams
+  tb::Backpressure backpressure(gen, stimulus.directed(), stimulus.directed_total());
   tb::Monitor monitor(dut);
   tb::Scoreboard scoreboard(base, opt.inject_mismatch);
   tb::Coverage coverage;
-  tb::Env env{dut, sim, gen, stimulus, driver, backpressure, monitor, scoreboard, coverage};
+  tb::FunctionalCoverage fcov;
+  tb::Env env{dut, sim, gen, stimulus, driver, backpressure, monitor, scoreboard, coverage, fcov};
   const std::uint64_t cycles = env.run();
-  scoreboard.check_counts(stimulus.directed(), opt.vectors, cycles);
+  scoreboard.check_counts(stimulus.directed_total(), opt.vectors, cycles);
 
   sim.stat("set", ps::kName);
-  sim.stat("directed_vectors", scoreboard.checked_directed());
+  sim.stat("directed_vectors", stimulus.directed());
+  sim.stat("directed_passes", static_cast<std::uint64_t>(stimulus.passes()));
   sim.stat("checked_total", scoreboard.checked_directed() + scoreboard.checked_random());
   coverage.report(sim);
+  fcov.report(sim);
+  sim.stat("write64_vectors", std::to_string(scoreboard.write64_checked()) + " of " +
+                                  std::to_string(scoreboard.updates()) + " updates");
+
+  // Targets: checked only after a clean run (a mismatch stops it early).
+  const std::vector<std::string> hit_excluded = fcov.hit_excluded();
+  if (!hit_excluded.empty())  // an exclusion argued wrong
+    sim.fail("excluded functional coverage bin(s) hit: " + hit_excluded.front() + " (" +
+             std::to_string(hit_excluded.size()) + " in all)");
+  if (opt.require_full_coverage && scoreboard.mismatches() == 0) {
+    const std::uint64_t unhit = fcov.defined() - fcov.covered();
+    if (unhit != 0)
+      sim.fail("functional coverage incomplete: " + std::to_string(unhit) + " of " + std::to_string(fcov.defined()) +
+               " defined bins unhit (functional_bins_unhit lists them); add stimulus, or argue a bin impossible "
+               "and exclude it in tb/functional_coverage.h");
+    if (scoreboard.write64_checked() == 0) sim.fail("no update vector exercised the 64-bit write path (write64_vectors)");
+  }
   return sim.finish(scoreboard.checked_random(), scoreboard.mismatches(), cycles);
 }

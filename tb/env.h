@@ -3,7 +3,8 @@
 // reset cycles with random inputs, then per cycle: back-pressure regime ->
 // driver (next request, in_valid) and out_ready -> inputs settle -> monitor
 // (handshake model, result port) -> scoreboard and coverage on the output
-// handshake -> scoreboard expectation on the input handshake -> rising edge.
+// handshake -> handshake coverage -> scoreboard expectation on the input
+// handshake -> rising edge.
 // Stops at the first failed check, or when every operation came back.
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include "coverage.h"
 #include "driver.h"
 #include "edge_txn.h"
+#include "functional_coverage.h"
 #include "monitor.h"
 #include "random_seq.h"
 #include "scoreboard.h"
@@ -29,6 +31,7 @@ struct Env {
   Monitor& monitor;
   Scoreboard& scoreboard;
   Coverage& coverage;
+  FunctionalCoverage& fcov;
   std::uint64_t cycle = 0;
 
   // Runs the operations through the unit; returns the cycles simulated.
@@ -39,7 +42,7 @@ struct Env {
     while (scoreboard.mismatches() == 0) {
       const bool draining = issued == stimulus.total();
       if (draining && scoreboard.in_flight() == 0) break;
-      if (backpressure.tick()) coverage.regime_change();
+      if (backpressure.tick(issued)) coverage.regime_change();
 
       // Inputs of this cycle. A valid request is held until it is accepted.
       if (driver.idle() && !draining) {
@@ -69,10 +72,13 @@ struct Env {
         Txn done;
         if (!scoreboard.check(out, cycle, &done)) break;
         coverage.result(done, out);
+        fcov.update(done, out);
         last_output_cycle = cycle;
       }
-      coverage.cycle(dut.out_valid, ready, driver.valid(), dut.in_ready);
-      monitor.end_cycle(ready, out);
+      coverage.cycle(dut.out_valid, ready, driver.valid(), dut.in_ready,
+                     backpressure.phase() == Backpressure::kDirectedStalls);
+      fcov.cycle(monitor, dut.out_valid, ready);
+      monitor.end_cycle(ready, out, driver.valid() && driver.current().is_stoch_update());
       if (monitor.input_handshake()) {
         scoreboard.expect(driver.current(), cycle);
         ++issued;

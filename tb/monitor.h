@@ -30,6 +30,7 @@ inline Result sample(const ps::Model& m) {
 
 class Monitor {
  public:
+  static constexpr int kLatency = ps::kLatency;
   explicit Monitor(const ps::Model& dut) : dut_(dut) {}
 
   // With the inputs of this cycle settled: in_ready and out_valid as the
@@ -55,19 +56,38 @@ class Monitor {
   bool input_handshake() const { return dut_.in_valid && dut_.in_ready; }
   bool output_handshake(bool out_ready) const { return dut_.out_valid && out_ready; }
 
-  // Ends the cycle: remembers the outputs and moves the pipeline model on.
-  void end_cycle(bool out_ready, const Result& out) {
+  // Ends the cycle: remembers the outputs and moves the pipeline model on;
+  // `in_stoch`: the request on the input is a stochastic update.
+  void end_cycle(bool out_ready, const Result& out, bool in_stoch) {
     prev_stalled_ = dut_.out_valid && !out_ready;
     prev_out_ = out;
     for (int k = kLatency - 1; k >= 1; --k)
-      if (en_[k]) slot_[static_cast<size_t>(k)] = slot_[static_cast<size_t>(k - 1)];
-    if (en_[0]) slot_[0] = dut_.in_valid != 0;
+      if (en_[k]) {
+        slot_[static_cast<size_t>(k)] = slot_[static_cast<size_t>(k - 1)];
+        stoch_[static_cast<size_t>(k)] = stoch_[static_cast<size_t>(k - 1)];
+      }
+    if (en_[0]) {
+      slot_[0] = dut_.in_valid != 0;
+      stoch_[0] = slot_[0] && in_stoch;
+    }
   }
 
+  // The model's state in this cycle (after check_handshake), for coverage:
+  // stage k (0-based) is full, holds a stochastic update, may load (its
+  // content moves on or it is empty).
+  int occupancy() const {
+    int n = 0;
+    for (bool v : slot_) n += v;
+    return n;
+  }
+  bool full(int k) const { return slot_[static_cast<size_t>(k)]; }
+  bool stoch(int k) const { return stoch_[static_cast<size_t>(k)]; }
+  bool enabled(int k) const { return en_[k]; }
+
  private:
-  static constexpr int kLatency = ps::kLatency;
   const ps::Model& dut_;
-  std::array<bool, kLatency> slot_{};  // cycle model of the pipeline occupancy
+  std::array<bool, kLatency> slot_{};   // cycle model of the pipeline occupancy
+  std::array<bool, kLatency> stoch_{};  // ... and which stages hold a stochastic update
   bool en_[kLatency] = {};
   bool prev_stalled_ = false;
   Result prev_out_;

@@ -1,9 +1,10 @@
 #pragma once
 // The random sequence: operations in every rounding and overflow mode with
 // corner-biased operands (op mix 15/15/15 % MAC, 27/27 % updates, 1 %
-// reserved codes; 10 % of the updates shaped as ties, whole-LSB, sub-LSB or
-// stochastic-boundary updates), and the operation stream of a run: the
-// directed set first, then --vectors random operations.
+// reserved codes; 10 % each of the updates shaped as ties, whole-LSB, sub-LSB,
+// stochastic-boundary updates or a cell of the coverage cross), and the
+// operation stream of a run: the directed set (streaming, then again under
+// back-pressure), then --vectors random operations.
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -47,26 +48,38 @@ inline Txn random_txn(Gen& g) {
     } else if (shape == 2) {  // a tiny update (below half an LSB): lost under round to nearest
       t.eta = 1 + static_cast<std::int64_t>(g.below(3));
       t.acc = static_cast<std::int64_t>(g.below(7)) - 3;
+    } else if (shape == 4) {  // a random cell of the coverage cross (remainder, sign, range)
+      cross_update(t, g, static_cast<RemClass>(g.below(kRemClasses)), g.below(2) == 0, g.below(2) == 0);
     }
   }
   return t;
 }
 
-// The operations of a run in issue order: the directed set, then `vectors`
-// random operations drawn when they are issued.
+// The operations of a run in issue order: the directed set `passes` times
+// (the second pass runs under back-pressure), then `vectors` random
+// operations drawn when they are issued.
 class OperationStream {
  public:
-  OperationStream(Gen& g, std::vector<Txn> directed, std::uint64_t vectors)
-      : gen_(g), directed_(std::move(directed)), total_(directed_.size() + vectors) {}
-  std::uint64_t directed() const { return directed_.size(); }
+  OperationStream(Gen& g, std::vector<Txn> directed, int passes, std::uint64_t vectors)
+      : gen_(g), directed_(std::move(directed)), passes_(passes),
+        directed_total_(directed_.size() * static_cast<std::uint64_t>(passes)), total_(directed_total_ + vectors) {}
+  std::uint64_t directed() const { return directed_.size(); }  // one pass
+  int passes() const { return passes_; }
+  std::uint64_t directed_total() const { return directed_total_; }
   std::uint64_t total() const { return total_; }
   // The operation with issue number `index` (0-based, consecutive).
-  Txn next(std::uint64_t index) { return index < directed_.size() ? directed_[index] : random_txn(gen_); }
+  Txn next(std::uint64_t index) {
+    if (index >= directed_total_) return random_txn(gen_);
+    Txn t = directed_[index % directed_.size()];
+    t.second_pass = index >= directed_.size();
+    return t;
+  }
 
  private:
   Gen& gen_;
   std::vector<Txn> directed_;
-  std::uint64_t total_;
+  int passes_;
+  std::uint64_t directed_total_, total_;
 };
 
 }  // namespace tb

@@ -6,12 +6,21 @@
 // field. Every failed check of the run is reported here: "MISMATCH (<what>)
 // in parameter set <set> at cycle <c>" and the details. --inject-mismatch K
 // corrupts the K-th expectation, so the run must fail.
+//
+// The mesh's 64-bit write path is checked too: for every update whose
+// operands satisfy dpint::update_fits64 (the eligibility test the PE datapath,
+// model/systemc/src/pe_datapath.cpp, uses), dpint::update_weight / update_bias
+// <std::int64_t, Q, O> must give the value and flags of edge::update_weight /
+// update_bias.
 #include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <string>
 
 #include "edge_txn.h"
+#include "sheafsim/fixed/datapath_int.h"
+#include "sheafsim/fixed/exact_bounds.h"
+#include "sheafsim/fixed/fixed_modes.h"
 
 namespace tb {
 
@@ -55,6 +64,25 @@ inline Result reference(const sheafsim::FixedConfig& base, const Txn& t) {
   return e;
 }
 
+// The 64-bit write of an update, when its operands make it exact (else
+// false): dpint::update_weight / update_bias in std::int64_t with the
+// operation's modes as compile-time constants, as the mesh runs them.
+inline bool write64(const sheafsim::FixedConfig& base, const Txn& t, edge::Write* out) {
+  namespace bd = sheafsim::bounds;
+  namespace dpint = sheafsim::dpint;
+  const dpint::Shifts sh(base);
+  const int d = t.op == kUpdW ? sh.dw : sh.db;
+  if (!dpint::update_fits64(d, base.acc_bits, bd::mag(t.reg()), bd::mag(t.acc), bd::mag(t.eta))) return false;
+  const std::uint64_t rnd = t.stoch_bits();
+  *out = fx::with_modes(static_cast<fx::Quant>(t.quant), static_cast<fx::Overflow>(t.ovf), [&](auto q, auto o) {
+    constexpr fx::Quant Q = decltype(q)::value;
+    constexpr fx::Overflow O = decltype(o)::value;
+    return t.op == kUpdW ? dpint::update_weight<std::int64_t, Q, O>(t.w, t.acc, t.eta, sh, rnd)
+                         : dpint::update_bias<std::int64_t, Q, O>(t.b, t.acc, t.eta, sh, rnd);
+  });
+  return true;
+}
+
 class Scoreboard {
  public:
   Scoreboard(const sheafsim::FixedConfig& base, std::uint64_t inject_mismatch)
@@ -67,8 +95,23 @@ class Scoreboard {
                 static_cast<unsigned long long>(cycle), detail.c_str());
   }
 
-  // The input handshake of `t` at `cycle`: its expected result joins the queue.
-  void expect(const Txn& t, std::uint64_t cycle) { in_flight_.push_back({t, reference(base_, t), cycle}); }
+  // The input handshake of `t` at `cycle`: its expected result joins the
+  // queue. An update whose 64-bit write path applies is checked on it here.
+  void expect(const Txn& t, std::uint64_t cycle) {
+    const Result e = reference(base_, t);
+    in_flight_.push_back({t, e, cycle});
+    if (!t.is_update()) return;
+    ++updates_;
+    edge::Write w;
+    if (!write64(base_, t, &w)) return;
+    ++write64_checked_;
+    if (w.value != e.reg || w.saturated != e.saturated || w.lost != e.lost) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "\n  edge::update_*  reg %lld saturated %d lost %d\n  dpint 64-bit    reg %lld saturated %d lost %d",
+                    static_cast<long long>(e.reg), e.saturated, e.lost, static_cast<long long>(w.value), w.saturated, w.lost);
+      report("64-bit write path", describe(t) + buf, cycle);
+    }
+  }
 
   // The output handshake of `out`: compared with the oldest expectation.
   // False (reported) on a mismatch; else *done is the checked operation.
@@ -106,6 +149,8 @@ class Scoreboard {
   std::uint64_t mismatches() const { return mismatches_; }
   std::uint64_t checked_directed() const { return checked_directed_; }
   std::uint64_t checked_random() const { return checked_random_; }
+  std::uint64_t updates() const { return updates_; }                // update operations expected
+  std::uint64_t write64_checked() const { return write64_checked_; }  // ... also checked on the 64-bit path
 
  private:
   struct Pending {
@@ -117,6 +162,7 @@ class Scoreboard {
   std::uint64_t inject_;
   std::deque<Pending> in_flight_;
   std::uint64_t checked_directed_ = 0, checked_random_ = 0, mismatches_ = 0;
+  std::uint64_t updates_ = 0, write64_checked_ = 0;
 };
 
 }  // namespace tb

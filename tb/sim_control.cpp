@@ -54,6 +54,10 @@ bool SimControl::parse(int argc, char** argv, int* exit_code) {
   app.add_option("--coverage", opt_.coverage, "write Verilator coverage data to this file");
   app.add_option("--inject-mismatch", opt_.inject_mismatch,
                  "corrupt the K-th expected result (1-based): the run must then fail");
+  app.add_flag("--require-full-coverage", opt_.require_full_coverage,
+               "fail unless every defined functional coverage bin was hit");
+  app.add_flag("!--no-directed-backpressure", opt_.directed_backpressure,
+               "run the directed set only once (streaming), not again under back-pressure");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -100,9 +104,13 @@ void SimControl::stat(const std::string& name, const std::string& value) { stats
 
 void SimControl::stat(const std::string& name, std::uint64_t value) { stat(name, std::to_string(value)); }
 
+void SimControl::fail(const std::string& why) { failures_.push_back(why); }
+
 int SimControl::finish(std::uint64_t vectors, std::uint64_t mismatches, std::uint64_t cycles) {
-  if (finished_) return mismatches == 0 ? 0 : 1;
+  const bool pass = mismatches == 0 && failures_.empty();
+  if (finished_) return pass ? 0 : 1;
   finished_ = true;
+  for (const std::string& why : failures_) std::printf("FAIL: %s\n", why.c_str());
   if (seconds_ <= 0.0) stop_clock();
   const double cps = seconds_ > 0.0 ? static_cast<double>(cycles) / seconds_ : 0.0;
   std::printf("---- %s statistics ----\n", bench_.c_str());
@@ -122,9 +130,9 @@ int SimControl::finish(std::uint64_t vectors, std::uint64_t mismatches, std::uin
     fst_.reset();
     std::printf("trace_file: %s\n", opt_.trace.c_str());
   }
-  std::printf("result: %s\n", mismatches == 0 ? "PASS" : "FAIL");
+  std::printf("result: %s\n", pass ? "PASS" : "FAIL");
   std::fflush(stdout);
-  return mismatches == 0 ? 0 : 1;
+  return pass ? 0 : 1;
 }
 
 }  // namespace tb

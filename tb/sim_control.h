@@ -11,6 +11,10 @@
 //   --coverage FILE        write Verilator coverage data (verilator_coverage reads it)
 //   --inject-mismatch K    corrupt the K-th expected result (1-based) so the run
 //                          must fail: shows the scoreboard catches a wrong result
+//   --require-full-coverage  fail the run unless every defined functional
+//                          coverage bin was hit (and the 64-bit write path ran)
+//   --no-directed-backpressure  run the directed set once (streaming) instead of
+//                          twice (streaming, then under back-pressure)
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +35,8 @@ struct SimOptions {
   std::uint64_t trace_end = UINT64_MAX;
   std::string coverage;
   std::uint64_t inject_mismatch = 0;  // 0: none
+  bool require_full_coverage = false;
+  bool directed_backpressure = true;
 };
 
 class SimControl {
@@ -61,9 +67,13 @@ class SimControl {
   void stat(const std::string& name, const std::string& value);
   void stat(const std::string& name, std::uint64_t value);
 
+  // A failed end-of-run requirement (not a mismatch): printed as
+  // "FAIL: <why>" before the statistics block; the run then fails.
+  void fail(const std::string& why);
+
   // Prints the statistics block (vectors, mismatches, cycles, cycles_per_second
   // and the extra lines), writes coverage, closes the trace. Returns the exit
-  // code: 0 only if mismatches == 0.
+  // code: 0 only if mismatches == 0 and nothing failed.
   int finish(std::uint64_t vectors, std::uint64_t mismatches, std::uint64_t cycles);
 
  private:
@@ -72,6 +82,7 @@ class SimControl {
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<VerilatedFstC> fst_;
   std::vector<std::pair<std::string, std::string>> stats_;
+  std::vector<std::string> failures_;
   double t0_ = 0.0, seconds_ = 0.0;
   bool finished_ = false;
 };

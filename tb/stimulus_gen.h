@@ -84,6 +84,48 @@ inline bool pow2_update(int shift, int sign, std::int64_t* eta, std::int64_t* ha
   return true;
 }
 
+// An update (t.op, modes as set) whose exact sum (reg << D) + eta * acc has
+// remainder class `rc`, the sign `neg` and a floor either inside the register
+// (rounding up by one LSB still fits) or outside it by at least one LSB more
+// than rounding can undo: the cross of the functional coverage, made by
+// construction. eta = +-2^e with e chosen so that acc fits ACC_W and the
+// remainder has bits below half an LSB. False if the formats cannot.
+inline bool cross_update(Txn& t, Gen& g, RemClass rc, bool neg, bool out_of_range) {
+  const int d = dropped_bits(t.op), wr = reg_width(t.op);
+  const int e_lo = std::max(0, wr + d + 3 - ps::kAccW), e_hi = std::min(d - 2, ps::kWC - 2);
+  if (e_lo > e_hi) return false;
+  const std::int64_t lo = min_raw(wr), hi = max_raw(wr), span = std::int64_t{1} << (wr - 1);
+  for (int tries = 0; tries < 64; ++tries) {
+    const int e = e_lo + static_cast<int>(g.below(static_cast<std::uint64_t>(e_hi - e_lo + 1)));
+    // The floor V: half the time at the edge of its range (the boundaries of
+    // the rounders and the overflow fit), else anywhere in it.
+    const bool edge = g.below(2) == 0;
+    std::int64_t v = 0;
+    if (!out_of_range)  // floor and floor + 1 inside [lo, hi]
+      v = neg ? (edge ? lo : -1 - static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(-lo))))
+              : (edge ? hi - 1 : static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(hi))));
+    else  // above hi, or below lo - 1 (rounding up cannot bring it back)
+      v = neg ? lo - 2 - (edge ? 0 : static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(span))))
+              : hi + 1 + (edge ? 0 : static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(span))));
+    const fx::wide m_max = (fx::wide{1} << (d - 1 - e)) - 1;  // >= 1: e <= d - 2
+    const fx::wide m = g.below(3) == 0 ? 1 : g.below(3) == 0 ? m_max : 1 + static_cast<fx::wide>(g.below(static_cast<std::uint64_t>(m_max)));
+    const fx::wide half = fx::wide{1} << (d - 1);
+    const fx::wide rem = rc == kRemExact ? 0 : rc == kRemTie ? half : rc == kRemBelow ? (m << e) : half + (m << e);
+    const fx::wide sum = fx::shl(v, d) + rem;
+    const std::int64_t reg = g.below(4) == 0 ? 0 : g.raw(wr);
+    const fx::wide delta = sum - fx::shl(reg, d);  // a multiple of 2^e
+    fx::wide acc = delta >> e;
+    const bool neg_eta = g.below(2) == 0;
+    if (neg_eta) acc = -acc;
+    if (acc < min_raw(ps::kAccW) || acc > max_raw(ps::kAccW)) continue;
+    (t.op == kUpdW ? t.w : t.b) = reg;
+    t.eta = neg_eta ? -(std::int64_t{1} << e) : std::int64_t{1} << e;
+    t.acc = static_cast<std::int64_t>(acc);
+    return true;
+  }
+  return false;
+}
+
 // The top-K compare value r of an update's stochastic bits (docs/fixed-point.md §3).
 inline std::uint64_t stoch_r(const Txn& t) {
   const int d = dropped_bits(t.op), k = d < 64 ? d : 64;

@@ -129,14 +129,11 @@ class ModelPeDatapath final : public PeDatapath {
     const bool hb64 = hbbound < kInt64;
     // The weight and bias writes in 64 bits when (shifted old value) + eta * (wrapped sum) fits.
     const dpint::Shifts sh(f);
-    const uwide acc_max = pow2(f.acc_bits - 1), eta = mag(ctx_.eta_raw);
-    const int dw = sh.dw, db = sh.db;
+    const uwide eta = mag(ctx_.eta_raw);
     const uwide wmax = block_max_abs(W, t.r0, rows, t.c0, cols);
     const uwide bmax = t.has_bias() ? block_max_abs(b, t.r0, rows, 0, 1) : 0;
-    const bool w64 = h64 && dw >= 0 && dw < 63 &&
-                     add(shl(wmax, dw), mul(eta, std::min(hbound, acc_max))) < kInt64;
-    const bool b64 = hb64 && db >= 0 && db < 63 &&
-                     add(shl(bmax, db), mul(eta, std::min(hbbound, acc_max))) < kInt64;
+    const bool w64 = h64 && dpint::update_fits64(sh.dw, f.acc_bits, wmax, hbound, eta);
+    const bool b64 = hb64 && dpint::update_fits64(sh.db, f.acc_bits, bmax, hbbound, eta);
 
     // H, row-major [i * cols + j] (the order of the writes), and h.
     const bool dbl = hbound <= kDouble && hbbound <= kDouble;

@@ -145,6 +145,13 @@ decltype(auto) with_width_and_modes(bool narrow, fx::Quant q, fx::Overflow o, F&
 
 // ---- When the 64-bit forms are exact (bounds on the operands' magnitudes) ----
 
+// update_weight / update_bias <int64> for |p| <= pmax (the old register),
+// |h| <= hmax (before the wrap to acc_bits) and |eta| <= etamax, with d
+// dropped bits (Shifts::dw or db)? (shifted old value) + eta * (wrapped sum).
+inline bool update_fits64(int d, int acc_bits, bounds::uwide pmax, bounds::uwide hmax, bounds::uwide etamax) {
+  using namespace bounds;
+  return d >= 0 && d < 63 && add(shl(pmax, d), mul(etamax, std::min(hmax, pow2(acc_bits - 1)))) < kInt64;
+}
 // hidden_update<int64> for |z| <= zmax, |a| <= amax, |u| <= umax, |p| <= pmax, |s| <= smax?
 inline bool hidden_fits64(const Shifts& k, bounds::uwide zmax, bounds::uwide amax, bounds::uwide umax,
                           bounds::uwide pmax, bounds::uwide smax) {
