@@ -85,10 +85,13 @@ elseif(MODE STREQUAL "induction_without_invariants")
   message("formal induction without I1, I2: fails on P6, as it must")
 elseif(MODE STREQUAL "mutants")
   # <wire of u_dut>=<new driver>=<regex of the assertion that must fail>
+  # (the names of the enables en<k> and loads ld<k> of stage k, k = 1..LATENCY)
+  set(L ${EDGE_UNIT_LATENCY})
+  math(EXPR before_last "${L} - 2")
   set(MUTANTS
     "en2=1'1=p1_ready_rule"                        # stage 2 loads while stage 3 is stalled
     "ld2=u_dut.vld[0]=u_formal_tags"               # stage 2's data overwritten while stalled (I1/P6)
-    "ld4=u_dut.vld[2]=p4_output_stable")           # the output register changes while blocked
+    "ld${L}=u_dut.vld[${before_last}]=p4_output_stable")  # the output register changes while blocked
   set(n 0)
   foreach(m ${MUTANTS})
     string(REPLACE "=" ";" parts "${m}")
