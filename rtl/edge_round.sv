@@ -32,6 +32,18 @@ module edge_round #(
   output logic signed [OW-1:0] y,
   output logic                 overflowed   // the rounded value left [-2^(OW-1), 2^(OW-1) - 1]
 );
+  // Parameter legality: refuse to elaborate (plain messages: Yosys 0.23 does
+  // not format $error arguments).
+  if (1) begin : g_param_checks
+`ifndef __ICARUS__  // Icarus 11 has no elaboration-time $error (it simulates legal sets only)
+    if (D < 0) $error("edge_round: D (fractional bits to drop) must be >= 0");
+    if (OW < 2) $error("edge_round: OW (register width) must be >= 2");
+    if (VW <= D) $error("edge_round: VW (input width) must be > D");
+    if (QUANT < 0 || QUANT > 6) $error("edge_round: QUANT must be in 0..6");
+    if (OVF < 0 || OVF > 2) $error("edge_round: OVF must be in 0..2");
+`endif
+  end
+
   // Width of floor(v / 2^D) + 1: one bit more than the floor, so the +1 never wraps.
   localparam int RW = VW - D + 1;
   localparam int K = (D < 64) ? D : 64;
@@ -44,7 +56,7 @@ module edge_round #(
   logic signed [RW-1:0] rounded;
 
   generate
-    if (D == 0) begin : g_exact
+    if (D <= 0) begin : g_exact   // (D < 0 is refused above; no second error from g_round)
       assign rounded = RW'(v);
     end else begin : g_round
       logic signed [VW-D-1:0] fl;   // floor = v >>> D

@@ -89,6 +89,33 @@ module edge_unit #(
   output logic                    out_saturated,
   output logic                    out_lost
 );
+  // Parameter legality (docs/edge-unit.md §2): an illegal set must not
+  // elaborate into a unit that silently computes something else. Plain
+  // messages: Yosys 0.23 does not format $error arguments.
+  if (1) begin : g_param_checks
+`ifndef __ICARUS__  // Icarus 11 has no elaboration-time $error (it simulates legal sets only)
+    if (WS < 2) $error("edge_unit: S_I + S_F (stalk width) must be >= 2");
+    if (WW < 2) $error("edge_unit: W_I + W_F (weight width) must be >= 2");
+    if (WB < 2) $error("edge_unit: B_I + B_F (bias width) must be >= 2");
+    if (WR < 2) $error("edge_unit: R_I + R_F (residual width) must be >= 2");
+    if (WC < 2 || WC > 32) $error("edge_unit: C_I + C_F (constant width) must be in 2..32");
+    if (ACC_W < 2) $error("edge_unit: ACC_W must be >= 2");
+    if (C_F + R_F + S_F - W_F < 0) $error("edge_unit: DW = C_F + R_F + S_F - W_F must be >= 0");
+    if (C_F + R_F - B_F < 0) $error("edge_unit: DB = C_F + R_F - B_F must be >= 0");
+    if (ACC_W < WW + WS || ACC_W < WW + WR || ACC_W < WR + WS)
+      $error("edge_unit: ACC_W must be >= every product width (WW + WS, WW + WR, WR + WS)");
+    if (IDX_W < 1 || IDX_W > 48) $error("edge_unit: IDX_W must be in 1..48 (the row shares the 64-bit site word)");
+    if (TAG_W < 1) $error("edge_unit: TAG_W must be >= 1");
+    if (STEP_W < 1 || STEP_W > 64) $error("edge_unit: STEP_W must be in 1..64");
+    if (QUANT < 0 || QUANT > 6) $error("edge_unit: QUANT must be in 0..6");
+    if (OVF < 0 || OVF > 2) $error("edge_unit: OVF must be in 0..2");
+`endif
+`ifdef EDGE_UNIT_SVA
+    // The assertions (rtl/edge_unit_sva.sv), attached here and not with
+    // `bind`: Yosys 0.23 parses bind but silently drops the instance.
+    `include "edge_unit_sva_attach.svh"
+`endif
+  end
   localparam int LATENCY = 4;
 
   localparam logic [2:0] OP_FWD = 3'd0, OP_BWD = 3'd1, OP_HEB = 3'd2, OP_UPDW = 3'd3, OP_UPDB = 3'd4;

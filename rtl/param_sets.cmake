@@ -39,6 +39,18 @@ set(EDGE_UNIT_RTL
   ${CMAKE_CURRENT_LIST_DIR}/edge_round.sv
   ${CMAKE_CURRENT_LIST_DIR}/edge_unit.sv)
 set(EDGE_UNIT_WAIVERS ${CMAKE_CURRENT_LIST_DIR}/lint_waivers.vlt)
+# The handshake assertions (edge_unit_sva.sv, docs/edge-unit.md §9): the
+# define makes edge_unit.sv include edge_unit_sva_attach.svh, which
+# instantiates them inside the unit. Compiled into every verilated model
+# (with --assert) and linted; not in EDGE_UNIT_RTL, so synthesis and the
+# gate-level netlist stay free of them.
+set(EDGE_UNIT_SVA ${CMAKE_CURRENT_LIST_DIR}/edge_unit_sva.sv)
+set(EDGE_UNIT_SVA_ARGS +define+EDGE_UNIT_SVA -I${CMAKE_CURRENT_LIST_DIR})
+# The formal harness (rtl/formal/, with EDGE_UNIT_FORMAL defined too), top
+# edge_unit_formal, after EDGE_UNIT_RTL and EDGE_UNIT_SVA.
+set(EDGE_UNIT_FORMAL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/formal/edge_unit_formal_tags.sv
+  ${CMAKE_CURRENT_LIST_DIR}/formal/edge_unit_formal.sv)
 set(EDGE_UNIT_SET_TEMPLATE ${CMAKE_CURRENT_LIST_DIR}/edge_unit_set.h.in)
 
 # The pipeline latency in cycles, read from the RTL (localparam LATENCY of
@@ -81,6 +93,7 @@ endfunction()
 # edge_unit_verilate(<target> <set> PREFIX <class> HEADER_DIR <dir> [<verilate() options>...])
 #   Verilates the unit into <target> as <class> with the parameters of <set>
 #   (port widths explicit, rounding and overflow modes chosen at run time) and
+#   its assertions (a failing one stops the simulation with an error), and
 #   writes <dir>/edge_unit_set.h from edge_unit_set.h.in: the same parameters,
 #   the latency and the set's FixedConfig for the C++ side.
 function(edge_unit_verilate target set)
@@ -97,8 +110,8 @@ function(edge_unit_verilate target set)
   verilate(${target} ${arg_UNPARSED_ARGUMENTS}
     PREFIX ${arg_PREFIX}
     TOP_MODULE edge_unit
-    SOURCES ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL}
-    VERILATOR_ARGS -Wall ${gargs} -x-assign unique -x-initial unique)
+    SOURCES ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL} ${EDGE_UNIT_SVA}
+    VERILATOR_ARGS -Wall ${gargs} -x-assign unique -x-initial unique --assert ${EDGE_UNIT_SVA_ARGS})
   set(SET ${set})
   set(MODEL ${arg_PREFIX})
   set(LATENCY ${EDGE_UNIT_LATENCY})
