@@ -1,7 +1,8 @@
 # verilator --lint-only -Wall on rtl/*.sv with rtl/lint_waivers.vlt, for the
 # default parameters and every parameter set in the run-time mode and in
 # several fixed modes, each without and with the assertions
-# (edge_unit_sva.sv), then the formal harness (rtl/formal/) (cmake -P;
+# (edge_unit_sva.sv), then the formal harness (rtl/formal/) and the
+# processing element (pe_core.sv) (cmake -P;
 # -DVERILATOR=<verilator>). Fails on any warning or error.
 cmake_minimum_required(VERSION 3.20)
 include(${CMAKE_CURRENT_LIST_DIR}/param_sets.cmake)
@@ -35,29 +36,18 @@ foreach(set default ${EDGE_UNIT_SETS})
 endforeach()
 lint("formal harness" --top-module edge_unit_formal ${EDGE_UNIT_SVA_ARGS} +define+EDGE_UNIT_FORMAL
      ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL} ${EDGE_UNIT_SVA} ${EDGE_UNIT_FORMAL_SOURCES})
+# The processing element (rtl/pe_core.sv and its parts, pe_params.cmake) with
+# every set's formats, in the run-time modes, with the edge units' assertions.
+include(${CMAKE_CURRENT_LIST_DIR}/pe_params.cmake)
+foreach(set default ${EDGE_UNIT_SETS})
+  edge_unit_params(kvs ${set} QUANT runtime OVF runtime)
+  list(APPEND kvs ${PE_CORE_PARAMS})
+  list(TRANSFORM kvs PREPEND -G OUTPUT_VARIABLE gargs)
+  lint("pe_core, set ${set}" --top-module pe_core ${gargs} ${EDGE_UNIT_SVA_ARGS} ${EDGE_UNIT_WAIVERS} ${PE_CORE_RTL}
+       ${EDGE_UNIT_SVA})
+endforeach()
 if(failed)
   message(FATAL_ERROR "verilator lint found problems")
 endif()
 message("lint: ${runs} configurations clean")
 
-# The processing element (rtl/pe_core.sv and its parts) with every set's
-# formats and the PE parameters of pe_params.cmake, in the run-time modes.
-include(${CMAKE_CURRENT_LIST_DIR}/pe_params.cmake)
-set(pe_failed 0)
-foreach(set default ${EDGE_UNIT_SETS})
-  edge_unit_params(kvs ${set} QUANT runtime OVF runtime)
-  list(APPEND kvs ${PE_CORE_PARAMS})
-  list(TRANSFORM kvs PREPEND -G OUTPUT_VARIABLE gargs)
-  execute_process(COMMAND ${VERILATOR} --lint-only -Wall --top-module pe_core ${gargs}
-                          ${EDGE_UNIT_WAIVERS} ${PE_CORE_RTL}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0 OR out MATCHES "%(Warning|Error)")
-    message("pe_core lint FAILED: set ${set}\n${out}")
-    set(pe_failed 1)
-  else()
-    message("pe_core lint clean: set ${set}")
-  endif()
-endforeach()
-if(pe_failed)
-  message(FATAL_ERROR "verilator lint found problems in pe_core")
-endif()

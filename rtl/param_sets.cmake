@@ -90,15 +90,17 @@ function(edge_unit_params var set)
   set(${var} ${kvs} PARENT_SCOPE)
 endfunction()
 
-# edge_unit_verilate(<target> <set> PREFIX <class> HEADER_DIR <dir> [<verilate() options>...])
-#   Verilates the unit into <target> as <class> with the parameters of <set>
-#   (port widths explicit, rounding and overflow modes chosen at run time) and
-#   its assertions (a failing one stops the simulation with an error), and
-#   writes <dir>/edge_unit_set.h from edge_unit_set.h.in: the same parameters,
-#   the latency and the set's FixedConfig for the C++ side.
-function(edge_unit_verilate target set)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PREFIX;HEADER_DIR" "")
+# rtl_verilate_set(<target> <set> TOP <module> SOURCES <files> TEMPLATE <file.h.in>
+#                  PREFIX <class> HEADER_DIR <dir> [PARAMS <NAME=value>...] [<verilate() options>...])
+#   Verilates <module> into <target> as <class> with the formats of <set>
+#   (port widths explicit, rounding and overflow modes chosen at run time),
+#   the extra PARAMS and the edge unit's assertions (a failing one stops the
+#   simulation with an error), and configures <dir>/<template name without .in>
+#   with P_<NAME> for every parameter, SET, MODEL and LATENCY (the edge unit's).
+function(rtl_verilate_set target set)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PREFIX;HEADER_DIR;TOP;TEMPLATE" "SOURCES;PARAMS")
   edge_unit_params(kvs ${set} PORT_WIDTHS QUANT runtime OVF runtime)
+  list(APPEND kvs ${arg_PARAMS})
   set(gargs "")
   foreach(kv ${kvs})
     list(APPEND gargs -G${kv})
@@ -109,11 +111,20 @@ function(edge_unit_verilate target set)
   endforeach()
   verilate(${target} ${arg_UNPARSED_ARGUMENTS}
     PREFIX ${arg_PREFIX}
-    TOP_MODULE edge_unit
-    SOURCES ${EDGE_UNIT_WAIVERS} ${EDGE_UNIT_RTL} ${EDGE_UNIT_SVA}
+    TOP_MODULE ${arg_TOP}
+    SOURCES ${EDGE_UNIT_WAIVERS} ${arg_SOURCES} ${EDGE_UNIT_SVA}
     VERILATOR_ARGS -Wall ${gargs} -x-assign unique -x-initial unique --assert ${EDGE_UNIT_SVA_ARGS})
   set(SET ${set})
   set(MODEL ${arg_PREFIX})
   set(LATENCY ${EDGE_UNIT_LATENCY})
-  configure_file(${EDGE_UNIT_SET_TEMPLATE} ${arg_HEADER_DIR}/edge_unit_set.h @ONLY)
+  get_filename_component(header ${arg_TEMPLATE} NAME)
+  string(REGEX REPLACE "\\.in$" "" header ${header})
+  configure_file(${arg_TEMPLATE} ${arg_HEADER_DIR}/${header} @ONLY)
+endfunction()
+
+# edge_unit_verilate(<target> <set> PREFIX <class> HEADER_DIR <dir> [<verilate() options>...])
+#   The unit, with <dir>/edge_unit_set.h from edge_unit_set.h.in: the same
+#   parameters, the latency and the set's FixedConfig for the C++ side.
+function(edge_unit_verilate target set)
+  rtl_verilate_set(${target} ${set} TOP edge_unit SOURCES ${EDGE_UNIT_RTL} TEMPLATE ${EDGE_UNIT_SET_TEMPLATE} ${ARGN})
 endfunction()

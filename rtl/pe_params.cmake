@@ -30,27 +30,10 @@ set(PE_CORE_RTL ${EDGE_UNIT_RTL}
 set(PE_CORE_PARAMS LANES=${PE_LANES} SRAM_LAT=${PE_SRAM_LAT} GUARD_W=${PE_GUARD_W} CNT_W=${PE_CNT_W})
 
 # pe_core_verilate(<target> <set> PREFIX <class> HEADER_DIR <dir> [<verilate() options>...])
-#   Verilates pe_core (C++, not SystemC: its owner clocks it) with the formats
-#   of edge-unit set <set>, the PE parameters above and the rounding and
-#   overflow modes chosen at run time, and writes <dir>/pe_core_set.h.
+#   Verilates pe_core (in C++, not SystemC: its owner clocks it) with the
+#   formats of edge-unit set <set> and the PE parameters above, and writes
+#   <dir>/pe_core_set.h from pe_core_set.h.in.
 function(pe_core_verilate target set)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PREFIX;HEADER_DIR" "")
-  edge_unit_params(kvs ${set} PORT_WIDTHS QUANT runtime OVF runtime)
-  list(APPEND kvs ${PE_CORE_PARAMS})
-  set(gargs "")
-  foreach(kv ${kvs})
-    list(APPEND gargs -G${kv})
-    string(REPLACE "=" ";" pair ${kv})
-    list(GET pair 0 k)
-    list(GET pair 1 v)
-    set(P_${k} ${v})
-  endforeach()
-  verilate(${target} ${arg_UNPARSED_ARGUMENTS}
-    PREFIX ${arg_PREFIX}
-    TOP_MODULE pe_core
-    SOURCES ${EDGE_UNIT_WAIVERS} ${PE_CORE_RTL}
-    VERILATOR_ARGS -Wall ${gargs} -x-assign unique -x-initial unique)
-  set(SET ${set})
-  set(MODEL ${arg_PREFIX})
-  configure_file(${CMAKE_CURRENT_FUNCTION_LIST_DIR}/pe_core_set.h.in ${arg_HEADER_DIR}/pe_core_set.h @ONLY)
+  rtl_verilate_set(${target} ${set} TOP pe_core SOURCES ${PE_CORE_RTL} PARAMS ${PE_CORE_PARAMS}
+    TEMPLATE ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/pe_core_set.h.in ${ARGN})
 endfunction()
