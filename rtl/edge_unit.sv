@@ -23,13 +23,18 @@
 // with class 3 (weight) or 4 (bias).
 //
 // Handshake: valid/ready on both sides. A transfer happens on a rising clock
-// edge with valid && ready high. LATENCY = 4: an operation accepted at the
-// end of cycle c is presented (out_valid = 1) in cycle c + 4 when out_ready
+// edge with valid && ready high. LATENCY = 5: an operation accepted at the
+// end of cycle c is presented (out_valid = 1) in cycle c + 5 when out_ready
 // was not low in between; one operation per cycle sustained. The pipeline
 // stalls stage by stage (a bubble is squeezed out while the output waits),
 // and the output holds its value while out_valid && !out_ready. in_ready
 // depends combinationally on out_ready. Synchronous active-low reset clears
 // the valid bits only; data registers are not reset.
+//
+// Stages: S1 multiply (a MAC and an update multiplier), S2 add, S3 both
+// rounders' candidates, S4 pick the op's candidates and compare with the old
+// value, S5 round-up select and flags. The hash runs one mix64 beside each of
+// S1-S4, so no path chains a mix64 with the rounding or the flags.
 //
 // Parameters: formats Q<X_I>.<X_F> of stalk (S), weight (W), bias (B),
 // residual (R) and constant (C); every width >= 2, C_I + C_F <= 32 and the
@@ -116,7 +121,7 @@ module edge_unit #(
     `include "edge_unit_sva_attach.svh"
 `endif
   end
-  localparam int LATENCY = 4;
+  localparam int LATENCY = 5;
 
   localparam logic [2:0] OP_FWD = 3'd0, OP_BWD = 3'd1, OP_HEB = 3'd2, OP_UPDW = 3'd3, OP_UPDB = 3'd4;
 
@@ -124,16 +129,24 @@ module edge_unit #(
   localparam int DW = C_F + R_F + S_F - W_F;
   localparam int DB = C_F + R_F - B_F;
 
-  // One shared signed multiplier: MX x MY covers w*a, w*r, r*a and eta*acc.
-  localparam int MXW_0 = (WW > WR) ? WW : WR;
-  localparam int MXW = (MXW_0 > WC) ? MXW_0 : WC;
-  localparam int MYW_0 = (WS > WR) ? WS : WR;
-  localparam int MYW = (MYW_0 > ACC_W) ? MYW_0 : ACC_W;
-  localparam int MW = MXW + MYW;
+  // Two multipliers, each of its operands' widths (the unused one gets zeros):
+  // MAC  MX x MY covers w*a, w*r, r*a;  update  eta x acc.
+  localparam int MXW = (WW > WR) ? WW : WR;
+  localparam int MYW = (WS > WR) ? WS : WR;
+  localparam int MACW = MXW + MYW;
+  localparam int UPDW = WC + ACC_W;
+  localparam int PW = (MACW > UPDW) ? MACW : UPDW;
   // One shared adder, wide enough for every exact sum (plus one bit).
-  localparam int SW_0 = (MW > WW + DW) ? MW : WW + DW;
+  localparam int SW_0 = (PW > WW + DW) ? PW : WW + DW;
   localparam int SW_1 = (SW_0 > WB + DB) ? SW_0 : WB + DB;
   localparam int SW = ((SW_1 > ACC_W) ? SW_1 : ACC_W) + 1;
+
+  // Stochastic compare: the top K = min(D, 64) hash bits against the top K
+  // remainder bits. Both rounders share one comparator of RBW bits: a
+  // remainder padded with zeros below compares like its K bits.
+  localparam int KW_W = (DW < 1) ? 1 : (DW < 64) ? DW : 64;
+  localparam int KW_B = (DB < 1) ? 1 : (DB < 64) ? DB : 64;
+  localparam int RBW = (KW_W > KW_B) ? KW_W : KW_B;
 
   localparam bit HAS_STOCH = (QUANT == 5) || (QUANT == 6);
 
@@ -152,8 +165,9 @@ module edge_unit #(
   // vld[k]: stage k+1 holds an operation. A stage loads when it is empty or
   // its content moves on in the same cycle.
   logic [LATENCY-1:0] vld;
-  logic en1, en2, en3, en4;   // stage k may load (one signal each: no false loop)
-  assign en4 = !vld[3] || out_ready;
+  logic en1, en2, en3, en4, en5;   // stage k may load (one signal each: no false loop)
+  assign en5 = !vld[4] || out_ready;
+  assign en4 = !vld[3] || en5;
   assign en3 = !vld[2] || en4;
   assign en2 = !vld[1] || en3;
   assign en1 = !vld[0] || en2;
@@ -167,18 +181,23 @@ module edge_unit #(
       if (en2) vld[1] <= vld[0];
       if (en3) vld[2] <= vld[1];
       if (en4) vld[3] <= vld[2];
+      if (en5) vld[4] <= vld[3];
     end
   end
 
   // Load enables of the data registers (no toggling on bubbles).
-  logic ld1, ld2, ld3, ld4;
+  logic ld1, ld2, ld3, ld4, ld5;
   assign ld1 = en1 && in_valid;
   assign ld2 = en2 && vld[0];
   assign ld3 = en3 && vld[1];
   assign ld4 = en4 && vld[2];
+  assign ld5 = en5 && vld[3];
 
   // ------------------------------------------------------ stage 1: multiply
-  logic signed [MW-1:0] mx, my;
+  logic signed [MXW-1:0] mx;
+  logic signed [MYW-1:0] my;
+  logic signed [WC-1:0] ex;
+  logic signed [ACC_W-1:0] ey;
   logic signed [SW-1:0] addend;
   logic signed [REG_W-1:0] old_reg;
   logic is_mac, is_upd;
@@ -187,19 +206,21 @@ module edge_unit #(
     is_upd = 1'b0;
     mx = '0;
     my = '0;
+    ex = '0;
+    ey = '0;
     addend = SW'(in_acc);
     old_reg = '0;
     case (in_op)
-      OP_FWD: begin is_mac = 1'b1; mx = MW'(in_w); my = MW'(in_a); end
-      OP_BWD: begin is_mac = 1'b1; mx = MW'(in_w); my = MW'(in_r); end
-      OP_HEB: begin is_mac = 1'b1; mx = MW'(in_r); my = MW'(in_a); end
+      OP_FWD: begin is_mac = 1'b1; mx = MXW'(in_w); my = MYW'(in_a); end
+      OP_BWD: begin is_mac = 1'b1; mx = MXW'(in_w); my = MYW'(in_r); end
+      OP_HEB: begin is_mac = 1'b1; mx = MXW'(in_r); my = MYW'(in_a); end
       OP_UPDW: begin
-        is_upd = 1'b1; mx = MW'(in_eta); my = MW'(in_acc);
+        is_upd = 1'b1; ex = in_eta; ey = in_acc;
         addend = SW'(in_w) <<< DW;
         old_reg = REG_W'(in_w);
       end
       OP_UPDB: begin
-        is_upd = 1'b1; mx = MW'(in_eta); my = MW'(in_acc);
+        is_upd = 1'b1; ex = in_eta; ey = in_acc;
         addend = SW'(in_b) <<< DB;
         old_reg = REG_W'(in_b);
       end
@@ -207,14 +228,20 @@ module edge_unit #(
     endcase
   end
 
-  logic [2:0]            s1_op, s2_op, s3_op;
-  logic [TAG_W-1:0]      s1_tag, s2_tag, s3_tag;
-  logic [2:0]            s1_quant, s2_quant, s3_quant;
-  logic                  s1_ovf, s2_ovf, s3_ovf;
-  logic                  s1_mac, s2_mac, s3_mac;
-  logic                  s1_nz, s2_nz, s3_nz;     // the update eta * acc is non-zero
-  logic signed [MW-1:0]  s1_prod;
-  logic signed [SW-1:0]  s1_addend, s2_sum, s3_sum;
+  // At most one product is non-zero: OR merges them without a select.
+  logic signed [MACW-1:0] mac_prod;
+  logic signed [UPDW-1:0] upd_prod;
+  assign mac_prod = MACW'(mx) * MACW'(my);
+  assign upd_prod = UPDW'(ex) * UPDW'(ey);
+
+  logic [2:0]            s1_op, s2_op, s3_op, s4_op;
+  logic [TAG_W-1:0]      s1_tag, s2_tag, s3_tag, s4_tag;
+  logic [2:0]            s1_quant, s2_quant, s3_quant, s4_quant;
+  logic                  s1_ovf, s2_ovf;
+  logic                  s1_mac, s2_mac;
+  logic                  s1_nz, s2_nz, s3_nz, s4_nz;     // the update eta * acc is non-zero
+  logic signed [PW-1:0]  s1_prod;
+  logic signed [SW-1:0]  s1_addend, s2_sum;
   logic signed [REG_W-1:0] s1_old, s2_old, s3_old;
 
   always_ff @(posedge clk) begin
@@ -225,7 +252,7 @@ module edge_unit #(
       s1_ovf <= cfg_ovf;
       s1_mac <= is_mac;
       s1_nz <= is_upd && (in_eta != '0) && (in_acc != '0);
-      s1_prod <= mx * my;
+      s1_prod <= PW'(mac_prod) | PW'(upd_prod);
       s1_addend <= addend;
       s1_old <= old_reg;
     end
@@ -245,30 +272,123 @@ module edge_unit #(
     end
   end
 
-  // -------------------------------------------------- stage 3: (hash only)
+  // ----------------------------------- stage 3: both rounders' candidates
+  // Floor and floor + 1 of the weight and the bias write, each fitted by the
+  // overflow mode, the deterministic round-up decision and the remainder bits
+  // of the stochastic compare; the accumulator result and its wrap flag.
+  logic signed [WW-1:0] w_dn, w_up;
+  logic signed [WB-1:0] b_dn, b_up;
+  logic w_ovf_dn, w_ovf_up, b_ovf_dn, b_ovf_up, w_up_det, b_up_det;
+  logic [KW_W-1:0] w_rem;
+  logic [KW_B-1:0] b_rem;
+
+  edge_round #(.VW(SW), .D(DW), .OW(WW), .QUANT(QUANT), .OVF(OVF)) u_round_w (
+    .v(s2_sum), .quant(s2_quant), .ovf(s2_ovf), .y_dn(w_dn), .y_up(w_up),
+    .ovf_dn(w_ovf_dn), .ovf_up(w_ovf_up), .up_det(w_up_det), .rem_top(w_rem));
+  edge_round #(.VW(SW), .D(DB), .OW(WB), .QUANT(QUANT), .OVF(OVF)) u_round_b (
+    .v(s2_sum), .quant(s2_quant), .ovf(s2_ovf), .y_dn(b_dn), .y_up(b_up),
+    .ovf_dn(b_ovf_dn), .ovf_up(b_ovf_up), .up_det(b_up_det), .rem_top(b_rem));
+
+  logic [SW-ACC_W:0] acc_upper;   // the bits that must all equal the accumulator sign bit
+  assign acc_upper = s2_sum[SW-1:ACC_W-1];
+
+  logic signed [ACC_W-1:0] s3_acc, s4_acc;
+  logic s3_wrapped, s4_wrapped;
+  logic signed [WW-1:0] s3_w_dn, s3_w_up;
+  logic signed [WB-1:0] s3_b_dn, s3_b_up;
+  logic s3_w_ovf_dn, s3_w_ovf_up, s3_b_ovf_dn, s3_b_ovf_up, s3_w_up_det, s3_b_up_det;
+  logic [KW_W-1:0] s3_w_rem;
+  logic [KW_B-1:0] s3_b_rem;
+
   always_ff @(posedge clk) begin
     if (ld3) begin
       s3_op <= s2_op;
       s3_tag <= s2_tag;
       s3_quant <= s2_quant;
-      s3_ovf <= s2_ovf;
-      s3_mac <= s2_mac;
       s3_nz <= s2_nz;
-      s3_sum <= s2_sum;
       s3_old <= s2_old;
+      s3_acc <= s2_sum[ACC_W-1:0];
+      s3_wrapped <= s2_mac && !((&acc_upper) || !(|acc_upper));
+      s3_w_dn <= w_dn;
+      s3_w_up <= w_up;
+      s3_b_dn <= b_dn;
+      s3_b_up <= b_up;
+      s3_w_ovf_dn <= w_ovf_dn;
+      s3_w_ovf_up <= w_ovf_up;
+      s3_b_ovf_dn <= b_ovf_dn;
+      s3_b_ovf_up <= b_ovf_up;
+      s3_w_up_det <= w_up_det;
+      s3_b_up_det <= b_up_det;
+      s3_w_rem <= w_rem;
+      s3_b_rem <= b_rem;
+    end
+  end
+
+  // ------------------------------- stage 4: select the register, compare
+  // The op picks the weight or the bias candidates; both are compared with
+  // the old value (the "lost" flag), while the hash does its last mix64.
+  logic signed [REG_W-1:0] reg_dn, reg_up;
+  logic ovf_dn, ovf_up, up_det;
+  logic [RBW-1:0] rem_sel;
+  always_comb begin
+    reg_dn = '0;
+    reg_up = '0;
+    ovf_dn = 1'b0;
+    ovf_up = 1'b0;
+    up_det = 1'b0;
+    rem_sel = '0;
+    if (s3_op == OP_UPDW) begin
+      reg_dn = REG_W'(s3_w_dn);
+      reg_up = REG_W'(s3_w_up);
+      ovf_dn = s3_w_ovf_dn;
+      ovf_up = s3_w_ovf_up;
+      up_det = s3_w_up_det;
+      rem_sel = RBW'(s3_w_rem) << (RBW - KW_W);
+    end else if (s3_op == OP_UPDB) begin
+      reg_dn = REG_W'(s3_b_dn);
+      reg_up = REG_W'(s3_b_up);
+      ovf_dn = s3_b_ovf_dn;
+      ovf_up = s3_b_ovf_up;
+      up_det = s3_b_up_det;
+      rem_sel = RBW'(s3_b_rem) << (RBW - KW_B);
+    end
+  end
+
+  logic signed [REG_W-1:0] s4_dn, s4_up;
+  logic s4_ovf_dn, s4_ovf_up, s4_eq_dn, s4_eq_up, s4_up_det;
+  logic [RBW-1:0] s4_rem;
+
+  always_ff @(posedge clk) begin
+    if (ld4) begin
+      s4_op <= s3_op;
+      s4_tag <= s3_tag;
+      s4_quant <= s3_quant;
+      s4_nz <= s3_nz;
+      s4_acc <= s3_acc;
+      s4_wrapped <= s3_wrapped;
+      s4_dn <= reg_dn;
+      s4_up <= reg_up;
+      s4_ovf_dn <= ovf_dn;
+      s4_ovf_up <= ovf_up;
+      s4_eq_dn <= reg_dn == s3_old;
+      s4_eq_up <= reg_up == s3_old;
+      s4_up_det <= up_det;
+      s4_rem <= rem_sel;
     end
   end
 
   // ----------------------------------------------- stochastic-rounding hash
-  // One mix64 per stage; the key registers load only for a stochastic update.
-  logic [63:0] rbits;
+  // One mix64 per stage, beside stages 1-4; the key registers load only for
+  // a stochastic update. h4 keeps the top RBW bits (all the compare reads).
+  logic stoch_up;
   generate
     if (HAS_STOCH) begin : g_hash
-      logic [63:0] h1, h2, h3;
+      logic [63:0] h1, h2, h3, mix4;
+      logic [RBW-1:0] h4;
       logic [63:0] k1_step, k1_sample, k2_sample, k1_site, k2_site, k3_site;
       logic [63:0] sample, site;
-      logic need1, need2, need3;
-      logic st1, st2;   // stage 1 / 2 holds a stochastic update
+      logic need1, need2, need3, need4;
+      logic st1, st2, st3;   // stage k holds a stochastic update
       always_comb begin
         sample = (in_op == OP_UPDW) ? 64'(in_col) : 64'd0;
         site = {5'd0, (in_op == OP_UPDB) ? 3'd4 : 3'd3, in_layer, 48'(in_row)};
@@ -276,9 +396,12 @@ module edge_unit #(
       assign need1 = ld1 && is_upd && ((QUANT != 6) || (cfg_quant == 3'd5));
       assign need2 = ld2 && st1;
       assign need3 = ld3 && st2;
+      assign need4 = ld4 && st3;
+      assign mix4 = mix64(h3 ^ k3_site);
       always_ff @(posedge clk) begin
         if (ld1) st1 <= need1;
         if (ld2) st2 <= st1;
+        if (ld3) st3 <= st2;
         if (need1) begin
           h1 <= mix64(in_seed);
           k1_step <= 64'(in_step);
@@ -294,50 +417,29 @@ module edge_unit #(
           h3 <= mix64(h2 ^ k2_sample);
           k3_site <= k2_site;
         end
+        if (need4) h4 <= mix4[63 -: RBW];
       end
-      assign rbits = mix64(h3 ^ k3_site);
+      assign stoch_up = h4 < s4_rem;
     end else begin : g_no_hash
-      assign rbits = 64'd0;
+      assign stoch_up = 1'b0;
     end
   endgenerate
 
-  // -------------------------------------------- stage 4: round, fit, flags
-  logic signed [WW-1:0] w_new;
-  logic signed [WB-1:0] b_new;
-  logic w_ovf, b_ovf;
-
-  edge_round #(.VW(SW), .D(DW), .OW(WW), .QUANT(QUANT), .OVF(OVF)) u_round_w (
-    .v(s3_sum), .rbits(rbits), .quant(s3_quant), .ovf(s3_ovf), .y(w_new), .overflowed(w_ovf));
-  edge_round #(.VW(SW), .D(DB), .OW(WB), .QUANT(QUANT), .OVF(OVF)) u_round_b (
-    .v(s3_sum), .rbits(rbits), .quant(s3_quant), .ovf(s3_ovf), .y(b_new), .overflowed(b_ovf));
-
-  logic signed [REG_W-1:0] reg_new;
-  logic sat_new;
-  always_comb begin
-    reg_new = '0;
-    sat_new = 1'b0;
-    if (s3_op == OP_UPDW) begin
-      reg_new = REG_W'(w_new);
-      sat_new = w_ovf;
-    end else if (s3_op == OP_UPDB) begin
-      reg_new = REG_W'(b_new);
-      sat_new = b_ovf;
-    end
-  end
-
-  logic [SW-ACC_W:0] acc_upper;   // the bits that must all equal the accumulator sign bit
-  assign acc_upper = s3_sum[SW-1:ACC_W-1];
+  // ------------------------------------ stage 5: round-up select, outputs
+  logic is_stoch, up;
+  assign is_stoch = (QUANT == 5) || ((QUANT == 6) && (s4_quant == 3'd5));
+  assign up = is_stoch ? stoch_up : s4_up_det;
 
   always_ff @(posedge clk) begin
-    if (ld4) begin
-      out_op <= s3_op;
-      out_tag <= s3_tag;
-      out_acc <= s3_sum[ACC_W-1:0];
-      out_reg <= reg_new;
-      out_acc_wrapped <= s3_mac && !((&acc_upper) || !(|acc_upper));
-      out_saturated <= sat_new;
-      out_lost <= s3_nz && (reg_new == s3_old);
+    if (ld5) begin
+      out_op <= s4_op;
+      out_tag <= s4_tag;
+      out_acc <= s4_acc;
+      out_reg <= up ? s4_up : s4_dn;
+      out_acc_wrapped <= s4_wrapped;
+      out_saturated <= up ? s4_ovf_up : s4_ovf_dn;
+      out_lost <= s4_nz && (up ? s4_eq_up : s4_eq_dn);
     end
   end
-  assign out_valid = vld[3];
+  assign out_valid = vld[4];
 endmodule

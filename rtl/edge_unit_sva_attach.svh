@@ -11,7 +11,7 @@ edge_unit_sva #(.LATENCY(LATENCY), .TAG_W(TAG_W), .ACC_W(ACC_W), .REG_W(REG_W)) 
 // The formal harness's tag invariants need the tag of every stage, output
 // last; list one per stage (edge_unit_formal_tags checks the count against
 // LATENCY, so a stage added without its tag here fails to elaborate).
-edge_unit_formal_tags #(.LATENCY(LATENCY), .TAG_W(TAG_W), .N_TAGS(4)) u_formal_tags (
+edge_unit_formal_tags #(.LATENCY(LATENCY), .TAG_W(TAG_W), .N_TAGS(5)) u_formal_tags (
   .clk(clk), .rst_n(rst_n), .in_valid(in_valid), .in_ready(in_ready), .in_tag(in_tag),
-  .out_valid(out_valid), .out_ready(out_ready), .vld(vld), .stage_tags({out_tag, s3_tag, s2_tag, s1_tag}));
+  .out_valid(out_valid), .out_ready(out_ready), .vld(vld), .stage_tags({out_tag, s4_tag, s3_tag, s2_tag, s1_tag}));
 `endif

@@ -7,6 +7,9 @@
 // cycle. (The RTL itself is checked against the C++ library by the Verilator
 // testbenches; this shows that synthesis preserved it.)
 //
+// The netlist is mapped to the cells of rtl/lib/sheafsim45.lib (simulation
+// models in rtl/lib/sheafsim45_cells.v).
+//
 // Plusargs: +cycles=N (default 20000), +seed=S (default 1).
 module edge_unit_gate_tb;
   parameter int S_I = 3, S_F = 5, W_I = 2, W_F = 6, B_I = 4, B_F = 4, R_I = 3, R_F = 5, C_I = 1, C_F = 15;
@@ -85,11 +88,16 @@ module edge_unit_gate_tb;
     in_a = WS'(corner(WS));
     in_r = WR'(corner(WR));
     in_eta = WC'(($urandom % 4 == 0) ? corner(WC) : {32'd0, $urandom} >> ($urandom % WC));
-    in_seed = {$urandom, $urandom};
-    in_step = $urandom;
-    in_layer = 8'($urandom);
-    in_row = 16'($urandom);
-    in_col = 16'($urandom);
+    // The hash key changes only with an update: a stochastic netlist's hash
+    // cones (most of its cells) then evaluate only when they matter, which
+    // keeps the event-driven simulation of those netlists affordable.
+    if (in_op == 3'd3 || in_op == 3'd4) begin
+      in_seed = {$urandom, $urandom};
+      in_step = $urandom;
+      in_layer = 8'($urandom);
+      in_row = 16'($urandom);
+      in_col = 16'($urandom);
+    end
   endtask
 
   always #5 clk = ~clk;

@@ -1,0 +1,43 @@
+#pragma once
+// The edge unit's 45 nm figures (docs/edge-unit.md §6, "Timing and area"):
+// fmax, critical path and area per parameter set (rtl/param_sets.cmake) and
+// rounding/overflow mode, from the committed rtl/silicon/edge_unit_45nm.json,
+// which the build embeds at configure time (no file is read at run time).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sheafsim/fixed/fixed_point.h"
+
+namespace sheafsim::ops {
+
+struct SiliconFigures {
+  std::string set;                // "q8", "q12", "q16"
+  std::string quant;              // "rnd_conv", "stoch", "trn"
+  std::string overflow;           // "sat", "wrap"
+  double fmax_mhz = 0;            // 1000 / min_period_ns
+  double min_period_ns = 0;       // worst path plus setup
+  double area_um2 = 0;            // every cell, flip-flops included
+  double flip_flop_area_um2 = 0;  // of which flip-flops
+  int cells = 0;
+  int flip_flops = 0;
+  std::string critical_start;     // register (Q net) or input port
+  std::string critical_end;       // register or output port
+  double critical_delay_ns = 0;   // arrival at the end point
+  int critical_levels = 0;        // combinational cells on the path
+};
+
+// The figures of one set and mode; nullopt when the file has none (only
+// rnd_conv/sat, stoch/sat and trn/wrap are synthesised).
+std::optional<SiliconFigures> silicon_figures(const std::string& set, fx::Quant quant, fx::Overflow overflow);
+std::optional<SiliconFigures> silicon_figures(const std::string& set, const std::string& quant,
+                                              const std::string& overflow);
+
+// Every entry, in the file's order.
+const std::vector<SiliconFigures>& all_silicon_figures();
+
+// The pipeline latency the figures were made with, and the library's provenance line.
+int silicon_latency_cycles();
+const std::string& silicon_library();
+
+}  // namespace sheafsim::ops
