@@ -75,23 +75,24 @@ module pe_core #(
   output logic [CNT_W-1:0]              rd_base,
   output logic [CNT_W-1:0]              rd_term,
   output logic [LANES-1:0]              rd_lane_valid,
-  // operands, read latency later, per lane
-  input  logic [LANES-1:0][XW-1:0]      d_x,        // w (FWD, BWD, UPD_W), u (HEB)
-  input  logic [LANES-1:0][YW-1:0]      d_y,        // a (FWD, HEB), u (BWD)
-  input  logic [LANES-1:0][WB-1:0]      d_bias,     // b (FWD start, UPD_B)
-  input  logic [LANES-1:0][ACC_W-1:0]   d_wide,     // passing sum (MERGE), H or h (UPD)
-  input  logic [LANES-1:0][ACC_W-1:0]   d_init,     // own partial sum (MERGE start)
+  // operands, read latency later: lane l's field of an X-bit port is bits [l*X +: X]
+  // (flat vectors: Yosys 0.23 has no packed 2-D ports)
+  input  logic [LANES*XW-1:0]           d_x,        // w (FWD, BWD, UPD_W), u (HEB)
+  input  logic [LANES*YW-1:0]           d_y,        // a (FWD, HEB), u (BWD)
+  input  logic [LANES*WB-1:0]           d_bias,     // b (FWD start, UPD_B)
+  input  logic [LANES*ACC_W-1:0]        d_wide,     // passing sum (MERGE), H or h (UPD)
+  input  logic [LANES*ACC_W-1:0]        d_init,     // own partial sum (MERGE start)
   input  logic [LANES-1:0]              d_upd_bias, // UPD: a bias write
-  input  logic [LANES-1:0][IDX_W-1:0]   d_row,      // UPD: global row and column (hash site)
-  input  logic [LANES-1:0][IDX_W-1:0]   d_col,
+  input  logic [LANES*IDX_W-1:0]        d_row,      // UPD: global row and column (hash site)
+  input  logic [LANES*IDX_W-1:0]        d_col,
   // results
   output logic [LANES-1:0]              res_valid,
-  output logic [LANES-1:0][CNT_W-1:0]   res_index,
-  output logic [LANES-1:0][ACC_W-1:0]   res_sum,
+  output logic [LANES*CNT_W-1:0]        res_index,
+  output logic [LANES*ACC_W-1:0]        res_sum,
   output logic [LANES-1:0]              res_wrapped,
-  output logic [LANES-1:0][ACC_W-1:0]   res_hsum,
+  output logic [LANES*ACC_W-1:0]        res_hsum,
   output logic [LANES-1:0]              res_hwrapped,
-  output logic [LANES-1:0][REG_W-1:0]   res_reg,
+  output logic [LANES*REG_W-1:0]        res_reg,
   output logic [LANES-1:0]              res_saturated,
   output logic [LANES-1:0]              res_lost,
   output logic                          done
@@ -151,29 +152,30 @@ module pe_core #(
   logic q_first, q_last;
   generate
     if (SRAM_LAT > 0) begin : g_delay
-      logic [DL-1:0][LANES-1:0] dv;
-      logic [DL-1:0][CNT_W-1:0] db;
+      // Flat vectors (one LANES- or CNT_W-bit field per cycle of delay): Yosys 0.23 has no packed 2-D arrays.
+      logic [DL*LANES-1:0] dv;
+      logic [DL*CNT_W-1:0] db;
       logic [DL-1:0] df, dla;
       always_ff @(posedge clk) begin
         if (!rst_n) begin
           dv <= '0;
         end else begin
-          dv[0] <= issue ? lane_valid : '0;
-          for (int k = 1; k < DL; k++) dv[k] <= dv[k - 1];
+          dv[0 +: LANES] <= issue ? lane_valid : '0;
+          for (int k = 1; k < DL; k++) dv[k*LANES +: LANES] <= dv[(k-1)*LANES +: LANES];
         end
       end
       always_ff @(posedge clk) begin
-        db[0] <= base;
+        db[0 +: CNT_W] <= base;
         df[0] <= first;
         dla[0] <= last;
         for (int k = 1; k < DL; k++) begin
-          db[k] <= db[k - 1];
+          db[k*CNT_W +: CNT_W] <= db[(k-1)*CNT_W +: CNT_W];
           df[k] <= df[k - 1];
           dla[k] <= dla[k - 1];
         end
       end
-      assign q_valid = sram ? dv[DL-1] : (issue ? lane_valid : '0);
-      assign q_base = sram ? db[DL-1] : base;
+      assign q_valid = sram ? dv[(DL-1)*LANES +: LANES] : (issue ? lane_valid : '0);
+      assign q_base = sram ? db[(DL-1)*CNT_W +: CNT_W] : base;
       assign q_first = sram ? df[DL-1] : first;
       assign q_last = sram ? dla[DL-1] : last;
     end else begin : g_no_delay
@@ -197,7 +199,7 @@ module pe_core #(
   assign is_heb = (op == OP_HEB);
 
   logic [LANES-1:0] mac_valid, upd_valid;
-  logic [LANES-1:0][CNT_W-1:0] res_index_mac;
+  logic [LANES*CNT_W-1:0] res_index_mac;
   generate
     for (genvar l = 0; l < LANES; l++) begin : g_lane
       logic [CNT_W-1:0] idx;
@@ -205,8 +207,8 @@ module pe_core #(
       logic signed [ACC_W-1:0] bias_aligned;
       assign idx = q_base + CNT_W'(l);
       // The bias path: b(i) << sb, sign-extended to the accumulator.
-      assign bias_aligned = ACC_W'($signed(d_bias[l])) <<< SB;
-      assign init = is_fwd_bias ? bias_aligned : (is_merge ? $signed(d_init[l]) : '0);
+      assign bias_aligned = ACC_W'($signed(d_bias[l*WB +: WB])) <<< SB;
+      assign init = is_fwd_bias ? bias_aligned : (is_merge ? $signed(d_init[l*ACC_W +: ACC_W]) : '0);
 
       pe_mac_lane #(.XW(XW), .YW(YW), .ACC_W(ACC_W), .GUARD_W(GUARD_W), .IDX_W(CNT_W)) u_mac (
         .clk, .rst_n,
@@ -214,11 +216,11 @@ module pe_core #(
         .in_first(q_first), .in_last(q_last),
         .in_add(is_merge),
         .in_hsum(is_heb && (idx < n_hsum)),
-        .in_x($signed(d_x[l])), .in_y($signed(d_y[l])),
-        .in_addend($signed(d_wide[l])), .in_init(init), .in_index(idx),
-        .out_valid(mac_valid[l]), .out_index(res_index_mac[l]),
-        .out_sum(res_sum[l]), .out_wrapped(res_wrapped[l]),
-        .out_hsum(res_hsum[l]), .out_hwrapped(res_hwrapped[l]));
+        .in_x($signed(d_x[l*XW +: XW])), .in_y($signed(d_y[l*YW +: YW])),
+        .in_addend($signed(d_wide[l*ACC_W +: ACC_W])), .in_init(init), .in_index(idx),
+        .out_valid(mac_valid[l]), .out_index(res_index_mac[l*CNT_W +: CNT_W]),
+        .out_sum(res_sum[l*ACC_W +: ACC_W]), .out_wrapped(res_wrapped[l]),
+        .out_hsum(res_hsum[l*ACC_W +: ACC_W]), .out_hwrapped(res_hwrapped[l]));
 
       // The write path's handshake and echo outputs: with out_ready tied high the
       // unit is always ready, results come back in order (res_index counts
@@ -236,12 +238,12 @@ module pe_core #(
         .clk, .rst_n,
         .in_valid(q_valid[l] && is_upd), .in_ready(upd_ready),
         .in_op(d_upd_bias[l] ? 3'd4 : 3'd3), .in_tag(TAG_W'(idx)),
-        .in_acc($signed(d_wide[l])), .in_w($signed(d_x[l][WW-1:0])), .in_b($signed(d_bias[l])),
+        .in_acc($signed(d_wide[l*ACC_W +: ACC_W])), .in_w($signed(d_x[l*XW +: WW])), .in_b($signed(d_bias[l*WB +: WB])),
         .in_a('0), .in_r('0), .in_eta(cfg_eta), .in_seed(cfg_seed), .in_step(cfg_step),
-        .in_layer(layer), .in_row(d_row[l]), .in_col(d_col[l]),
+        .in_layer(layer), .in_row(d_row[l*IDX_W +: IDX_W]), .in_col(d_col[l*IDX_W +: IDX_W]),
         .cfg_quant, .cfg_ovf,
         .out_valid(upd_valid[l]), .out_ready(1'b1), .out_op(upd_op), .out_tag(upd_tag),
-        .out_acc(upd_acc), .out_reg(res_reg[l]), .out_acc_wrapped(upd_wrapped),
+        .out_acc(upd_acc), .out_reg(res_reg[l*REG_W +: REG_W]), .out_acc_wrapped(upd_wrapped),
         .out_saturated(res_saturated[l]), .out_lost(res_lost[l]));
 
       // Lane l's k-th write result is write k * LANES + l.
@@ -250,7 +252,7 @@ module pe_core #(
         if (start) upd_count <= CNT_W'(l);
         else if (upd_valid[l]) upd_count <= upd_count + CNT_W'(LANES);
       end
-      assign res_index[l] = upd_valid[l] ? upd_count : res_index_mac[l];
+      assign res_index[l*CNT_W +: CNT_W] = upd_valid[l] ? upd_count : res_index_mac[l*CNT_W +: CNT_W];
     end
   endgenerate
   assign res_valid = mac_valid | upd_valid;

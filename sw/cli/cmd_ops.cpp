@@ -144,6 +144,13 @@ std::vector<StatRow> ops_rows(const ops::OpsReport& r) {
     rows.push_back({"mesh_flit_hops_per_training_step", count(t.flit_hops)});
     rows.push_back({"mesh_busy_cycles_max_unit_per_training_step", count(t.busy_cycles_max_unit)});
     rows.push_back({"mesh_energy_pJ_per_training_step", num(t.total_pJ)});
+    if (m.silicon.available) {
+      const nlohmann::json si = ops::silicon_json(m);
+      rows.push_back({"pe_clock_mhz", fmt::format("{} (45 nm, {})", num(m.silicon.clock_mhz), m.silicon.basis)});
+      rows.push_back({"mesh_area_mm2", fmt::format("{} (PEs' logic and SRAM, vertex-unit SRAM)", num(si["mesh_area_mm2"].get<double>()))});
+    } else {
+      rows.push_back({"mesh_area_mm2", "n/a (" + m.silicon.reason + ")"});
+    }
   }
   const ops::EdgeUnitArea& a = r.area;
   if (a.available) {

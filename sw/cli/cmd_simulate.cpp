@@ -10,6 +10,7 @@
 #include "simulate_cli.h"
 #include "train_options.h"
 #include "sheafsim/base/error.h"
+#include "sheafsim/cost/silicon_figures.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/run/infer_run.h"
 #include "sheafsim/train/report_json.h"
@@ -17,6 +18,23 @@
 #include "sheafsim/reference/settings.h"
 
 namespace sheafsim::cli {
+
+// The run's time at the RTL PE's 45 nm clock (sheafsim/cost/silicon_figures.h).
+nlohmann::json silicon_json(const mesh::MeshEngine& engine) {
+  const mesh::MeshConfig& m = engine.mesh_config();
+  const ops::PeSilicon p = ops::pe_silicon(engine.fixed_config(), m.lanes);
+  if (!p.available) return {{"available", false}, {"reason", p.reason}};
+  const nlohmann::json r = engine.report();
+  const nlohmann::json& per_step = r["cycles_per_training_step"];
+  return {{"available", true},
+          {"set", p.set},
+          {"quant", p.quant},
+          {"overflow", p.overflow},
+          {"pe_clock_mhz", p.clock_mhz},
+          {"basis", p.basis},
+          {"us_per_training_step", per_step.is_null() ? nlohmann::json() : nlohmann::json(per_step.get<double>() / p.clock_mhz)},
+          {"simulated_time_us", static_cast<double>(engine.timing().total_cycles) / p.clock_mhz}};
+}
 
 std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::MeshEngine& engine, nlohmann::json& j) {
   std::optional<mesh::TraceSummary> trace;
@@ -41,14 +59,24 @@ std::optional<mesh::TraceSummary> add_mesh_report(const MeshOptions& o, mesh::Me
   j["mesh"] = m;
   if (o.rtl_pe) j["rtl_pe"] = rtl_pe_json(o);
   write_rtl_chunks(o);
+  j["silicon"] = silicon_json(engine);
   j["total_cycles"] = m["total_cycles"];
   j["cycles_per_step"] = m["cycles_per_step"];
   return trace;
 }
 
 void add_mesh_rows(const MeshOptions& o, const mesh::MeshEngine* engine, std::vector<StatRow>& rows) {
-  if (engine != nullptr)
+  if (engine != nullptr) {
     for (const auto& row : engine->statistics()) rows.push_back(row);
+    const nlohmann::json s = silicon_json(*engine);
+    if (s["available"].get<bool>()) {
+      rows.push_back({"pe_clock_mhz", fmt::format("{} (45 nm, {})", num(s["pe_clock_mhz"].get<double>()), s["basis"].get<std::string>())});
+      const nlohmann::json& us = s["us_per_training_step"];
+      rows.push_back({"us_per_training_step_at_pe_clock", us.is_null() ? "n/a (no training step)" : num(us.get<double>())});
+    } else {
+      rows.push_back({"pe_clock_mhz", "n/a (" + s["reason"].get<std::string>() + ")"});
+    }
+  }
   add_rtl_pe_rows(o, rows);
 }
 

@@ -3,6 +3,7 @@
 // rtl/silicon/edge_unit_45nm.json, lookups by name and by mode enum.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -73,4 +74,36 @@ TEST_CASE("the embedded figures equal the committed file") {
     CHECK(f->flip_flop_area_um2 == r.at("flip_flop_area_um2").get<double>());
     CHECK(f->critical_levels == r.at("critical_path").at("levels").get<int>());
   }
+}
+
+TEST_CASE("the PE's clock and area: measured in its mode, derived in the others", "[silicon]") {
+  FixedConfig cfg;  // the default formats: parameter set q16
+  cfg.quant = fx::Quant::RndConv;
+  cfg.overflow = fx::Overflow::Sat;
+  const PeSilicon measured = pe_silicon(cfg, 4);
+  REQUIRE(measured.available);
+  REQUIRE(measured.basis.rfind("measured", 0) == 0);
+  REQUIRE(measured.clock_mhz > 50);
+  REQUIRE(measured.clock_mhz <= silicon_figures("q16", "rnd_conv", "sat")->fmax_mhz);
+  // Four MAC lanes and four write lanes: more than four edge units.
+  REQUIRE(measured.logic_area_um2 > 4 * silicon_figures("q16", "rnd_conv", "sat")->area_um2);
+
+  cfg.quant = fx::Quant::Stoch;
+  const PeSilicon stoch = pe_silicon(cfg, 4);
+  REQUIRE(stoch.available);
+  REQUIRE(stoch.basis.rfind("derived", 0) == 0);
+  const auto unit = silicon_figures("q16", "stoch", "sat"), ref = silicon_figures("q16", "rnd_conv", "sat");
+  REQUIRE(stoch.clock_mhz == Approx(std::min(measured.clock_mhz, unit->fmax_mhz)));
+  REQUIRE(stoch.logic_area_um2 == Approx(measured.logic_area_um2 + 4 * (unit->area_um2 - ref->area_um2)));
+  // Eight lanes: twice the per-lane area.
+  cfg.quant = fx::Quant::RndConv;
+  REQUIRE(pe_silicon(cfg, 8).logic_area_um2 == Approx(2 * measured.logic_area_um2));
+
+  cfg.overflow = fx::Overflow::Wrap;  // rnd_conv/wrap was not synthesised
+  REQUIRE_FALSE(pe_silicon(cfg, 4).available);
+  cfg = FixedConfig{};
+  cfg.stalk = {4, 10};
+  const PeSilicon other = pe_silicon(cfg, 4);
+  REQUIRE_FALSE(other.available);
+  REQUIRE(other.reason.find("q16") != std::string::npos);
 }

@@ -165,6 +165,7 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   e_ops += j_ops.scaled(joint_per_epoch);
   MeshOps r;
   r.config = mc;
+  r.silicon = pe_silicon(s.formats, mc.lanes);
   r.tile_rows = map.tile_rows();
   r.tile_cols = map.tile_cols();
   r.tiles = map.tiles().size();
@@ -333,6 +334,29 @@ json methods_json(const OpsReport& r) {
   return methods;
 }
 
+// The mesh's clock and area at 45 nm: the PEs' logic (the RTL PE) and SRAM,
+// the vertex units' SRAM (their logic and the links are not synthesised).
+json mesh_silicon_json(const MeshOps& m) {
+  const PeSilicon& p = m.silicon;
+  if (!p.available) return {{"available", false}, {"reason", p.reason}};
+  const double bit = kSramBitCellUm2 * kSramArrayOverhead;
+  const double pe_sram = static_cast<double>(m.config.sram_kib) * 8192.0 * bit;
+  const double vertex_sram = static_cast<double>(m.config.vertex_sram_kib) * 8192.0 * bit;
+  const double total = m.pes * (p.logic_area_um2 + pe_sram) + static_cast<double>(m.vertex_groups) * vertex_sram;
+  const double per_step = static_cast<double>(m.per_training_step.busy_cycles_max_unit);
+  return {{"available", true},
+          {"set", p.set}, {"quant", p.quant}, {"overflow", p.overflow},
+          {"pe_clock_mhz", p.clock_mhz},
+          {"basis", p.basis},
+          {"pe_logic_area_um2", p.logic_area_um2},
+          {"pe_sram_area_um2", pe_sram},
+          {"vertex_unit_sram_area_um2", vertex_sram},
+          {"sram_area_um2_per_bit", bit},
+          {"mesh_area_mm2", total * 1e-6},
+          {"bound_us_per_training_step", per_step / p.clock_mhz},
+          {"scope", "PEs (logic and SRAM) and vertex-unit SRAM; vertex-unit logic, output unit and links excluded"}};
+}
+
 json mesh_json(const MeshOps& m) {
   const json mapping = {{"tile_rows", m.tile_rows}, {"tile_cols", m.tile_cols}, {"tiles", m.tiles},
                         {"vertex_groups", m.vertex_groups}, {"pes", m.pes}, {"links", m.links},
@@ -346,7 +370,7 @@ json mesh_json(const MeshOps& m) {
                      {"entry_bits", o.entry_bits},
                      {"table_bits", o.table_bits()},
                      {"busy_cycles_per_step", o.cycles}};
-  return {{"mesh", m.config.to_json()}, {"mapping", mapping}, {"output_unit", unit},
+  return {{"mesh", m.config.to_json()}, {"mapping", mapping}, {"output_unit", unit}, {"silicon", mesh_silicon_json(m)},
           {"per_diffusion_step", phase_json(m.per_diffusion_step)}, {"per_joint_step", phase_json(m.per_joint_step)},
           {"per_training_step", phase_json(m.per_training_step)}, {"per_epoch", phase_json(m.per_epoch)}};
 }
@@ -390,6 +414,8 @@ json converged_json(const ConvergedOps& c, const EnergyTable& t) {
 }
 
 }  // namespace
+
+json silicon_json(const MeshOps& m) { return mesh_silicon_json(m); }
 
 void set_methods(OpsSpec& spec, const std::string& method) {
   if (method != "sheaf" && method != "sgd" && method != "sid" && method != "all")

@@ -1,5 +1,7 @@
 #include "sheafsim/cost/silicon_figures.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "silicon_figures_json.h"
@@ -63,4 +65,42 @@ int silicon_latency_cycles() { return parsed().latency; }
 
 const std::string& silicon_library() { return parsed().library; }
 
+PeSilicon pe_silicon(const FixedConfig& cfg, int lanes) {
+  PeSilicon r;
+  const FixedConfig q16;  // the project's default formats are parameter set q16's
+  if (cfg.stalk != q16.stalk || cfg.weight != q16.weight || cfg.bias != q16.bias || cfg.residual != q16.residual ||
+      cfg.constant != q16.constant || cfg.acc_bits != q16.acc_bits) {
+    r.reason = "the PE is synthesised at the default formats (parameter set q16) only";
+    return r;
+  }
+  static const nlohmann::json pe = nlohmann::json::parse(detail::pe_silicon_json);
+  const std::string pq = pe.at("quant").get<std::string>(), po = pe.at("overflow").get<std::string>();
+  const auto unit = silicon_figures("q16", cfg.quant, cfg.overflow);
+  const auto unit_ref = silicon_figures("q16", pq, po);
+  r.set = "q16";
+  r.quant = fx::to_string(cfg.quant);
+  r.overflow = fx::to_string(cfg.overflow);
+  if (!unit || !unit_ref) {
+    r.reason = "no 45 nm figures for " + r.quant + "/" + r.overflow + " (synthesised: rnd_conv/sat, stoch/sat, trn/wrap)";
+    return r;
+  }
+  const double pe_area = pe.at("area_um2").get<double>(), pe_fmax = pe.at("timing").at("fmax_mhz").get<double>();
+  const int pe_lanes = pe.at("params").at("LANES").get<int>();
+  r.available = true;
+  if (r.quant == pq && r.overflow == po && lanes == pe_lanes) {
+    r.clock_mhz = pe_fmax;
+    r.logic_area_um2 = pe_area;
+    r.basis = "measured: the synthesised PE (" + pq + "/" + po + ")";
+  } else {
+    // Per lane: one MAC lane (the measured PE's share) plus one write lane of this mode.
+    const double per_lane = pe_area / pe_lanes - unit_ref->area_um2 + unit->area_um2;
+    r.logic_area_um2 = per_lane * lanes;
+    r.clock_mhz = std::min(pe_fmax, unit->fmax_mhz);
+    r.basis = "derived: the synthesised PE (" + pq + "/" + po + ") with " + r.quant + "/" + r.overflow +
+              " edge units as write lanes, " + std::to_string(lanes) + " lanes";
+  }
+  return r;
+}
+
 }  // namespace sheafsim::ops
+

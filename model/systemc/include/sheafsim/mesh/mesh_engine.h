@@ -45,6 +45,9 @@ class MeshEngine final : public FixedStepper {
 
   const MeshMapping& mapping() const { return *map_; }
   const MeshTiming& timing() const { return timing_; }
+  // The run's formats and modes, and the mesh's configuration.
+  const FixedConfig& fixed_config() const { return ctx_.fx; }
+  const MeshConfig& mesh_config() const { return ctx_.mesh; }
   // The aggregate figures (units in the names) and the per-unit/per-link table.
   nlohmann::json report() const;
   std::string counters_csv() const;

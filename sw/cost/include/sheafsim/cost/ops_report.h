@@ -18,6 +18,7 @@
 
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/cost/energy_table.h"
+#include "sheafsim/cost/silicon_figures.h"
 #include "sheafsim/fixed/fixed_config.h"
 #include "sheafsim/arch/mesh_config.h"
 #include "sheafsim/arch/mesh_counters.h"
@@ -111,6 +112,8 @@ struct MeshOps {
   OutputKind output = OutputKind::Identity;
   mesh::OutputUnitCost output_unit;
   MeshPhaseOps per_diffusion_step, per_joint_step, per_training_step, per_epoch;
+  // The RTL PE's 45 nm clock and logic area at these formats and modes (silicon_figures.h).
+  PeSilicon silicon;
 };
 
 // The edge unit's area from the synthesis report (energy_table.h, edge_unit_area).
@@ -164,6 +167,9 @@ using WarningSink = std::function<void(const std::string&)>;
 // dt or tol is not a finite number > 0; a named synthesis report that gives no
 // area is a warning.
 OpsReport run_ops(const OpsSpec& spec, const WarningSink& warn);
+
+// The mesh's 45 nm clock and area (the "silicon" object of the mesh report).
+nlohmann::json silicon_json(const MeshOps& m);
 
 // The JSON report (docs/file-formats.md, "ops report").
 nlohmann::json to_json(const OpsReport& report);

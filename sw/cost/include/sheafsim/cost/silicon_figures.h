@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sheafsim/fixed/fixed_config.h"
 #include "sheafsim/fixed/fixed_point.h"
 
 namespace sheafsim::ops {
@@ -35,6 +36,29 @@ std::optional<SiliconFigures> silicon_figures(const std::string& set, const std:
 
 // Every entry, in the file's order.
 const std::vector<SiliconFigures>& all_silicon_figures();
+
+// The processing element at a run's formats and modes, from the synthesised
+// RTL PE (rtl/pe_core.sv, q16 rnd_conv/sat: rtl/silicon/pe_core_*.json) and
+// the edge unit's figures: in another mode the PE's write lanes are that
+// mode's edge units, so its logic area is the measured PE's plus `lanes` times
+// the edge units' difference, and its clock is at most that edge unit's fmax.
+// available is false (with the reason) for formats other than q16 (the only
+// set whose formats are the project's defaults) or a mode without figures.
+struct PeSilicon {
+  bool available = false;
+  std::string reason;
+  std::string set, quant, overflow;
+  double clock_mhz = 0;          // the PE's fmax (45 nm, no wire load)
+  double logic_area_um2 = 0;     // one PE's logic, flip-flops included (no SRAM)
+  std::string basis;             // measured, or derived from the measured PE and the edge units
+};
+PeSilicon pe_silicon(const FixedConfig& cfg, int lanes);
+
+// SRAM area per bit at 45 nm (docs/edge-unit.md §10): a 6T cell of 0.346 um^2
+// (Mistry et al., IEDM 2007, Intel 45 nm) times 1.5 for the array periphery
+// (an assumed factor).
+inline constexpr double kSramBitCellUm2 = 0.346;
+inline constexpr double kSramArrayOverhead = 1.5;
 
 // The pipeline latency the figures were made with, and the library's provenance line.
 int silicon_latency_cycles();
