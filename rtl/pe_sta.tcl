@@ -1,18 +1,10 @@
 # OpenSTA script: the worst path of the cell-mapped PE netlist (rtl/pe_synth.cmake
 # runs it: sta -no_init -exit rtl/pe_sta.tcl). Inputs (environment):
 # STA_LIBERTY, STA_NETLIST (top module pe_core), STA_OUT (JSON fragment).
-# Constraints as rtl/sta.tcl: one ideal clock, inputs at the edge from a
-# BUF_X1, outputs due at the next edge into 2 fF, no wire loads.
+# Constraints: rtl/sta_setup.tcl, as for the edge unit.
 set period 10.0
-read_liberty $::env(STA_LIBERTY)
-read_verilog $::env(STA_NETLIST)
-link_design pe_core
-create_clock -name clk -period $period [get_ports clk]
-set data_inputs [delete_from_list [all_inputs] [get_ports clk]]
-set_input_delay 0 -clock clk $data_inputs
-set_driving_cell -lib_cell BUF_X1 -pin Z $data_inputs
-set_output_delay 0 -clock clk [all_outputs]
-set_load 2.0 [all_outputs]
+source [file join [file dirname [info script]] sta_setup.tcl]
+sta_setup pe_core $period
 set path [lindex [find_timing_paths -path_delay max -group_count 1] 0]
 set slack [get_property $path slack]
 set start [get_full_name [get_property $path startpoint]]

@@ -5,7 +5,7 @@
 # STA_LATENCY (pipeline stages), STA_OUT (JSON fragment to write),
 # STA_REPORT (text report of the worst path).
 #
-# Constraints: one ideal clock, period 10 ns (only the slack is read back:
+# Constraints (rtl/sta_setup.tcl, shared with pe_sta.tcl): one ideal clock, period 10 ns (only the slack is read back:
 # min period = 10 - worst slack); inputs arrive at the clock edge (input delay
 # 0, as if from a register with zero clock-to-Q) driven by a BUF_X1; outputs
 # are due at the next edge (output delay 0) into 2 fF. No wire loads.
@@ -16,15 +16,8 @@
 # Logic levels = combinational cells on the path.
 
 set period 10.0
-read_liberty $::env(STA_LIBERTY)
-read_verilog $::env(STA_NETLIST)
-link_design edge_unit_gate
-create_clock -name clk -period $period [get_ports clk]
-set data_inputs [delete_from_list [all_inputs] [get_ports clk]]
-set_input_delay 0 -clock clk $data_inputs
-set_driving_cell -lib_cell BUF_X1 -pin Z $data_inputs
-set_output_delay 0 -clock clk [all_outputs]
-set_load 2.0 [all_outputs]
+source [file join [file dirname [info script]] sta_setup.tcl]
+sta_setup edge_unit_gate $period
 
 set latency $::env(STA_LATENCY)
 
