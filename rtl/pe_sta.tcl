@@ -1,9 +1,9 @@
 # OpenSTA script: the worst path of the cell-mapped PE netlist (rtl/pe_synth.cmake
 # runs it: sta -no_init -exit rtl/pe_sta.tcl). Inputs (environment):
-# STA_LIBERTY, STA_NETLIST (top module pe_core), STA_OUT (JSON fragment).
+# STA_SETUP (rtl/sta_setup.tcl), STA_LIBERTY, STA_NETLIST (top module pe_core), STA_OUT (JSON fragment).
 # Constraints: rtl/sta_setup.tcl, as for the edge unit.
 set period 10.0
-source [file join [file dirname [info script]] sta_setup.tcl]
+source $::env(STA_SETUP)
 sta_setup pe_core $period
 set path [lindex [find_timing_paths -path_delay max -group_count 1] 0]
 set slack [get_property $path slack]

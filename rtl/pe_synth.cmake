@@ -75,6 +75,7 @@ string(REGEX MATCH "[0-9]+" cells "${cells_line}")
 file(STRINGS ${OUT_DIR}/${name}_stat.txt ff_line REGEX "DFF_X1 +[0-9]+")
 string(REGEX MATCH "[0-9]+$" ffs "${ff_line}")
 
+set(ENV{STA_SETUP} ${CMAKE_CURRENT_LIST_DIR}/sta_setup.tcl)
 set(ENV{STA_LIBERTY} ${L})
 set(ENV{STA_NETLIST} ${OUT_DIR}/${name}_netlist.v)
 set(ENV{STA_OUT} ${OUT_DIR}/${name}_sta.json)

@@ -1,7 +1,7 @@
 # OpenSTA script: static timing of one cell-mapped edge-unit netlist
 # (rtl/synth.cmake runs it: sta -no_init -exit rtl/sta.tcl).
 #
-# Inputs (environment): STA_LIBERTY, STA_NETLIST (top module edge_unit_gate),
+# Inputs (environment): STA_SETUP (rtl/sta_setup.tcl), STA_LIBERTY, STA_NETLIST (top module edge_unit_gate),
 # STA_LATENCY (pipeline stages), STA_OUT (JSON fragment to write),
 # STA_REPORT (text report of the worst path).
 #
@@ -16,7 +16,7 @@
 # Logic levels = combinational cells on the path.
 
 set period 10.0
-source [file join [file dirname [info script]] sta_setup.tcl]
+source $::env(STA_SETUP)
 sta_setup edge_unit_gate $period
 
 set latency $::env(STA_LATENCY)

@@ -91,7 +91,7 @@ if(ACTION STREQUAL "run")
   set(sta_secs 0)
   if(STA)
     string(TIMESTAMP t2 "%s")
-    execute_process(COMMAND ${CMAKE_COMMAND} -E env STA_LIBERTY=${LIBERTY} STA_NETLIST=${OUT_DIR}/${name}_netlist.v
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env STA_SETUP=${CMAKE_CURRENT_LIST_DIR}/sta_setup.tcl STA_LIBERTY=${LIBERTY} STA_NETLIST=${OUT_DIR}/${name}_netlist.v
                             STA_LATENCY=${EDGE_UNIT_LATENCY} STA_OUT=${OUT_DIR}/${name}_sta.json
                             STA_REPORT=${OUT_DIR}/${name}_sta.txt
                             ${STA} -no_init -exit ${CMAKE_CURRENT_LIST_DIR}/sta.tcl
