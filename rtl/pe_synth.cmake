@@ -1,10 +1,11 @@
 # The processing element (pe_core.sv) mapped to the 45 nm cells and timed:
 #   cmake -DYOSYS=<yosys> -DSTA=<sta> -DOUT_DIR=<dir> [-DSET=q16] [-DQUANT=rnd_conv] [-DOVF=sat]
-#         [-DOUTPUT=<file.json>] -P rtl/pe_synth.cmake
+#         [-DOUTPUT=<file.json>] [-DCHECK=<committed.json>] -P rtl/pe_synth.cmake
 # Writes <dir>/pe_core_<set>_<quant>_<ovf>.json (or OUTPUT): area (every
 # cell, flip-flops included) and flip-flop area in um^2, cells, flip-flops,
 # fmax and the worst path (schema sheafsim.pe_core_silicon/1,
-# docs/edge-unit.md §10). The flow is the edge unit's (synth_script.cmake):
+# docs/edge-unit.md §10); with CHECK, fails unless every figure equals
+# CHECK's (ctest rtl:pe_silicon_matches_committed). The flow is the edge unit's (synth_script.cmake):
 # Yosys synth -flatten, dfflibmap, abc -liberty with the same script, OpenSTA
 # with the same constraints (pe_sta.tcl). The PE's parameters, including the
 # rounding and overflow mode, are set as the defaults of a copy of
@@ -101,3 +102,16 @@ file(WRITE ${OUTPUT} "{
 }
 ")
 message("${name}: ${area_all} um^2 (flip-flops ${area_ff}), ${cells} cells, ${ffs} flip-flops; ${sta}")
+if(DEFINED CHECK)
+  file(READ ${OUTPUT} fresh)
+  file(READ ${CHECK} committed)
+  foreach(key area_um2 flip_flop_area_um2 cells flip_flops "timing;fmax_mhz" "timing;min_period_ns" "timing;critical_start")
+    string(JSON a GET "${fresh}" ${key})
+    string(JSON b GET "${committed}" ${key})
+    if(NOT a STREQUAL b)
+      message(FATAL_ERROR "${key}: ${a} now, ${b} in ${CHECK}: regenerate it (docs/edge-unit.md §10)")
+    endif()
+  endforeach()
+  message("the PE's figures equal ${CHECK}")
+endif()
+
