@@ -14,8 +14,7 @@ module pe_chunk_seq #(
   input  logic             start,      // load a chunk (only while !busy)
   input  logic [CNT_W-1:0] outputs,    // >= 1
   input  logic [CNT_W-1:0] terms,      // >= 1
-  output logic             busy,
-  output logic             issue,      // a term of every lane in `lane_valid` this cycle
+  output logic             busy,       // issuing: a term of every lane in `lane_valid` this cycle
   output logic [CNT_W-1:0] base,       // the output of lane 0 (lane l: base + l)
   output logic [CNT_W-1:0] term,
   output logic             first,      // term == 0
@@ -25,7 +24,6 @@ module pe_chunk_seq #(
   logic [CNT_W-1:0] n_out, n_terms;
   logic last_round;
 
-  assign issue = busy;
   assign first = (term == '0);
   assign last = (term == n_terms - 1'b1);
   // base + LANES >= n_out, without overflowing CNT_W bits.

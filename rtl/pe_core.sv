@@ -136,9 +136,8 @@ module pe_core #(
   logic issue, first, last;
   logic [CNT_W-1:0] base, term;
   logic [LANES-1:0] lane_valid;
-  logic seq_busy;
   pe_chunk_seq #(.LANES(LANES), .CNT_W(CNT_W)) u_seq (
-    .clk, .rst_n, .start, .outputs(cmd_outputs), .terms(cmd_terms), .busy(seq_busy), .issue,
+    .clk, .rst_n, .start, .outputs(cmd_outputs), .terms(cmd_terms), .busy(issue),
     .base, .term, .first, .last, .lane_valid);
 
   assign rd_valid = issue;
@@ -160,7 +159,7 @@ module pe_core #(
         if (!rst_n) begin
           dv <= '0;
         end else begin
-          dv[0 +: LANES] <= issue ? lane_valid : '0;
+          dv[0 +: LANES] <= lane_valid;   // (lane_valid is 0 while the sequencer is idle)
           for (int k = 1; k < DL; k++) dv[k*LANES +: LANES] <= dv[(k-1)*LANES +: LANES];
         end
       end
@@ -174,7 +173,7 @@ module pe_core #(
           dla[k] <= dla[k - 1];
         end
       end
-      assign q_valid = sram ? dv[(DL-1)*LANES +: LANES] : (issue ? lane_valid : '0);
+      assign q_valid = sram ? dv[(DL-1)*LANES +: LANES] : lane_valid;
       assign q_base = sram ? db[(DL-1)*CNT_W +: CNT_W] : base;
       assign q_first = sram ? df[DL-1] : first;
       assign q_last = sram ? dla[DL-1] : last;
@@ -184,7 +183,7 @@ module pe_core #(
       logic unused_sram;
       assign unused_sram = sram;
       /* verilator lint_on UNUSEDSIGNAL */
-      assign q_valid = issue ? lane_valid : '0;
+      assign q_valid = lane_valid;
       assign q_base = base;
       assign q_first = first;
       assign q_last = last;
@@ -268,11 +267,4 @@ module pe_core #(
     if (start) n_done <= '0;
     else n_done <= n_done + n_now;
   end
-
-  // The sequencer is idle before the last result comes out (the pipeline drains);
-  // completion is counted at the results.
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic unused_seq_busy;
-  assign unused_seq_busy = seq_busy;
-  /* verilator lint_on UNUSEDSIGNAL */
 endmodule

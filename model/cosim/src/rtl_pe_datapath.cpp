@@ -253,15 +253,11 @@ class RtlPeDatapath final : public PeDatapath {
   }
 
   void note(const PeChunk& c, std::uint64_t model, std::uint64_t rtl) {
+    // Mesh steps run one kernel run after another: a new step number starts a new entry.
     std::vector<RtlStepTiming>& steps = stats_->steps;
     if (steps.empty() || steps.back().step != ctx_.step) {
-      auto pos = std::find_if(steps.begin(), steps.end(), [&](const RtlStepTiming& s) { return s.step == ctx_.step; });
-      if (pos == steps.end()) {
-        steps.push_back(RtlStepTiming{});
-        steps.back().step = ctx_.step;
-        pos = steps.end() - 1;
-      }
-      std::iter_swap(pos, steps.end() - 1);
+      steps.emplace_back();
+      steps.back().step = ctx_.step;
     }
     RtlStepTiming& s = steps.back();
     ++s.chunks;

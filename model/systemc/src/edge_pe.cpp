@@ -47,6 +47,12 @@ EdgePe::EdgePe(sc_core::sc_module_name name, int pe, MeshContext& ctx)
   set_stack_size(kUnitStackBytes);
 }
 
+// A chunk of `phase` on tile ti: its cycles as the datapath times them (the
+// annotation, or the RTL's with --rtl-timing), reserved under its stall key.
+void EdgePe::run_chunk(std::uint64_t phase, int ti, int k, const PePhaseCost& cost) {
+  busy(dp_->chunk_cycles({static_cast<int>(phase), ti, k, cost.shape}, cost.cycles), phase_key(phase, ti, k));
+}
+
 void EdgePe::expect_step() {
   const MeshMapping& map = *ctx_.map;
   const int C = ctx_.chunks();
@@ -150,7 +156,7 @@ void EdgePe::forward(int ti, int k) {
   }
   const PePhaseCost cost = pe_forward_cost(t, n, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_forward);
-  busy(dp_->chunk_cycles({kPhaseForward, ti, k, cost.shape}, cost.cycles), phase_key(kForward, ti, k));
+  run_chunk(kForward, ti, k, cost);
   ++prog_[i].f;
   if (in_[i].fchain->expected() == 0) send_sums(ti, k, true);  // the first of its chain: nothing to add
 }
@@ -162,7 +168,7 @@ void EdgePe::merge(int ti, int k, bool forward) {
   const auto inputs = static_cast<std::uint64_t>(forward ? in_[local(ti)].fchain->expected() : in_[local(ti)].bchain->expected());
   const PePhaseCost cost = pe_merge_cost(width * ctx_.chunk_size(k), inputs, ctx_.mesh);
   c_.adds += cost.adds;
-  busy(dp_->chunk_cycles({kPhaseMerge, ti, k, cost.shape}, cost.cycles), phase_key(kMerge, ti, k));
+  run_chunk(kMerge, ti, k, cost);
   send_sums(ti, k, forward);
 }
 
@@ -215,7 +221,7 @@ void EdgePe::backward(int ti, int k) {
   }
   const PePhaseCost cost = pe_backward_cost(t, ctx_.chunk_size(k), ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_backward);
-  busy(dp_->chunk_cycles({kPhaseBackward, ti, k, cost.shape}, cost.cycles), phase_key(kBackward, ti, k));
+  run_chunk(kBackward, ti, k, cost);
   if (in_[i].bchain->expected() == 0) send_sums(ti, k, false);
 }
 
@@ -252,7 +258,7 @@ void EdgePe::hebbian(int ti) {
   }
   const PePhaseCost cost = pe_hebbian_cost(t, static_cast<std::uint64_t>(B), ctx_.mesh);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(dp_->chunk_cycles({kPhaseHebbian, ti, 0, cost.shape}, cost.cycles), phase_key(kHebbian, ti, 0));
+  run_chunk(kHebbian, ti, 0, cost);
 }
 
 // The write-back after the last chunk's Hebbian sums (the values were written with them).
@@ -261,7 +267,7 @@ void EdgePe::update(int ti) {
   prog_[local(ti)].updated = true;
   const PePhaseCost cost = pe_update_cost(t, ctx_.mesh, ctx_.fx);
   count_phase(c_, cost, &UnitCounters::macs_hebbian);
-  busy(dp_->chunk_cycles({kPhaseUpdate, ti, 0, cost.shape}, cost.cycles), phase_key(kUpdate, ti, 0));
+  run_chunk(kUpdate, ti, 0, cost);
   weights_at_[local(ti)] = now();
 }
 

@@ -59,6 +59,7 @@ class EdgePe : public MeshUnit {
   void hebbian(int tile);
   void update(int tile);
   void merge(int tile, int k, bool forward);
+  void run_chunk(std::uint64_t phase, int tile, int k, const PePhaseCost& cost);
   void send_sums(int tile, int k, bool forward);
   size_t local(int tile) const { return static_cast<size_t>(local_[static_cast<size_t>(tile)]); }
 
