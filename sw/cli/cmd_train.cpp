@@ -198,6 +198,8 @@ std::string progress_label(const TrainOpts& o) {
 
 }  // namespace
 
+TrainSpec make_train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engine) { return train_spec(o, engine); }
+
 void run_train_command(const TrainOpts& o) {
   std::shared_ptr<mesh::MeshEngine> engine;  // `simulate` only
   const TrainSpec spec = train_spec(o, &engine);

@@ -43,5 +43,8 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s);
 // Runs tools/plot_compare.py on DIR when python3 and matplotlib are importable;
 // otherwise prints a one-line note. Returns the figure files' stem, or "".
 std::string run_plots(const std::string& dir);
+// The same with another matplotlib script (`sheafsim race`: tools/plot_race.py),
+// run as `python3 SCRIPT DIR`; it prints one line per file written.
+std::string run_figure_script(const std::string& script, const std::string& dir);
 
 }  // namespace sheafsim::cli

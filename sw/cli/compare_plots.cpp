@@ -33,8 +33,10 @@ std::string plot_script() {
 
 }  // namespace
 
-std::string run_plots(const std::string& dir) {
-  const std::string script = plot_script();
+std::string run_plots(const std::string& dir) { return run_figure_script(plot_script(), dir); }
+
+std::string run_figure_script(const std::string& script, const std::string& dir) {
+  const std::string name = std::filesystem::path(script).filename().string();
   if (!std::filesystem::exists(script)) {
     fmt::print(stderr, "sheafsim: note: no figures: {} not found (set SHEAFSIM_PLOT_SCRIPT)\n", script);
     return "";
@@ -65,7 +67,7 @@ std::string run_plots(const std::string& dir) {
   char buf[512];
   while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
   if (pclose(p) != 0) {
-    warn(fmt::format("tools/plot_compare.py failed; no figures ({})", out.substr(0, out.find('\n'))));
+    warn(fmt::format("tools/{} failed; no figures ({})", name, out.substr(0, out.find('\n'))));
     return "";
   }
   size_t files = 0;

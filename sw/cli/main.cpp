@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_simulate(app);
   sheafsim::cli::register_ops(app);
   sheafsim::cli::register_compare(app);
+  sheafsim::cli::register_race(app);
   sheafsim::cli::add_integer_parsing(app);  // counts as 100000 or 1e5; --steps >= 1
   // Ctrl-C / SIGTERM: training stops at the next step boundary and writes a
   // partial report ("interrupted": true); exit code 128 + signal.
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
                                                     [&](const CLI::App* s) { return s->get_name() == args[0]; });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
-          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops or compare)", args[0]));
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops, compare or race)", args[0]));
     // Unknown options (with a suggestion), deprecated aliases, implied options;
     // then the --config file's settings, except those the command line replaces.
     args = sheafsim::cli::check_typed_options(app, args);

@@ -17,6 +17,10 @@
 #include "sheafsim/run/train_run.h"
 #include "sheafsim/train/training.h"
 
+namespace sheafsim::mesh {
+class MeshEngine;
+}
+
 namespace sheafsim::cli {
 
 struct TrainOpts {
@@ -52,6 +56,10 @@ void load_data(const TrainOpts& o, Dataset& train, Dataset& test, nlohmann::json
 TrainData load_train_data(const TrainOpts& o, bool training);
 // --steps given, 0..1e9.
 void require_steps(const TrainOpts& o);
+
+// The request of `train` (and of `simulate`'s training mode, whose stepper
+// runs the mesh: *engine receives it when the run starts; null: not simulated).
+TrainSpec make_train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engine);
 
 // `train`, and `simulate --mode train`: the run, its files and its statistics block.
 void run_train_command(const TrainOpts& o);

@@ -73,6 +73,18 @@ source = "test"
 value = 0.005
 unit = "pJ/bit/hop"
 source = "test"
+[leakage_pe]
+value = 100
+unit = "uW"
+source = "test"
+[leakage_sram_bit]
+value = 2
+unit = "pW/bit"
+source = "test"
+[leakage_link]
+value = 3
+unit = "uW"
+source = "test"
 )";
 
 std::string replace(std::string s, const std::string& from, const std::string& to) {
@@ -236,7 +248,7 @@ TEST_CASE("bad energy tables give one line naming the key", "[ops][energy]") {
   CHECK_THAT(error_of(good + "[mult_int64]\nvalue = 1\nunit = \"pJ\"\nsource = \"x\"\n"),
              Contains("t.toml: unknown key 'mult_int64'"));
   CHECK_THAT(error_of("voltage = 0.9\n" + good), Contains("t.toml: unknown key 'voltage'"));
-  CHECK_THAT(error_of(good + "voltage = 0.9\n"), Contains("unknown key 'link_bit_hop.voltage'"));
+  CHECK_THAT(error_of(good + "voltage = 0.9\n"), Contains("unknown key 'leakage_link.voltage'"));
   CHECK_THAT(error_of(replace(good, "[add_int8]\nvalue = 0.1\nunit = \"pJ\"\nsource = \"test\"\n", "")),
              Contains("t.toml: missing entry 'add_int8'"));
   CHECK_THAT(error_of(replace(good, "value = 0.1", "value = -0.1")),

@@ -16,7 +16,8 @@ const std::map<std::string, std::string>& EnergyTable::actions() {
       {"mult_int8", "pJ"},          {"mult_int16", "pJ"},         {"mult_int32", "pJ"},
       {"add_int8", "pJ"},           {"add_int16", "pJ"},          {"add_int32", "pJ"},
       {"sram_read_bit", "pJ/bit"},  {"sram_write_bit", "pJ/bit"}, {"register_write_bit", "pJ/bit"},
-      {"link_bit_hop", "pJ/bit/hop"}};
+      {"link_bit_hop", "pJ/bit/hop"},
+      {"leakage_pe", "uW"},         {"leakage_sram_bit", "pW/bit"}, {"leakage_link", "uW"}};
   return a;
 }
 
@@ -139,6 +140,12 @@ double EnergyTable::sram_write_pJ(std::uint64_t bits) const {
 }
 double EnergyTable::link_pJ(std::uint64_t flit_hops, int link_width_bits) const {
   return static_cast<double>(flit_hops) * link_width_bits * entry("link_bit_hop").value;
+}
+
+double EnergyTable::static_power_uW(std::uint64_t pes, std::uint64_t sram_bits, std::uint64_t links) const {
+  return static_cast<double>(pes) * entry("leakage_pe").value +
+         static_cast<double>(sram_bits) * entry("leakage_sram_bit").value * 1e-6 +
+         static_cast<double>(links) * entry("leakage_link").value;
 }
 
 nlohmann::json EnergyTable::to_json() const {

@@ -18,7 +18,7 @@ namespace sheafsim::ops {
 
 struct EnergyEntry {
   double value = 0;     // in `unit`
-  std::string unit;     // "pJ" (per operation), "pJ/bit", "pJ/bit/hop"
+  std::string unit;     // "pJ" (per operation), "pJ/bit", "pJ/bit/hop"; leakage: "uW", "pW/bit"
   std::string source;   // provenance
 };
 
@@ -49,6 +49,10 @@ class EnergyTable {
   double sram_read_pJ(std::uint64_t bits) const;
   double sram_write_pJ(std::uint64_t bits) const;
   double link_pJ(std::uint64_t flit_hops, int link_width_bits) const;
+  // Static (leakage) power of a mesh, in microwatts: every PE's logic, every
+  // SRAM bit (PEs and vertex units) and every link, powered for the whole run
+  // whether busy or idle. Times the run's time, it is the static energy.
+  double static_power_uW(std::uint64_t pes, std::uint64_t sram_bits, std::uint64_t links) const;
 
   // {"file", "name", "technology", "entries": {action: {value, unit, source}}}
   nlohmann::json to_json() const;
