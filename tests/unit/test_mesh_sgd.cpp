@@ -17,6 +17,7 @@
 #include "sheafsim/arch/mesh_op_counts.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/rng.h"
+#include "sheafsim/cost/ops_report.h"
 #include "sheafsim/mesh/mesh_engine.h"
 #include "sheafsim/reference/tasks.h"
 
@@ -280,5 +281,61 @@ TEST_CASE("an SGD mapping whose stored activations do not fit is rejected with t
                             Contains("bits of SRAM (z of the batch stored for the backward wave, and chunk buffers)") &&
                             Contains("--vertex-sram-kib 1 holds 8192") && Contains("a smaller batch") &&
                             !Contains("--chunk"));
+  }
+}
+
+TEST_CASE("ops --method all --mesh prices the simulator's SGD counts next to the sheaf's", "[mesh][sgd][ops]") {
+  struct Shape {
+    int rows, cols, tile_rows, tile_cols;
+    VertexPlacement place;
+    bool tmux;
+    int lanes, vertex_lanes, link_width;
+  };
+  const std::vector<Shape> shapes = {{4, 4, 0, 0, VertexPlacement::Near, false, 4, 4, 32},
+                                     {2, 3, 3, 2, VertexPlacement::Corner, true, 2, 3, 16},
+                                     {3, 5, 4, 1, VertexPlacement::West, true, 1, 1, 64}};
+  for (int which : {0, 1}) {
+    const Net n = net_of(which);
+    const FixedConfig cfg = test::q16();
+    for (const Shape& sh : shapes) {
+      MeshConfig m = test::mesh_of(sh.rows, sh.cols);
+      m.tile_rows = sh.tile_rows;
+      m.tile_cols = sh.tile_cols;
+      m.placement = sh.place;
+      m.time_multiplex = sh.tmux;
+      m.lanes = sh.lanes;
+      m.vertex_lanes = sh.vertex_lanes;
+      m.link_width = sh.link_width;
+      INFO(n.name << " on " << sh.rows << "x" << sh.cols);
+      const Run r = train(n, cfg, &m, 1);
+      ops::OpsSpec s;
+      s.net = Network::he_init(n.c.layers, n.kind, 3);
+      s.batch = static_cast<std::uint64_t>(n.c.data.size());
+      ops::set_methods(s, "all");
+      s.formats = cfg;
+      s.mesh = m;
+      s.table_path = SHEAFSIM_SOURCE_DIR "/configs/energy-45nm-horowitz.toml";
+      s.table = ops::EnergyTable::load(s.table_path);
+      const ops::OpsReport rep = ops::run_ops(s, [](const std::string&) {});
+      REQUIRE(rep.mesh);
+      REQUIRE(rep.mesh->sheaf);  // --method all: the sheaf's phases are still counted
+      REQUIRE(rep.mesh->sgd);
+      const ops::MeshPhaseOps& p = rep.mesh->sgd->per_training_step;
+      test::require_same(r.engine->pe_totals(), p.pe_totals, "PE totals");
+      test::require_same(r.engine->vertex_totals(), p.vertex_totals, "vertex totals");
+      const nlohmann::json sim = r.engine->report();
+      CHECK(p.flit_hops == sim["flit_hops"].get<std::uint64_t>());
+      CHECK(p.messages == sim["messages"].get<std::uint64_t>());
+      CHECK(p.sram_read_bits == r.engine->pe_totals().sram_read_bits);
+      CHECK(p.busy_cycles_max_unit == sim["training_step"]["bound_cycles"].get<std::uint64_t>());
+      CHECK(rep.mesh->sgd->pe_sram_bits_needed_max == sim["mapping"]["pe_sram_bits_needed_max"].get<long>());
+      // Priced: arithmetic from the SGD network counts, memory, links and the output unit.
+      CHECK(p.arithmetic_pJ == Approx(rep.sgd->energy_pJ_per_training_step));
+      CHECK(p.total_pJ > p.arithmetic_pJ);
+      CHECK((n.kind == OutputKind::Identity) == (p.output_unit_pJ == 0.0));
+      // The PEs' work of an SGD step is a joint sheaf step's (forward, backward, gradient, write-back).
+      CHECK(p.pe_totals.macs() == rep.mesh->per_joint_step.pe_totals.macs());
+      CHECK(p.pe_totals.macs() == rep.sgd->per_training_step.synapse_macs());
+    }
   }
 }
