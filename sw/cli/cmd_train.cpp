@@ -114,7 +114,7 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
   s.steps = o.steps;
   s.log_every = o.log_every;
   s.fixed = o.fx.fixed();
-  if (s.fixed && o.method != "sheaf") throw InputError("--arith fixed runs --method sheaf only");
+  if (s.fixed && o.method == "sid") throw InputError("--arith fixed runs --method sheaf or sgd, not sid");
   if (o.method == "sheaf") {
     s.sheaf = make_sheaf_options(o, net, n_train, s.settings);
     if (!s.fixed) return s;
@@ -128,12 +128,16 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
                        "that it cannot hold (use --report)");
     // lr, alpha, smoothing, modules, hidden, steps, log_every, seed (sid_trainer.h)
     s.sid = SidOptions{o.lr,         o.sid_alpha, o.sid_smoothing, o.sid_modules,
-                       o.sid_hidden, o.steps,     o.log_every,     o.sid_seed};
+                       o.sid_hidden, o.steps,     o.log_every,     o.sid_seed,    {}};
     validate(s.sid);
   } else {
     require_positive(o.lr, "--lr");
-    s.sgd = SgdOptions{o.lr, o.steps, o.log_every};
+    s.sgd = SgdOptions{o.lr, o.steps, o.log_every, {}};
     s.settings = {{"lr", o.lr}};
+    if (!s.fixed) return s;
+    s.formats = o.fx.resolve();
+    if (o.fx.compare_float) throw InputError("--compare-float goes with --method sheaf (compare runs sgd against sheaf)");
+    check_fixed_sgd(s.formats, s.sgd, net, n_train, warn);
   }
   return s;
 }
@@ -171,8 +175,8 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
   }
   rows.push_back({"arith", s.fixed ? "fixed" : "float"});
   if (run.fixed) {
-    const std::uint64_t writes = update_register_writes(run.net.layers, static_cast<std::uint64_t>(s.data.train.size()), r);
-    for (const auto& row : fixed_statistics(*run.fixed, true, writes)) rows.push_back(row);
+    const std::uint64_t writes = update_writes(s, run);
+    for (const auto& row : fixed_statistics(*run.fixed, true, writes, s.method == "sgd")) rows.push_back(row);
     if (run.vs_float) {
       rows.push_back({"float_train_loss", num(run.vs_float->float_train_loss)});
       rows.push_back({"train_loss_relative_gap", num(run.vs_float->train_loss_relative_gap)});
@@ -188,7 +192,7 @@ std::string progress_label(const TrainOpts& o) {
     const mesh::MeshConfig m = o.mesh.resolve();
     return fmt::format("simulate ({}, mesh {}x{}{})", o.method, m.rows, m.cols, o.mesh.rtl_pe ? ", RTL PEs" : "");
   }
-  if (o.method == "sheaf") return fmt::format("train (sheaf, {})", o.fx.fixed() ? "fixed" : "float");
+  if (o.method != "sid") return fmt::format("train ({}, {})", o.method, o.fx.fixed() ? "fixed" : "float");
   return fmt::format("train ({})", o.method);
 }
 

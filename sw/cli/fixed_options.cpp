@@ -86,15 +86,20 @@ FixedConfig FixedOptions::resolve() const {
   return c;
 }
 
-std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes) {
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes, bool sgd) {
   const FixedConfig& c = info.config;
   // The step constants as the hardware holds them: enough digits to show the rounding.
   std::vector<StatRow> rows = {
       {"formats", fmt::format("stalk {} weight {} bias {} residual {} constant {} acc {} bits", c.stalk.str(),
                               c.weight.str(), c.bias.str(), c.residual.str(), c.constant.str(), c.acc_bits)},
-      {"rounding", fmt::format("{} / {}", fx::to_string(c.quant), fx::to_string(c.overflow))},
-      {"s_used", fmt::format("{:.10g} (alpha*dt rounded to {}: the stalk step size used)", info.s_used, c.constant.str())}};
-  if (training)
+      {"rounding", fmt::format("{} / {}", fx::to_string(c.quant), fx::to_string(c.overflow))}};
+  if (sgd)
+    rows.push_back({"eta_used", fmt::format("{:.10g} (-lr*gradient scale rounded to {}: the signed parameter step "
+                                            "constant used)", info.eta_used, c.constant.str())});
+  else
+    rows.push_back({"s_used", fmt::format("{:.10g} (alpha*dt rounded to {}: the stalk step size used)", info.s_used,
+                                          c.constant.str())});
+  if (training && !sgd)
     rows.push_back({"eta_used", fmt::format("{:.10g} (beta*dt rounded to {}: the parameter step size used)", info.eta_used,
                                             c.constant.str())});
   const std::uint64_t lost = info.counters.total_lost_updates();

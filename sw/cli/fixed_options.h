@@ -43,6 +43,8 @@ void apply_fixed_config_toml(FixedConfig& c, const std::string& text, const std:
 // The statistics-block rows of a fixed-point run (formats, modes, constants, counters).
 // `update_writes`: the run's stalk, weight and bias register writes (update_register_writes,
 // report_json.h), the denominator of lost_updates_fraction.
-std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes);
+// `sgd`: the run is fixed-point SGD (no stalk constant; eta is -lr * gradient scale).
+std::vector<StatRow> fixed_statistics(const FixedRunInfo& info, bool training, std::uint64_t update_writes,
+                                      bool sgd = false);
 
 }  // namespace sheafsim::cli

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/bitacc/sgd_datapath.h"
 #include "sheafsim/train/report_json.h"
 
 namespace sheafsim {
@@ -93,6 +94,21 @@ void check_fixed_training(const FixedConfig& cfg, const SheafTrainOptions& opt, 
   quantize_constant(effective_beta(opt, n_train) * opt.dt, cfg, "beta*dt");
 }
 
+void check_fixed_sgd(const FixedConfig& cfg, const SgdOptions& opt, const Network& net, Eigen::Index n_train,
+                     const std::function<void(const std::string&)>& warn) {
+  if (auto w = accumulator_warning(cfg, net.layers, static_cast<long>(n_train))) warn(*w);
+  sgd::step_constant(opt.lr, net.output, net.layers.back(), static_cast<long>(n_train), cfg);
+}
+
+std::uint64_t update_writes(const TrainSpec& s, const TrainRun& run) {
+  const auto B = static_cast<std::uint64_t>(s.data.train.size());
+  if (s.method != "sgd") return update_register_writes(run.net.layers, B, run.result);
+  std::uint64_t params = 0;
+  for (size_t l = 1; l < run.net.layers.size(); ++l)
+    params += static_cast<std::uint64_t>(run.net.layers[l]) * static_cast<std::uint64_t>(run.net.layers[l - 1] + 1);
+  return params * static_cast<std::uint64_t>(run.result.steps);
+}
+
 TrainRun run_train(const TrainSpec& s, const TrainProgress& progress) {
   TrainRun run;
   run.net = s.data.net;
@@ -112,6 +128,10 @@ TrainRun run_train(const TrainSpec& s, const TrainProgress& progress) {
     run.discord = discord(run.net, state, pinned.X, &pinned.Y, Phase::Training);
   } else if (s.method == "sid") {
     run.sid = train_sid_run(s, progress, run);
+  } else if (s.fixed) {
+    FixedRunInfo info;
+    run.result = train_sgd_fixed(run.net, train, s.data.test_set(), s.sgd, s.formats, progress, &info, s.sgd_stepper);
+    run.fixed = info;
   } else {
     run.result = train_sgd(run.net, train, s.data.test_set(), s.sgd, progress);
   }
@@ -132,8 +152,12 @@ json to_json(const TrainSpec& s, const TrainRun& run) {
             {"settings", settings}};
   j["arith"] = s.fixed ? "fixed" : "float";
   if (run.fixed) {
-    json f = fixed_json(*run.fixed,
-                        update_register_writes(net.layers, static_cast<std::uint64_t>(s.data.train.size()), run.result));
+    json f = fixed_json(*run.fixed, update_writes(s, run));
+    if (s.method == "sgd") {  // no stalk constant; eta is -lr * gradient scale (docs/fixed-point.md §4.2)
+      f["s_used"] = nullptr;
+      f["s_raw"] = nullptr;
+      f["eta_meaning"] = "-lr * gradient scale";
+    }
     if (run.vs_float) {
       const FloatComparison& c = *run.vs_float;
       f["compare_float"] = {{"float_train_loss", c.float_train_loss},

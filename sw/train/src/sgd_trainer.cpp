@@ -1,6 +1,7 @@
 #include "sheafsim/train/sgd_trainer.h"
 
 
+#include "sheafsim/bitacc/sgd_datapath.h"
 #include "sheafsim/reference/activation.h"
 
 namespace sheafsim {
@@ -56,7 +57,30 @@ TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, c
         trainer.step(net, train, opt.lr);
         return true;
       },
-      [&](long step) { return evaluate_point(net, train, test, step); });
+      [&](long step) { return evaluate_point(net, train, test, step); }, opt.stop);
+}
+
+TrainResult train_sgd_fixed(Network& net, const Dataset& train, const Dataset* test, const SgdOptions& opt,
+                            const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
+                            const FixedSgdStepperFactory& make_stepper) {
+  cfg.validate();
+  FixedCounters loads;  // loading counts its input saturations here
+  loads.resize(net.depth());
+  FixedNetwork fnet = to_fixed(net, cfg, loads);
+  const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
+  const IMatrix Y = to_fixed(train.Y, cfg.stalk, cfg, loads);
+  const std::int64_t eta = sgd::step_constant(opt.lr, net.output, net.layers.back(), static_cast<long>(train.size()), cfg);
+  std::unique_ptr<FixedSgdStepper> engine = make_sgd_stepper(make_stepper, fnet, train.size(), cfg, loads);
+  TrainResult r = run_training_steps(
+      opt.steps, opt.log_every, progress,
+      [&](long) {
+        engine->step(fnet, X, Y, eta);
+        return true;
+      },
+      [&](long step) { return evaluate_point(to_float(fnet, cfg), train, test, step); }, opt.stop);
+  net = to_float(fnet, cfg);
+  if (info != nullptr) *info = engine->run_info();
+  return r;
 }
 
 }  // namespace sheafsim

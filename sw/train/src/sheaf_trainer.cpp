@@ -53,7 +53,7 @@ TrainResult run_schedule(Engine& engine, Net& net, State& st, const Mat& X, cons
         observe(i + 1);
         return joint;
       },
-      point);
+      point, opt.stop);
 }
 
 }  // namespace

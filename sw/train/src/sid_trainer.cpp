@@ -291,7 +291,7 @@ TrainResult train_sid(SidModel& m, const Dataset& train, const Dataset* test, co
         trainer.step(m, train.X, Yt, opt.alpha, opt.lr);
         return true;
       },
-      [&](long step) { return evaluate_point(m, train, test, step); });
+      [&](long step) { return evaluate_point(m, train, test, step); }, opt.stop);
   if (macs != nullptr) {
     if (opt.steps == 0) trainer.compute_gradients(m, train.X, Yt, opt.alpha);  // count without updating
     *macs = trainer.last_step_macs();

@@ -40,10 +40,11 @@ struct TrainSpec {
   SheafTrainOptions sheaf;
   SgdOptions sgd;
   SidOptions sid;
-  bool fixed = false;            // sheaf in fixed point
+  bool fixed = false;            // sheaf or sgd in fixed point
   FixedConfig formats;
   bool compare_float = false;    // fixed: the float run too, for the differences
-  FixedStepperFactory stepper;   // fixed: who computes the steps (empty: the bit-accurate model)
+  FixedStepperFactory stepper;   // fixed sheaf: who computes the steps (empty: the bit-accurate model)
+  FixedSgdStepperFactory sgd_stepper;  // fixed sgd: the same
 };
 
 // Checks the fixed-point settings of a sheaf run before it starts: a warning
@@ -51,6 +52,11 @@ struct TrainSpec {
 // quantise to zero (InputError).
 void check_fixed_training(const FixedConfig& cfg, const SheafTrainOptions& opt, const std::vector<int>& layers,
                           Eigen::Index n_train, const std::function<void(const std::string&)>& warn);
+
+// The same for a fixed-point SGD run: the accumulator warning, and the step
+// constant lr * gradient scale must not quantise to zero (InputError).
+void check_fixed_sgd(const FixedConfig& cfg, const SgdOptions& opt, const Network& net, Eigen::Index n_train,
+                     const std::function<void(const std::string&)>& warn);
 
 // The fixed-point run against the float run of the same request.
 struct FloatComparison {
@@ -81,6 +87,11 @@ struct TrainRun {
 // Trains spec.data.net (a copy: the trained network is in the result).
 // `progress` follows the run (not the float reference of compare_float).
 TrainRun run_train(const TrainSpec& spec, const TrainProgress& progress = {});
+
+// The register writes that can lose an update in a fixed-point run (the
+// denominator of lost_updates_fraction): stalks and parameters for sheaf,
+// weights and biases for sgd.
+std::uint64_t update_writes(const TrainSpec& spec, const TrainRun& run);
 
 // The training report ("command": "train").
 nlohmann::json to_json(const TrainSpec& spec, const TrainRun& run);

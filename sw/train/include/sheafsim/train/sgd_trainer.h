@@ -2,6 +2,7 @@
 // The backpropagation baseline: full-batch gradient descent on the loss of
 // activation.h (MSE for identity output, cross-entropy for sigmoid/softmax),
 // on the same network format, so sheaf training is compared on equal footing.
+#include "sheafsim/bitacc/sgd_stepper.h"
 #include "sheafsim/train/training.h"
 
 namespace sheafsim {
@@ -10,6 +11,7 @@ struct SgdOptions {
   double lr = 0.005;
   long steps = 1000;  // full-batch gradient steps
   long log_every = 1000;
+  TrainStop stop;  // optional: ends the run at the first history point it accepts
 };
 
 struct Gradients {
@@ -34,5 +36,14 @@ class SgdTrainer {
 
 TrainResult train_sgd(Network& net, const Dataset& train, const Dataset* test, const SgdOptions& opt,
                       const TrainProgress& progress = {});
+
+// The same in fixed point (docs/fixed-point.md §4.2): the network and the data
+// are quantised once, every step runs on the stepper the factory makes (empty:
+// the bit-accurate model FixedSgd; the SystemC mesh's SGD step otherwise) with
+// eta = sgd::step_constant(lr, ...), and losses are those of the float forward
+// pass of the fixed-point weights. `info` receives the formats, counters and constant.
+TrainResult train_sgd_fixed(Network& net, const Dataset& train, const Dataset* test, const SgdOptions& opt,
+                            const FixedConfig& cfg, const TrainProgress& progress = {}, FixedRunInfo* info = nullptr,
+                            const FixedSgdStepperFactory& make_stepper = {});
 
 }  // namespace sheafsim

@@ -30,6 +30,7 @@ struct SheafTrainOptions {
   // compare_run.h); never called when empty. Values are unaffected.
   long observe_every = 0;
   std::function<void(long step, const Network& net, const SheafState& state)> observe;
+  TrainStop stop;  // optional: ends the run at the first history point it accepts
 };
 
 // Resolves the beta default for a training set of n samples.

@@ -33,6 +33,7 @@ struct SidOptions {
   long steps = 1000;       // full-batch steps
   long log_every = 1000;
   std::uint64_t seed = 42;  // initialisation of the modules
+  TrainStop stop;           // optional: ends the run at the first history point it accepts
 };
 
 // Throws InputError naming the option (--lr, --sid-alpha, --sid-smoothing, ...).

@@ -34,10 +34,14 @@ struct TrainResult {
   // Stopped early by SIGINT/SIGTERM (run_control.h) after `steps` steps; the
   // history then ends with a point at that step.
   bool interrupted = false;
+  // Ended by the run's TrainStop at its last history point.
+  bool stopped = false;
 };
 
 // Called at every history point with (point, total steps).
 using TrainProgress = std::function<void(const TrainPoint&, long)>;
+// Asked at every history point: true ends the run there (a target reached, `sheafsim race`).
+using TrainStop = std::function<bool(const TrainPoint&)>;
 
 // The history point after `step` steps of a model that `evaluate(model,
 // data)` scores (a Network, a SidModel): train and, with a test set, test metrics.
@@ -54,18 +58,19 @@ TrainPoint evaluate_point(const Model& model, const Dataset& train, const Datase
 // returns whether it updated the parameters; `point(s)` evaluates the history
 // point after s steps, taken at step 0, every `log_every` steps and at the
 // last step. A SIGINT/SIGTERM ends the run at a step boundary, with a last
-// history point there.
+// history point there; `stop` (if set) ends it at the first history point it accepts.
 template <typename Step, typename Point>
 TrainResult run_training_steps(long steps, long log_every, const TrainProgress& progress, Step&& step,
-                               Point&& point) {
+                               Point&& point, const TrainStop& stop = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   TrainResult r;
   auto record = [&](long s) {
     r.history.push_back(point(s));
     if (progress) progress(r.history.back(), steps);
+    if (stop && stop(r.history.back())) r.stopped = true;
   };
   record(0);
-  for (long i = 0; i < steps; ++i) {
+  for (long i = 0; i < steps && !r.stopped; ++i) {
     if (interrupt_requested()) {
       r.interrupted = true;
       if (r.history.back().step != r.steps) record(r.steps);
