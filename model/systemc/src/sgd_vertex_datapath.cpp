@@ -134,8 +134,8 @@ Message SgdVertexDatapath::backward(const Mailbox& bwd) {
       const auto row = static_cast<std::uint64_t>(g.n0 + i);
       bool wrapped = false;
       const fx::wide p = vertex::acc_fit(sum_[k], f.acc_bits, &wrapped);
-      // The sum W_{l+1}^T d_{l+1} is the weight edge l+1's product (as the sheaf's backward sums).
-      if (wrapped) count_wrap(l + 1);
+      // Counted at this group's layer, where the sum is wrapped (as FixedSgd counts it).
+      if (wrapped) count_wrap(l);
       const edge::Write d =
           sgd::hidden_error(z_[k], p, f, ctx_.rnd(static_cast<std::uint64_t>(s), FxClass::Residual, l, row));
       count(d.saturated, FxClass::Residual, l);
