@@ -7,6 +7,8 @@
 // MeshEngine elaborates into its own SystemC context.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "mesh_counts_check.h"
@@ -116,8 +118,10 @@ struct Run {
   std::shared_ptr<MeshEngine> engine;
 };
 
-// kSteps SGD steps from the He initialisation: on the mesh, or (mesh null) by the bit-accurate model FixedSgd.
-Run train(const Net& n, const FixedConfig& cfg, const MeshConfig* mesh, long steps = kSteps) {
+// kSteps SGD steps from the He initialisation: on the mesh (recorded as a VCD
+// waveform with trace.path set), or (mesh null) by the bit-accurate model FixedSgd.
+Run train(const Net& n, const FixedConfig& cfg, const MeshConfig* mesh, long steps = kSteps,
+          const MeshTraceOptions& trace = {}) {
   const Network init = Network::he_init(n.c.layers, n.kind, 3);
   Run r;
   FixedCounters loads;
@@ -128,7 +132,7 @@ Run train(const Net& n, const FixedConfig& cfg, const MeshConfig* mesh, long ste
   const std::int64_t eta = sgd::step_constant(kLr, n.kind, n.c.layers.back(), B, cfg);
   std::unique_ptr<FixedSgdStepper> stepper;
   if (mesh == nullptr) stepper = std::make_unique<FixedSgd>(r.net, B, cfg, loads);
-  else stepper = mesh_sgd_stepper(*mesh, &r.engine)(r.net, B, cfg, loads);
+  else stepper = mesh_sgd_stepper(*mesh, &r.engine, {}, trace)(r.net, B, cfg, loads);
   for (long k = 0; k < steps; ++k) stepper->step(r.net, X, Y, eta);
   r.counters = stepper->counters();
   return r;
@@ -350,4 +354,25 @@ TEST_CASE("ops --method all --mesh prices the simulator's SGD counts next to the
       CHECK(p.pe_totals.macs() == rep.sgd->per_training_step.synapse_macs());
     }
   }
+}
+
+TEST_CASE("tracing an SGD run leaves its values, counters and cycles as they are", "[mesh][sgd][trace]") {
+  const Net n = net_of(1);
+  const FixedConfig cfg = test::q16(fx::Quant::Stoch);
+  const MeshConfig m = mesh_for(kShapes[1], Schedule::Dataflow, Reduction::InNetwork, 3, 11);
+  const std::string path = (std::filesystem::temp_directory_path() / "sheafsim_mesh_sgd_trace.vcd").string();
+  const Run plain = train(n, cfg, &m);
+  const Run traced = train(n, cfg, &m, kSteps, MeshTraceOptions{path, TraceWindow{}});
+  const TraceSummary t = traced.engine->finish_trace();
+  require_same(plain, traced);
+  CHECK(plain.engine->timing().total_cycles == traced.engine->timing().total_cycles);
+  CHECK(plain.engine->counters_csv() == traced.engine->counters_csv());
+  // The waveform covers the run: busy phases of every kind an SGD step has.
+  CHECK(t.changes > 0);
+  CHECK(t.last <= traced.engine->timing().total_cycles);
+  CHECK(t.last > traced.engine->timing().total_cycles / 2);
+  std::ifstream in(path);
+  const std::string vcd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(vcd.find("$var") != std::string::npos);
+  std::filesystem::remove(path);
 }
