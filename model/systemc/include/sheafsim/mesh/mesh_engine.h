@@ -4,6 +4,8 @@
 // simulation context, and every step() runs the kernel until the mesh has
 // finished that step. The stalks and weights it computes are bit-identical to
 // the bit-accurate model's; it also counts cycles, traffic and operations.
+// An engine of method Sgd runs backprop SGD steps on the same units instead
+// (sgd_step(), mesh_sgd_stepper), bit-identical to FixedSgd.
 #include <memory>
 #include <string>
 #include <vector>
