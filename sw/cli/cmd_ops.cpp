@@ -87,7 +87,7 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
     refuse_typed(sub, {"--sid-modules", "--sid-hidden"}, "applies to --method sid or all");
   if (o.method != "sheaf" && o.method != "all")
     refuse_typed(sub, {"--inner", "--epoch-steps"}, "applies to --method sheaf or all");
-  if (with_mesh && !s.sheaf) throw InputError("--mesh counts the sheaf mesh: use --method sheaf or all");
+  if (with_mesh && !s.sheaf && !s.sgd) throw InputError("--mesh counts sheaf or SGD steps on the mesh: use --method sheaf, sgd or all");
   s.formats = o.fx.resolve();
   if (with_mesh) s.mesh = o.mesh.resolve();
   ops::check_count_range(s);
@@ -135,15 +135,22 @@ std::vector<StatRow> ops_rows(const ops::OpsReport& r) {
   }
   if (r.mesh) {
     const ops::MeshOps& m = *r.mesh;
-    const ops::MeshPhaseOps& t = m.per_training_step;
     rows.push_back({"mesh", fmt::format("{}x{} PEs, {} lanes, {} tiles of {}x{}", m.config.rows, m.config.cols,
                                         m.config.lanes, m.tiles, m.tile_rows, m.tile_cols)});
-    rows.push_back({"mesh_sram_read_bits_per_training_step", count(t.sram_read_bits)});
-    rows.push_back({"mesh_sram_write_bits_per_training_step", count(t.sram_write_bits)});
-    rows.push_back({"mesh_flits_per_training_step", count(t.pe_totals.flits_sent + t.vertex_totals.flits_sent)});
-    rows.push_back({"mesh_flit_hops_per_training_step", count(t.flit_hops)});
-    rows.push_back({"mesh_busy_cycles_max_unit_per_training_step", count(t.busy_cycles_max_unit)});
-    rows.push_back({"mesh_energy_pJ_per_training_step", num(t.total_pJ)});
+    // prefix_sram_read_bits_per_training_step, ...: the sheaf's (mesh_) and an SGD step's (mesh_sgd_).
+    auto phase_rows = [&rows](const std::string& prefix, const ops::MeshPhaseOps& t) {
+      rows.push_back({prefix + "_sram_read_bits_per_training_step", count(t.sram_read_bits)});
+      rows.push_back({prefix + "_sram_write_bits_per_training_step", count(t.sram_write_bits)});
+      rows.push_back({prefix + "_flits_per_training_step", count(t.pe_totals.flits_sent + t.vertex_totals.flits_sent)});
+      rows.push_back({prefix + "_flit_hops_per_training_step", count(t.flit_hops)});
+      rows.push_back({prefix + "_busy_cycles_max_unit_per_training_step", count(t.busy_cycles_max_unit)});
+      rows.push_back({prefix + "_energy_pJ_per_training_step", num(t.total_pJ)});
+    };
+    if (m.sheaf) phase_rows("mesh", m.per_training_step);
+    if (m.sgd) {
+      phase_rows("mesh_sgd", m.sgd->per_training_step);
+      rows.push_back({"mesh_sgd_pe_sram_bits_needed_max", count(static_cast<std::uint64_t>(m.sgd->pe_sram_bits_needed_max))});
+    }
     if (m.silicon.available) {
       const nlohmann::json si = ops::silicon_json(m);
       rows.push_back({"pe_clock_mhz", fmt::format("{} (45 nm, {})", num(m.silicon.clock_mhz), m.silicon.basis)});

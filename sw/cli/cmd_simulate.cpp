@@ -1,5 +1,6 @@
-// `sheafsim simulate`: fixed-point sheaf training (the request of `train`,
-// cmd_train.cpp) or inference on the SystemC model of a mesh of edge PEs.
+// `sheafsim simulate`: fixed-point sheaf or backprop SGD training (the
+// request of `train`, cmd_train.cpp) or sheaf inference on the SystemC model
+// of a mesh of edge PEs.
 // The mesh engine is made by model/'s stepper factory, so the runs stay here
 // with the command (the library's run functions take the factory).
 #include <fmt/format.h>
@@ -155,13 +156,19 @@ void register_simulate(CLI::App& app) {
   o->simulate = true;
   o->fx.arith = "fixed";
   CLI::App* sub = app.add_subcommand(
-      "simulate", "Run fixed-point sheaf training (or inference) on the SystemC model of a mesh of edge PEs");
+      "simulate",
+      "Run fixed-point sheaf training (or inference) or backprop SGD (--method sgd) on the SystemC model of a mesh of "
+      "edge PEs");
   add_train_options(sub, o, TrainCommand::Simulate);
   add_mesh_options(*sub, o->mesh, true, true);
   sub->callback([o, sub] {
     check_train_options(*o, *sub);
     if (o->fx.arith != "fixed") throw InputError("simulate runs the fixed-point mesh; --arith must be fixed");
-    if (o->method != "sheaf") throw InputError("simulate runs --method sheaf only");
+    if (o->method != "sheaf" && o->method != "sgd")
+      throw InputError(fmt::format("simulate runs --method sheaf or sgd (got '{}')", o->method));
+    if (o->method == "sgd" && o->mesh.mode != "train")
+      throw InputError(fmt::format("--mode {} runs --method sheaf (diffusion inference); --method sgd trains (--mode train)",
+                                   o->mesh.mode));
     if (o->mesh.mode == "train") return run_train_command(*o);
     if (o->mesh.mode == "infer") return run_simulate_infer(*o);
     throw InputError(fmt::format("unknown --mode '{}' (expected train or infer)", o->mesh.mode));

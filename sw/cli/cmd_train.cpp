@@ -138,6 +138,8 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
     s.formats = o.fx.resolve();
     if (o.fx.compare_float) throw InputError("--compare-float goes with --method sheaf (compare runs sgd against sheaf)");
     check_fixed_sgd(s.formats, s.sgd, net, n_train, warn);
+    if (o.simulate)
+      s.sgd_stepper = mesh::mesh_sgd_stepper(o.mesh.resolve(), engine, o.mesh.datapath(), o.mesh.trace_options());
   }
   return s;
 }
@@ -250,6 +252,10 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
   sub->add_option("--n-train", o->n_train, "Training samples for --task")->capture_default_str();
   sub->add_option("--n-test", o->n_test, "Test samples for --task")->capture_default_str();
   sub->add_option("--data-seed", o->data_seed, "Data seed for --task")->capture_default_str();
+  if (cmd == TrainCommand::Simulate) {  // the mesh runs sheaf diffusion or backprop SGD
+    sub->add_option("--method", o->method, "sheaf or sgd (backprop SGD on the same mesh)")->capture_default_str();
+    sub->add_option("--lr", o->lr, "Learning rate (sgd)")->capture_default_str();
+  }
   if (train) {
     sub->add_option("--method", o->method, "sheaf, sgd or sid")->capture_default_str();
     sub->add_option("--lr", o->lr, "Learning rate (sgd, sid)")->capture_default_str();

@@ -52,7 +52,6 @@ struct Implied {
 };
 const Implied kImplied[] = {
     {"simulate", "--arith", "fixed", "simulate runs the fixed-point mesh; --arith must be fixed (got '{}')"},
-    {"simulate", "--method", "sheaf", "simulate runs --method sheaf only (got '{}')"},
     {"compare", "--arith", "fixed",
      "compare runs float and fixed point side by side; --arith must stay fixed (got '{}')"},
     {"compare", "--method", "sheaf", "compare runs --method sheaf only (got '{}')"},

@@ -20,6 +20,8 @@ q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 2 --mesh 2x2 --
   --report "$d/simulate-rtl.json" > "$d/simulate-rtl.log"
 q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 4 --mesh 2x2 --time-multiplex true --mode infer \
   --report "$d/simulate-infer.json" > "$d/simulate-infer.log"
+q simulate --method sgd --lr 0.1 --task paraboloid --layers 2,4,1 --n-train 12 --steps 2 --mesh 2x2 --time-multiplex true \
+  --report "$d/simulate-sgd.json" > "$d/simulate-sgd.log"
 q infer --net "$d/net.json" --input "$d/test.csv" --steps 50 --out "$d/infer.json" > "$d/infer.log"
 q infer --net "$d/net.json" --input "$d/test.csv" --steps 50 --arith fixed --compare-float --out "$d/infer-fixed.json" > "$d/infer-fixed.log"
 q spectrum --net "$d/net.json" --input "$d/test.csv" --out "$d/spectrum.json" > "$d/spectrum.log"
@@ -33,8 +35,8 @@ python3 "$here/check_report_keys.py" "$doc" \
   block:init:"$d/init.log" block:data:"$d/data.log" \
   json:train:"$d/train.json" json:train:"$d/train-fixed.json" json:train:"$d/train-sgd.json" json:train:"$d/train-sid.json" \
   block:train:"$d/train.log" block:train:"$d/train-fixed.log" block:train:"$d/train-sgd.log" block:train:"$d/train-sid.log" \
-  json:simulate:"$d/simulate.json" json:simulate:"$d/simulate-rtl.json" json:simulate:"$d/simulate-infer.json" \
-  block:simulate:"$d/simulate.log" block:simulate:"$d/simulate-rtl.log" block:simulate:"$d/simulate-infer.log" \
+  json:simulate:"$d/simulate.json" json:simulate:"$d/simulate-rtl.json" json:simulate:"$d/simulate-infer.json" json:simulate:"$d/simulate-sgd.json" \
+  block:simulate:"$d/simulate.log" block:simulate:"$d/simulate-rtl.log" block:simulate:"$d/simulate-infer.log" block:simulate:"$d/simulate-sgd.log" \
   csv:counters:"$d/counters.csv" \
   json:infer:"$d/infer.json" json:infer:"$d/infer-fixed.json" block:infer:"$d/infer.log" block:infer:"$d/infer-fixed.log" \
   json:spectrum:"$d/spectrum.json" block:spectrum:"$d/spectrum.log" \

@@ -27,8 +27,8 @@ cli_warning(config:sibling_keys_named "mesh-paraboloid.toml: chunk, clock-mhz, .
 # A setting of the config that the run does not use is named in one warning line.
 cli_warning(config:unused_setting_named "paraboloid-reference.toml: lr not used by this run \\(belongs to --method sgd or sid" ${SHEAFSIM} train --config ${CFG}/paraboloid-reference.toml --steps 1 --n-train 10)
 cli_warning(config:fixed_settings_of_float_run "fixed-16bit.toml: stalk-format, .*stoch-seed not used by this run \\(applies to the fixed-point model: add --arith fixed" ${SHEAFSIM} train ${TASK231} --steps 1 --config ${CFG}/fixed-16bit.toml)
-# ... unless they contradict the subcommand.
-cli_error(config:simulate_sgd "digits-sgd.toml: simulate runs --method sheaf only \\(got 'sgd'\\)" ${SHEAFSIM} simulate --config ${CFG}/digits-sgd.toml --steps 1)
+# ... and a config's method is simulate's too (backprop SGD on the mesh).
+cli_ok(config:simulate_sgd "method: +sgd" ${SHEAFSIM} simulate --config ${CFG}/digits-sgd.toml --task paraboloid --layers 2,30,1 --output identity --n-train 64 --n-test 0 --steps 1 --mesh 2x2 --time-multiplex true)
 
 # ---- 2. Options that do not apply: an error naming where they belong ----
 cli_error(na:train_fixed_config_float "--fixed-config applies to the fixed-point model: add --arith fixed" ${SHEAFSIM} train ${TASK231} --steps 5 --fixed-config ${CFG}/fixed-16bit.toml)
@@ -60,7 +60,7 @@ function(cli_help_lacks sub regex)
            COMMAND bash -c "out=$(\"$0\" ${sub} --help) || exit 1; if grep -E -- '${regex}' <<<\"$out\"; then echo \"FAIL: ${sub} --help lists an option it rejects\"; exit 1; fi; echo ok"
                    ${SHEAFSIM})
 endfunction()
-cli_help_lacks(simulate "--(method|lr|arith|sid-[a-z]+) ")
+cli_help_lacks(simulate "--(arith|sid-[a-z]+) ")
 cli_help_lacks(compare "--(report|out-net|mode|compare-float|method|lr|arith) ")
 cli_help_lacks(ops "--(counters|trace|trace-window|rtl-pe|rtl-timing|rtl-chunks|mode) ")
 

@@ -14,7 +14,7 @@ long MeshBuffers::vertex_max() const {
 }
 
 MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t batch,
-                         int L) {
+                         int L, MeshMethod method) {
   MeshBuffers b;
   const long B = static_cast<long>(batch);
   const long chunk = static_cast<long>(mesh.chunk_samples(batch));
@@ -30,6 +30,13 @@ MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const F
   }
   for (const VertexGroup& g : map.groups()) {
     const long n = g.n1 - g.n0;
+    if (method == MeshMethod::Sgd) {
+      long bits = n * B * ws;  // the input x, the hidden z_l of every chunk (the mask), or the targets
+      if (g.layer > 0) bits += depth * chunk * n * (ws + wr + acc);  // a_l (or z_L), d_l out; forward sums in
+      if (g.layer > 0 && g.layer < L) bits += depth * chunk * n * acc;  // backward sums in
+      b.vertex_bits.push_back(bits);
+      continue;
+    }
     long bits = n * B * ws;                     // a (or the input x)
     if (g.layer > 0) bits += n * B * (ws + wr)  // z and the residuals u
                              + depth * chunk * n * acc;  // incoming partial sums
@@ -40,21 +47,29 @@ MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const F
   return b;
 }
 
-void check_buffers(const MeshBuffers& b, const MeshMapping& map, const MeshConfig& mesh) {
+void check_buffers(const MeshBuffers& b, const MeshMapping& map, const MeshConfig& mesh, MeshMethod method) {
+  const bool sgd = method == MeshMethod::Sgd;
   const char* fix = mesh.schedule == Schedule::Dataflow ? "smaller --chunk, " : "";
+  // SGD stores the batch's activations and errors: a smaller batch is a fix too.
+  const char* batch = sgd ? "a smaller batch, " : "";
   for (int p = 0; p < map.pes(); ++p)
     if (b.pe_bits[static_cast<size_t>(p)] > b.pe_capacity_bits)
       throw InputError(fmt::format(
-          "PE ({},{}) needs {} bits of SRAM (weights, accumulators, activations of the batch and chunk buffers) but "
-          "--sram-kib {} holds {}; use a larger --sram-kib, {}smaller tiles or a larger mesh",
-          p / map.cols(), p % map.cols(), b.pe_bits[static_cast<size_t>(p)], mesh.sram_kib, b.pe_capacity_bits, fix));
+          "PE ({},{}) needs {} bits of SRAM ({}) but --sram-kib {} holds {}; use a larger --sram-kib, {}{}smaller tiles "
+          "or a larger mesh",
+          p / map.cols(), p % map.cols(), b.pe_bits[static_cast<size_t>(p)],
+          sgd ? "weights, accumulators, the batch's stored activations and errors, chunk buffers"
+              : "weights, accumulators, activations of the batch and chunk buffers",
+          mesh.sram_kib, b.pe_capacity_bits, batch, fix));
   for (size_t g = 0; g < b.vertex_bits.size(); ++g)
     if (b.vertex_bits[g] > b.vertex_capacity_bits) {
       const VertexGroup& grp = map.groups()[g];
       throw InputError(fmt::format(
-          "the vertex unit of layer {} neurons {}..{} needs {} bits of SRAM (stalks of the batch and chunk buffers) "
-          "but --vertex-sram-kib {} holds {}; use a larger --vertex-sram-kib, {}smaller tiles or a larger mesh",
-          grp.layer, grp.n0, grp.n1 - 1, b.vertex_bits[g], mesh.vertex_sram_kib, b.vertex_capacity_bits, fix));
+          "the vertex unit of layer {} neurons {}..{} needs {} bits of SRAM ({}) but --vertex-sram-kib {} holds {}; use "
+          "a larger --vertex-sram-kib, {}{}smaller tiles or a larger mesh",
+          grp.layer, grp.n0, grp.n1 - 1, b.vertex_bits[g],
+          sgd ? "z of the batch stored for the backward wave, and chunk buffers" : "stalks of the batch and chunk buffers",
+          mesh.vertex_sram_kib, b.vertex_capacity_bits, batch, fix));
     }
 }
 

@@ -133,5 +133,6 @@ Reduction parse_reduction(const std::string& name) {
 
 std::string to_string(Schedule s) { return s == Schedule::Dataflow ? "dataflow" : "barrier"; }
 std::string to_string(Reduction r) { return r == Reduction::InNetwork ? "in-network" : "vertex"; }
+std::string to_string(MeshMethod m) { return m == MeshMethod::Sheaf ? "sheaf" : "sgd"; }
 
 }  // namespace sheafsim::mesh

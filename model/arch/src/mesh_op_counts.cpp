@@ -65,8 +65,11 @@ MeshStepCounts MeshStepCounts::scaled(std::uint64_t k) const {
   return s;
 }
 
-MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                                std::uint64_t B, int L, bool joint, OutputKind output) {
+namespace {
+
+// A step of either method (the PEs' work of an SGD step is a joint step's).
+MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t B,
+                           int L, bool joint, OutputKind output, MeshMethod method) {
   MeshStepCounts r;
   r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
   r.groups.assign(map.groups().size(), UnitCounters{});
@@ -153,6 +156,37 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     }
   }
 
+  // An SGD chunk of a vertex unit (vertex_sgd.cpp): a hidden group reduces the
+  // forward sums into z and a (sent to the next layer's tiles), then the
+  // backward sums into d (sent back to its own layer's tiles); the output
+  // group reduces the forward sums into z, its output unit gives d_L.
+  auto sgd_vertex_chunk = [&](const VertexGroup& g, int gidx, std::uint64_t n, std::uint64_t elems, UnitCounters& c) {
+    const std::uint64_t fwd_msgs = map.fwd_senders(gidx).size();
+    c.adds += elems * fwd_msgs;
+    if (g.layer < L) {
+      c.register_writes += 2 * elems;
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, fwd_msgs + 2);
+      for (const std::vector<int>& tiles : map.activation_casts(gidx)) {
+        const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
+        cast(c, g.pe, tiles, overlap(t.c0, t.c1, g.n0, g.n1) * n, ws);
+      }
+      const std::uint64_t bwd_msgs = map.bwd_senders(gidx).size();
+      c.adds += elems * bwd_msgs;
+      c.register_writes += elems;
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 1);
+    } else {
+      c.register_writes += elems;
+      c.busy_cycles += vertex_chunk_cycles(mesh, elems, fwd_msgs + 1);
+      const OutputUnitCost oc = output_unit_cost(mesh, fx, output, elems, g.n1 - g.n0);
+      count_output_unit(c, oc);
+      c.busy_cycles += oc.cycles;
+    }
+    for (const std::vector<int>& tiles : map.residual_casts(gidx)) {
+      const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
+      cast(c, g.pe, tiles, overlap(t.r0, t.r1, g.n0, g.n1) * n, wr);
+    }
+  };
+
   // Vertex units (vertex_unit.cpp), group by group and chunk by chunk.
   for (size_t gi = 0; gi < map.groups().size(); ++gi) {
     const VertexGroup& g = map.groups()[gi];
@@ -160,13 +194,20 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     const int gidx = static_cast<int>(gi);
     for (std::uint64_t k = 0; k < C; ++k) {
       const std::uint64_t n = mesh.chunk_size(B, k);
-      // Multicast of the activations (or the input) to the tiles that read them.
-      for (const std::vector<int>& tiles : map.activation_casts(gidx)) {
-        const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
-        cast(c, g.pe, tiles, overlap(t.c0, t.c1, g.n0, g.n1) * n, ws);
+      // Multicast of the activations (or the input) to the tiles that read them
+      // (SGD: a hidden group's leave after its forward reduction, below).
+      if (method == MeshMethod::Sheaf || g.layer == 0) {
+        for (const std::vector<int>& tiles : map.activation_casts(gidx)) {
+          const Tile& t = map.tiles()[static_cast<size_t>(tiles.front())];
+          cast(c, g.pe, tiles, overlap(t.c0, t.c1, g.n0, g.n1) * n, ws);
+        }
       }
       if (g.layer == 0) continue;  // the pinned input only sends
       const std::uint64_t elems = u(g.n1 - g.n0) * n;
+      if (method == MeshMethod::Sgd) {
+        sgd_vertex_chunk(g, gidx, n, elems, c);
+        continue;
+      }
       // Residuals: reduce the forward sums (one add per message and element), round, multicast back.
       const std::uint64_t fwd_msgs = map.fwd_senders(gidx).size();
       c.adds += elems * fwd_msgs;
@@ -191,6 +232,18 @@ MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, 
     }
   }
   return r;
+}
+
+}  // namespace
+
+MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                                std::uint64_t B, int L, bool joint, OutputKind output) {
+  return step_counts(map, mesh, fx, B, L, joint, output, MeshMethod::Sheaf);
+}
+
+MeshStepCounts mesh_sgd_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                                    std::uint64_t B, int L, OutputKind output) {
+  return step_counts(map, mesh, fx, B, L, true, output, MeshMethod::Sgd);
 }
 
 MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,

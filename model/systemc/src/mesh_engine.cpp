@@ -13,9 +13,11 @@
 namespace sheafsim::mesh {
 
 MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-                       const FixedCounters& loads, PeDatapathFactory datapath, const MeshTraceOptions& trace)
+                       const FixedCounters& loads, PeDatapathFactory datapath, const MeshTraceOptions& trace,
+                       MeshMethod method)
     : kernel_(std::make_unique<KernelScope>()) {
   cfg.validate();
+  ctx_.method = method;
   ctx_.mesh = mesh;
   ctx_.fx = cfg;
   ctx_.L = net.depth();
@@ -28,10 +30,12 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
   ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
   map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg, net.output != OutputKind::Identity);
-  buffers_ = mesh_buffers(*map_, mesh, cfg, static_cast<std::uint64_t>(batch), ctx_.L);
-  check_buffers(buffers_, *map_, mesh);
+  buffers_ = mesh_buffers(*map_, mesh, cfg, static_cast<std::uint64_t>(batch), ctx_.L, method);
+  check_buffers(buffers_, *map_, mesh, method);
   const auto B = static_cast<std::uint64_t>(batch);
-  bound_joint_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, true, net.output);
+  // The bound of a training step: a joint step, or an SGD step.
+  bound_joint_ = method == MeshMethod::Sgd ? mesh_sgd_step_counts(*map_, mesh, cfg, B, ctx_.L, net.output)
+                                           : mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, true, net.output);
   bound_diffusion_ = mesh_step_counts(*map_, mesh, cfg, B, ctx_.L, false, net.output);
   noc_ = std::make_unique<MeshNoc>(*map_, mesh);
   ctx_.map = map_.get();
@@ -61,6 +65,12 @@ std::uint64_t MeshEngine::next_origin() const {
   const std::uint64_t last = *std::max_element(ctx_.finish.begin(), ctx_.finish.end());
   if (ctx_.mesh.schedule == Schedule::Barrier) return last;
   std::uint64_t o = last;
+  if (ctx_.method == MeshMethod::Sgd) {
+    // The next SGD step's first work: a forward chunk of W_1, once its tile's write-back is done.
+    for (size_t t = 0; t < map_->tiles().size(); ++t)
+      if (map_->tiles()[t].layer == 1) o = std::min(o, ctx_.tile_owner[t]->written_at(static_cast<int>(t)));
+    return o;
+  }
   for (size_t g = 0; g < units_.size(); ++g)
     if (map_->groups()[g].layer > 0) o = std::min(o, ctx_.release[g]);
   return o;
@@ -78,6 +88,7 @@ void MeshEngine::check_finished() const {
 
 double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
                         bool update_params) {
+  if (ctx_.method != MeshMethod::Sheaf) throw std::logic_error("mesh: a sheaf step on an SGD engine");
   if (p.s != s_cached_) {
     ctx_.s_raw = quantize_constant(p.s, ctx_.fx, "alpha*dt");
     s_cached_ = p.s;
@@ -93,6 +104,26 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
   ctx_.Y = p.phase == Phase::Training ? Y : nullptr;
   ctx_.joint = update_params;
   ctx_.output_mode = p.output_mode;
+  run_step(update_params);
+  if (!p.track_change) return 0.0;
+  std::int64_t change = 0;
+  for (const auto& u : units_) change = std::max(change, u->max_change());
+  return static_cast<double>(change) * ctx_.fx.stalk.lsb();
+}
+
+void MeshEngine::sgd_step(FixedNetwork& net, const IMatrix& X, const IMatrix& Y, std::int64_t eta_raw) {
+  if (ctx_.method != MeshMethod::Sgd) throw std::logic_error("mesh: an SGD step on a sheaf engine");
+  ctx_.eta_raw = eta_raw;
+  ctx_.s_raw = 0;
+  ctx_.net = &net;
+  ctx_.st = nullptr;
+  ctx_.X = &X;
+  ctx_.Y = &Y;
+  ctx_.joint = true;  // the PEs: every weight edge gets its errors back, gradient and write-back
+  run_step(true);
+}
+
+void MeshEngine::run_step(bool update_params) {
   for (auto& pe : pes_) pe->expect_step();
   for (auto& u : units_) u->expect_step();
   // Where this step's kernel run starts: under the barrier schedule when the
@@ -128,10 +159,6 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
     timing_.stalk_cycles += cycles;
   }
   ++ctx_.step;
-  if (!p.track_change) return 0.0;
-  std::int64_t change = 0;
-  for (const auto& u : units_) change = std::max(change, u->max_change());
-  return static_cast<double>(change) * ctx_.fx.stalk.lsb();
 }
 
 FixedRunInfo MeshEngine::run_info() const {
@@ -224,6 +251,7 @@ nlohmann::json MeshEngine::report() const {
   const double peak_macs = cyc * map_->pes() * ctx_.mesh.lanes;
   const double us_per_cycle = 1.0 / ctx_.mesh.clock_mhz;
   nlohmann::json j;
+  j["method"] = to_string(ctx_.method);
   j["mesh"] = ctx_.mesh.to_json();
   j["mapping"] = {{"tile_rows", map_->tile_rows()},
                   {"tile_cols", map_->tile_cols()},
@@ -236,9 +264,12 @@ nlohmann::json MeshEngine::report() const {
                   {"sram_bits_per_pe", map_->sram_bits()}};
   j["mapping"]["chunk_samples"] = ctx_.mesh.chunk_samples(static_cast<std::uint64_t>(ctx_.batch));
   j["mapping"]["chunks"] = ctx_.chunks();
+  // Peak SRAM of a PE: parameters, accumulators, the batch's stored activations
+  // and residuals (SGD: a_{l-1} and the errors d_l the gradient reads) and chunk buffers.
   j["mapping"]["pe_sram_bits_needed_max"] = buffers_.pe_max();
   j["mapping"]["vertex_sram_bits_needed_max"] = buffers_.vertex_max();
   j["mapping"]["vertex_sram_bits_per_unit"] = buffers_.vertex_capacity_bits;
+
   j["training_step"] = step_figures(bound_joint_, timing_.joint_cycles, timing_.joint_steps);
   j["diffusion_step"] =
       step_figures(bound_diffusion_, timing_.stalk_cycles, timing_.steps - timing_.joint_steps);
@@ -318,7 +349,10 @@ std::vector<std::pair<std::string, std::string>> MeshEngine::statistics() const 
           {"schedule", fmt::format("{}, {} reduction, {} chunk(s) of {} samples", to_string(ctx_.mesh.schedule),
                                    to_string(ctx_.mesh.reduction), ctx_.chunks(),
                                    ctx_.mesh.chunk_samples(static_cast<std::uint64_t>(ctx_.batch)))},
-          {"mesh_steps", fmt::format("{} ({} training (joint), {} diffusion (stalk-only))", timing_.steps, joint, diffusion)},
+          {"mesh_steps", ctx_.method == MeshMethod::Sgd
+                             ? fmt::format("{} (training (SGD: forward, backward, update))", timing_.steps)
+                             : fmt::format("{} ({} training (joint), {} diffusion (stalk-only))", timing_.steps, joint,
+                                           diffusion)},
           {"total_cycles", fmt::format("{}", timing_.total_cycles)},
           {"cycles_per_step", stat(j["cycles_per_step"])},
           {"cycles_per_training_step", stat(j["cycles_per_training_step"])},
@@ -352,6 +386,32 @@ class SharedStepper final : public FixedStepper {
   std::shared_ptr<MeshEngine> e_;
 };
 }  // namespace
+
+namespace {
+// An SGD stepper on an engine whose lifetime the caller shares.
+class SharedSgdStepper final : public FixedSgdStepper {
+ public:
+  explicit SharedSgdStepper(std::shared_ptr<MeshEngine> e) : e_(std::move(e)) {}
+  void step(FixedNetwork& net, const IMatrix& X, const IMatrix& Y, std::int64_t eta_raw) override {
+    e_->sgd_step(net, X, Y, eta_raw);
+  }
+  FixedCounters& counters() override { return e_->counters(); }
+  FixedRunInfo run_info() const override { return e_->run_info(); }
+
+ private:
+  std::shared_ptr<MeshEngine> e_;
+};
+}  // namespace
+
+FixedSgdStepperFactory mesh_sgd_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
+                                        PeDatapathFactory datapath, const MeshTraceOptions& trace) {
+  return [mesh, out, datapath, trace](const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
+                                      const FixedCounters& loads) -> std::unique_ptr<FixedSgdStepper> {
+    auto e = std::make_shared<MeshEngine>(mesh, net, batch, cfg, loads, datapath, trace, MeshMethod::Sgd);
+    if (out != nullptr) *out = e;
+    return std::make_unique<SharedSgdStepper>(e);
+  };
+}
 
 FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out, PeDatapathFactory datapath,
                                  const MeshTraceOptions& trace) {

@@ -19,6 +19,7 @@ VertexUnit::VertexUnit(sc_core::sc_module_name name, int group, MeshContext& ctx
       fwd_("fwd", &wake_),
       bwd_("bwd", &wake_) {
   dp_ = make_model_vertex_datapath(group, ctx, c_);
+  if (ctx.method == MeshMethod::Sgd) sgd_ = std::make_unique<SgdVertexDatapath>(group, ctx, c_);
   next_ready_.assign(static_cast<size_t>(ctx.chunks()), 0);
   SC_THREAD(run);
   set_stack_size(kUnitStackBytes);  // as EdgePe: Eigen's stack buffers
@@ -36,6 +37,12 @@ void VertexUnit::run() {
   for (;;) {
     sc_core::wait(ctx_.start);
     begin_step();
+    if (ctx_.method == MeshMethod::Sgd) {
+      sgd_step();
+      end_step();
+      ctx_.release[static_cast<size_t>(group_)] = now();
+      continue;
+    }
     const VertexGroup& g = group();
     const int C = ctx_.chunks();
     // When chunk k of the stalks is ready: when the previous step's update of

@@ -132,8 +132,10 @@ MeshPhaseOps mesh_phase(const mesh::MeshStepCounts& m, const mesh::MeshConfig& m
   return p;
 }
 
-// Mesh-dependent counts from the mapping (no simulation).
-MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w, const OpCounts& sheaf_train) {
+// Mesh-dependent counts from the mapping (no simulation): the sheaf's phases
+// (sheaf_train non-null) and an SGD step's (sgd_train non-null).
+MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w, const OpCounts* sheaf_train,
+                 const OpCounts* sgd_train) {
   const std::vector<int>& layers = s.net.layers;
   const FixedConfig& cfg = s.formats;
   const int L = s.net.depth(), K = s.inner;
@@ -143,7 +145,9 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   const OutputKind out = s.net.output;
   const mesh::MeshMapping map(mc, layers, cfg, out != OutputKind::Identity);
   // The mapping must fit its buffers, as the simulator demands (mesh_buffers.h).
-  mesh::check_buffers(mesh::mesh_buffers(map, mc, cfg, B, L), map, mc);
+  if (sheaf_train != nullptr) mesh::check_buffers(mesh::mesh_buffers(map, mc, cfg, B, L), map, mc);
+  const mesh::MeshBuffers sgd_buffers = mesh::mesh_buffers(map, mc, cfg, B, L, mesh::MeshMethod::Sgd);
+  if (sgd_train != nullptr) mesh::check_buffers(sgd_buffers, map, mc, mesh::MeshMethod::Sgd);
   const mesh::MeshStepCounts diff = mesh::mesh_step_counts(map, mc, cfg, B, L, false, out);
   const mesh::MeshStepCounts joint = mesh::mesh_step_counts(map, mc, cfg, B, L, true, out);
   const int n_out = layers.back();
@@ -178,10 +182,21 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
   const int acc = cfg.acc_bits;
   r.output = out;
   r.output_unit = oc;
+  if (sgd_train != nullptr) {
+    // An SGD step reduces one partial sum per forward value (every neuron) and backward value (hidden), as the sheaf.
+    MeshSgdOps g;
+    g.per_training_step = mesh_phase(mesh::mesh_sgd_step_counts(map, mc, cfg, B, L, out), mc, single,
+                                     energy_total_pJ(*sgd_train, t), t, acc, oc, 1, cfg);
+    g.pe_sram_bits_needed_max = sgd_buffers.pe_max();
+    g.vertex_sram_bits_needed_max = sgd_buffers.vertex_max();
+    r.sgd = g;
+  }
+  r.sheaf = sheaf_train != nullptr;
+  if (!r.sheaf) return r;
   r.per_diffusion_step = mesh_phase(diff, mc, single, energy_total_pJ(d_ops, t), t, acc, oc, 1, cfg);
   r.per_joint_step = mesh_phase(joint, mc, single, energy_total_pJ(j_ops, t), t, acc, oc, 1, cfg);
   r.per_training_step =
-      mesh_phase(train, mc, single * u(K), energy_total_pJ(sheaf_train, t), t, acc, oc, u(K), cfg);
+      mesh_phase(train, mc, single * u(K), energy_total_pJ(*sheaf_train, t), t, acc, oc, u(K), cfg);
   r.per_epoch = mesh_phase(epoch, mc, single * u(s.epoch_steps), energy_total_pJ(e_ops, t), t, acc, oc,
                            u(s.epoch_steps), cfg);
   return r;
@@ -343,7 +358,9 @@ json mesh_silicon_json(const MeshOps& m) {
   const double pe_sram = static_cast<double>(m.config.sram_kib) * 8192.0 * bit;
   const double vertex_sram = static_cast<double>(m.config.vertex_sram_kib) * 8192.0 * bit;
   const double total = m.pes * (p.logic_area_um2 + pe_sram) + static_cast<double>(m.vertex_groups) * vertex_sram;
-  const double per_step = static_cast<double>(m.per_training_step.busy_cycles_max_unit);
+  // The bound of the first method counted (sheaf, else SGD; the SGD object has its own).
+  const double per_step = static_cast<double>(
+      m.sheaf || !m.sgd ? m.per_training_step.busy_cycles_max_unit : m.sgd->per_training_step.busy_cycles_max_unit);
   return {{"available", true},
           {"set", p.set}, {"quant", p.quant}, {"overflow", p.overflow},
           {"pe_clock_mhz", p.clock_mhz},
@@ -370,9 +387,22 @@ json mesh_json(const MeshOps& m) {
                      {"entry_bits", o.entry_bits},
                      {"table_bits", o.table_bits()},
                      {"busy_cycles_per_step", o.cycles}};
+  // The sheaf's phases (null without --method sheaf or all) and an SGD step's (null without sgd or all).
+  auto sheaf_phase = [&m](const MeshPhaseOps& p) { return m.sheaf ? phase_json(p) : json(nullptr); };
+  json sgd = nullptr;
+  if (m.sgd) {
+    sgd = {{"per_training_step", phase_json(m.sgd->per_training_step)},
+           {"pe_sram_bits_needed_max", m.sgd->pe_sram_bits_needed_max},
+           {"vertex_sram_bits_needed_max", m.sgd->vertex_sram_bits_needed_max},
+           {"bound_us_per_training_step",
+            m.silicon.available
+                ? json(static_cast<double>(m.sgd->per_training_step.busy_cycles_max_unit) / m.silicon.clock_mhz)
+                : json(nullptr)}};
+  }
   return {{"mesh", m.config.to_json()}, {"mapping", mapping}, {"output_unit", unit}, {"silicon", mesh_silicon_json(m)},
-          {"per_diffusion_step", phase_json(m.per_diffusion_step)}, {"per_joint_step", phase_json(m.per_joint_step)},
-          {"per_training_step", phase_json(m.per_training_step)}, {"per_epoch", phase_json(m.per_epoch)}};
+          {"per_diffusion_step", sheaf_phase(m.per_diffusion_step)}, {"per_joint_step", sheaf_phase(m.per_joint_step)},
+          {"per_training_step", sheaf_phase(m.per_training_step)}, {"per_epoch", sheaf_phase(m.per_epoch)},
+          {"sgd", sgd}};
 }
 
 json area_json(const EdgeUnitArea& a) {
@@ -467,7 +497,9 @@ OpsReport run_ops(const OpsSpec& s, const WarningSink& warn) {
   if (s.sheaf) r.sheaf = sheaf_ops(s, r.widths, params);
   if (s.sgd) r.sgd = sgd_ops(s, r.widths, params);
   if (s.sid) r.sid = sid_ops(s, r.widths);
-  if (s.mesh) r.mesh = mesh_ops(s, *s.mesh, r.widths, r.sheaf->per_training_step);
+  if (s.mesh)
+    r.mesh = mesh_ops(s, *s.mesh, r.widths, r.sheaf ? &r.sheaf->per_training_step : nullptr,
+                      r.sgd ? &r.sgd->per_training_step : nullptr);
   r.area = area_of(s, warn);
   if (s.has_inputs) r.converged = converged_ops(s, r.widths);
   return r;

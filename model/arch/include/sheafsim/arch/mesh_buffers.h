@@ -9,6 +9,13 @@
 // dataflow schedule double-buffers every per-chunk buffer (a chunk arrives
 // while the previous one is worked on); the barrier schedule has one chunk,
 // the batch, single-buffered.
+//
+// An SGD step (MeshMethod::Sgd) stores what its backward wave and gradient
+// read: a PE keeps the batch's activations a_{l-1} of its columns and errors
+// d_l of its rows (as the sheaf keeps its stalks and residuals); a hidden
+// vertex unit keeps z_l of every chunk of the batch until the backward wave
+// reaches it (the ReLU mask and nothing else), the output unit the targets;
+// the a_l, d_l and z_L it computes and sends are chunk buffers.
 #include <cstdint>
 #include <vector>
 
@@ -25,10 +32,11 @@ struct MeshBuffers {
 };
 
 MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t batch,
-                         int depth);
+                         int depth, MeshMethod method = MeshMethod::Sheaf);
 
 // Throws InputError naming the unit, the bits it needs and the fix (a larger
 // SRAM, smaller chunks or tiles, a larger mesh) when a unit's buffers do not fit.
-void check_buffers(const MeshBuffers& b, const MeshMapping& map, const MeshConfig& mesh);
+void check_buffers(const MeshBuffers& b, const MeshMapping& map, const MeshConfig& mesh,
+                   MeshMethod method = MeshMethod::Sheaf);
 
 }  // namespace sheafsim::mesh

@@ -27,6 +27,11 @@ enum class Reduction {
   InNetwork,  // along the PEs of the band: each adds its partial to the passing sum, one message per group and chunk
   Vertex,     // every tile sends its partial to the vertex unit, which adds them all
 };
+// What one step of the mesh computes (docs/architecture.md, "Backprop SGD on the mesh").
+enum class MeshMethod {
+  Sheaf,  // a sheaf-diffusion Euler step (joint or stalk-only)
+  Sgd,    // a full-batch backprop SGD step: forward wave, backward wave, gradient and update
+};
 enum class TileOrder {
   Auto,      // block when the network's tile grids pack on the mesh (tiles chosen for it when automatic), else snake
   Snake,     // tiles fill the mesh row by row, alternating direction (neighbours stay adjacent)
@@ -80,5 +85,6 @@ Schedule parse_schedule(const std::string& name);
 Reduction parse_reduction(const std::string& name);
 std::string to_string(Schedule s);
 std::string to_string(Reduction r);
+std::string to_string(MeshMethod m);
 
 }  // namespace sheafsim::mesh

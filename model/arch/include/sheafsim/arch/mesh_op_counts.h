@@ -44,6 +44,14 @@ struct MeshStepCounts {
 MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
                                 std::uint64_t batch, int depth, bool joint, OutputKind output = OutputKind::Identity);
 
+// One full-batch backprop SGD step (MeshMethod::Sgd): the PEs' work is a
+// joint step's (forward and backward partial sums, gradient = Hebbian sums
+// with the errors, write-back); the vertex units reduce the forward sums into
+// z (and a = relu(z), or the output error), the backward sums into errors.
+// `steps` such steps: mesh_sgd_step_counts(...).scaled(steps).
+MeshStepCounts mesh_sgd_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
+                                    std::uint64_t batch, int depth, OutputKind output = OutputKind::Identity);
+
 // `steps` Euler steps with inner K: the step i (0-based) is joint when (i + 1) % K == 0.
 MeshStepCounts mesh_run_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
                                std::uint64_t batch, int depth, long steps, int inner,

@@ -39,6 +39,8 @@ class EdgePe : public MeshUnit {
   const PartialSums& backward_sums(int tile) const { return bsums_[local(tile)]; }
   // Sets every input buffer's expectations for the step (before it starts).
   void expect_step();
+  // When the last write-back of one of its tiles finished (0: none yet).
+  std::uint64_t written_at(int tile) const { return weights_at_[local(tile)]; }
 
  private:
   struct Inputs {

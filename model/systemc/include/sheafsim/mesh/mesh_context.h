@@ -32,13 +32,16 @@ struct MeshContext {
   MeshTrace* trace = nullptr;          // the VCD recorder (--trace), or null: no trace
   int L = 0;
   Eigen::Index batch = 0;
+  // What a step computes: a sheaf Euler step or an SGD step (the vertex units'
+  // role; the PEs run an SGD step as a joint step with the errors as residuals).
+  MeshMethod method = MeshMethod::Sheaf;
 
   // The step being simulated.
   sc_core::sc_event start;
   FixedNetwork* net = nullptr;
-  FixedState* st = nullptr;
+  FixedState* st = nullptr;  // the stalks (sheaf; null in an SGD step)
   const IMatrix* X = nullptr;
-  const IMatrix* Y = nullptr;  // targets (training) or null (inference)
+  const IMatrix* Y = nullptr;  // targets (training, SGD) or null (inference)
   bool joint = false;          // Hebbian products and parameter writes this step
   OutputMode output_mode = OutputMode::Exact;  // inference: the output vertex's force (J^T D or D)
   std::uint64_t step = 0;      // steps done before this one (the stochastic-rounding counter)

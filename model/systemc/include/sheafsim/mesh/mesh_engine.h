@@ -4,6 +4,8 @@
 // simulation context, and every step() runs the kernel until the mesh has
 // finished that step. The stalks and weights it computes are bit-identical to
 // the bit-accurate model's; it also counts cycles, traffic and operations.
+// An engine of method Sgd runs backprop SGD steps on the same units instead
+// (sgd_step(), mesh_sgd_stepper), bit-identical to FixedSgd.
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sheafsim/bitacc/fixed_stepper.h"
+#include "sheafsim/bitacc/sgd_stepper.h"
 #include "sheafsim/mesh/kernel_scope.h"
 #include "sheafsim/mesh/mesh_context.h"
 #include "sheafsim/arch/mesh_buffers.h"
@@ -34,12 +37,21 @@ class MeshEngine final : public FixedStepper {
   // Throws InputError when the network or the mapping cannot run on this mesh.
   // `datapath` builds each PE's arithmetic (empty: the C++ datapath); with
   // `trace.path` set, the run is recorded as a VCD waveform (mesh_trace.h).
+  // `method` fixes what every step of the engine computes: sheaf Euler steps
+  // (step()) or backprop SGD steps (sgd_step()); the SRAM check counts what it stores.
   MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::Index batch, const FixedConfig& cfg,
-             const FixedCounters& loads, PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
+             const FixedCounters& loads, PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {},
+             MeshMethod method = MeshMethod::Sheaf);
   ~MeshEngine() override;
 
+  // A sheaf Euler step (a sheaf engine only).
   double step(FixedNetwork& net, FixedState& st, const IMatrix& X, const IMatrix* Y, const StepParams& p,
               bool update_params) override;
+  // A full-batch backprop SGD step (an SGD engine only), FixedSgdStepper::step's
+  // contract: the bits of the bit-accurate FixedSgd, the stochastic bits of step
+  // number steps-done-before.
+  void sgd_step(FixedNetwork& net, const IMatrix& X, const IMatrix& Y, std::int64_t eta_raw);
+  MeshMethod method() const { return ctx_.method; }
   FixedCounters& counters() override { return ctx_.counters; }
   FixedRunInfo run_info() const override;
 
@@ -72,6 +84,8 @@ class MeshEngine final : public FixedStepper {
   // The analytic counts of a joint and of a diffusion step: their busiest unit is the step's lower bound.
   MeshStepCounts bound_joint_, bound_diffusion_;
   void check_finished() const;
+  // Runs the kernel through the step set up in ctx_ and books its cycles.
+  void run_step(bool update_params);
   // The first cycle of the next step's kernel run (mesh_engine.cpp).
   std::uint64_t next_origin() const;
   // A kind of step's figures: its mean cycles, the bound and their ratio, utilisations (null: no such step).
@@ -85,5 +99,10 @@ class MeshEngine final : public FixedStepper {
 // and `trace` as for MeshEngine.
 FixedStepperFactory mesh_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
                                  PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
+
+// The same for train_sgd_fixed (`simulate --method sgd`): a factory of SGD
+// steppers running on a MeshEngine of method Sgd, shared through *out.
+FixedSgdStepperFactory mesh_sgd_stepper(const MeshConfig& mesh, std::shared_ptr<MeshEngine>* out,
+                                        PeDatapathFactory datapath = {}, const MeshTraceOptions& trace = {});
 
 }  // namespace sheafsim::mesh

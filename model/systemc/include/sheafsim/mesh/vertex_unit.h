@@ -7,10 +7,17 @@
 // backward partial sums and applies the ReLU or output edge and the Euler
 // update to its stalks. Timing, traffic and operation counts are here; the
 // numbers come from a VertexDatapath (vertex_datapath.h).
+//
+// In an SGD step (vertex_sgd.cpp) the same unit has another role: the input
+// group casts X; a hidden group reduces each chunk's forward sums into z and
+// a = relu(z), casts a to the next layer's tiles, and later reduces the
+// chunk's backward sums into the error d, cast back to its own layer's tiles;
+// the output group reduces the forward sums into z and its output error d_L.
 #include <memory>
 #include <vector>
 
 #include "sheafsim/mesh/mesh_unit.h"
+#include "sheafsim/mesh/sgd_vertex_datapath.h"
 #include "sheafsim/mesh/vertex_datapath.h"
 
 namespace sheafsim::mesh {
@@ -31,6 +38,10 @@ class VertexUnit : public MeshUnit {
   void run();
   void residuals(int k);
   void update(int k);
+  // The SGD role (vertex_sgd.cpp): the step, a chunk of the forward and of the backward reduction.
+  void sgd_step();
+  void sgd_forward(int k);
+  void sgd_backward(int k);
   // Chunk k of this group's activations (residuals: its residuals) along every
   // multicast of its bands, with the payload views on the last chunk.
   void cast_chunk(int k, bool residuals);
@@ -44,6 +55,7 @@ class VertexUnit : public MeshUnit {
   Message acts_;                           // this step's activations (a view of the datapath's copy)
   Message u_;  // this step's residuals (after the last chunk's residual phase)
   std::unique_ptr<VertexDatapath> dp_;  // the arithmetic
+  std::unique_ptr<SgdVertexDatapath> sgd_;  // the SGD arithmetic (SGD runs only)
 };
 
 }  // namespace sheafsim::mesh

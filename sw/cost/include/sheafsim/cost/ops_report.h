@@ -103,8 +103,16 @@ struct MeshPhaseOps {
          output_unit_pJ = 0, arithmetic_pJ = 0, total_pJ = 0;
 };
 
+// The mesh counts of one backprop SGD step (mesh_sgd_step_counts) and the
+// SRAM it needs (the stored activations included, mesh_buffers.h).
+struct MeshSgdOps {
+  MeshPhaseOps per_training_step;
+  long pe_sram_bits_needed_max = 0, vertex_sram_bits_needed_max = 0;
+};
+
 struct MeshOps {
   mesh::MeshConfig config;
+  bool sheaf = true;  // the sheaf phases below are counted (--method sheaf or all)
   int tile_rows = 0, tile_cols = 0, pes = 0, links = 0;
   std::size_t tiles = 0, vertex_groups = 0;
   long sram_bits_used_max = 0, sram_bits_per_pe = 0;
@@ -112,6 +120,7 @@ struct MeshOps {
   OutputKind output = OutputKind::Identity;
   mesh::OutputUnitCost output_unit;
   MeshPhaseOps per_diffusion_step, per_joint_step, per_training_step, per_epoch;
+  std::optional<MeshSgdOps> sgd;  // --method sgd or all
   // The RTL PE's 45 nm clock and logic area at these formats and modes (silicon_figures.h).
   PeSilicon silicon;
 };
