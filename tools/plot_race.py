@@ -60,7 +60,7 @@ def main():
             ax.set_ylabel(label)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
-    fig.suptitle("race to {} on a {} mesh at {:.4g} MHz ({})".format(
+    fig.suptitle("race to {}: mesh {}, {:.4g} MHz, {}".format(
         target["rule"], race["mesh"].get("summary", ""), race["clock_mhz"], race["formats"].get("summary", "")),
         fontsize=10)
     fig.tight_layout()

@@ -63,7 +63,9 @@ std::shared_ptr<TrainOpts> load_method(const std::string& path, const std::strin
   } catch (const CLI::ParseError& e) {
     throw InputError(fmt::format("{} {}: {}", option, path, e.what()));
   }
+  set_config_origin(fmt::format("{} {}", option, path));  // its unused settings are named after the file
   check_train_options(*o, *sub);
+  set_config_origin("");
   if (o->method != method)
     throw InputError(fmt::format("{} {} trains --method {}; it must be a {} config", option, path, o->method, method));
   return o;
@@ -95,10 +97,15 @@ void check_same_task(const TrainSpec& a, const std::string& a_opt, const TrainSp
 }
 
 // The mesh's dynamic energy per step of a method, split, from the analytic
-// counts (equal to the simulator's: ops and mesh tests), and a check that the
-// simulated MACs are the analytic ones for the simulated steps.
-void price_on_mesh(race::StepCost& c, const TrainSpec& spec, const mesh::MeshConfig& mc, const FixedConfig& fx,
-                   const ops::EnergyTable& table, const std::string& table_path, const json& rep) {
+// counts (equal to the simulator's: ops and mesh tests). Run before training:
+// a mapping that does not fit the mesh fails here, with its fix.
+struct MeshPricing {
+  double arithmetic_pJ = 0, sram_pJ = 0, links_pJ = 0;
+  std::uint64_t macs_diffusion = 0, macs_joint = 0;  // per step (sgd: joint only)
+};
+
+MeshPricing price_on_mesh(const TrainSpec& spec, const mesh::MeshConfig& mc, const FixedConfig& fx,
+                          const ops::EnergyTable& table, const std::string& table_path) {
   ops::OpsSpec os;
   os.net = spec.data.net;
   os.batch = static_cast<std::uint64_t>(spec.data.train.size());
@@ -111,43 +118,47 @@ void price_on_mesh(race::StepCost& c, const TrainSpec& spec, const mesh::MeshCon
   os.table = table;
   os.table_path = table_path;
   const ops::OpsReport r = ops::run_ops(os, [](const std::string&) {});
-  auto split = [](const ops::MeshPhaseOps& p, double w, race::StepCost& out) {
+  MeshPricing out;
+  auto split = [&out](const ops::MeshPhaseOps& p, double w) {
     out.arithmetic_pJ += w * (p.arithmetic_pJ + p.output_unit_pJ + p.partial_sum_adds_pJ);
     out.sram_pJ += w * (p.sram_read_pJ + p.sram_write_pJ);
     out.links_pJ += w * p.links_pJ;
   };
-  std::uint64_t analytic_macs = 0;
-  const auto steps = rep.at("steps").get<std::uint64_t>(), joint = rep.at("joint_steps").get<std::uint64_t>();
   if (spec.method == "sheaf") {
     const double K = static_cast<double>(os.inner);
-    split(r.mesh->per_diffusion_step, (K - 1) / K, c);
-    split(r.mesh->per_joint_step, 1 / K, c);
-    analytic_macs = r.mesh->per_diffusion_step.pe_totals.macs() * (steps - joint) + r.mesh->per_joint_step.pe_totals.macs() * joint;
+    split(r.mesh->per_diffusion_step, (K - 1) / K);
+    split(r.mesh->per_joint_step, 1 / K);
+    out.macs_diffusion = r.mesh->per_diffusion_step.pe_totals.macs();
+    out.macs_joint = r.mesh->per_joint_step.pe_totals.macs();
   } else {
-    split(r.mesh->sgd->per_training_step, 1, c);
-    analytic_macs = r.mesh->sgd->per_training_step.pe_totals.macs() * steps;
+    split(r.mesh->sgd->per_training_step, 1);
+    out.macs_joint = r.mesh->sgd->per_training_step.pe_totals.macs();
   }
-  if (analytic_macs != rep.at("macs").get<std::uint64_t>())
-    throw std::logic_error(fmt::format("race: the simulated {} MACs ({}) differ from the analytic count ({})",
-                                       spec.method, rep.at("macs").get<std::uint64_t>(), analytic_macs));
+  return out;
 }
 
-// Runs `o` on the mesh for a few steps: cycles per step, utilisations, peak SRAM and the priced counters.
-race::StepCost mesh_cost(TrainOpts o, long sim_steps, const FixedConfig& fx, const ops::EnergyTable& table,
-                         const std::string& table_path) {
+// Runs `o` on the mesh for `sim_steps` steps: the steady-state cycles per step
+// (those of the second half: the first half absorbs the pipeline's fill, and
+// under the dataflow schedule consecutive steps overlap), utilisations, peak
+// SRAM and the priced counters.
+race::StepCost mesh_cost(TrainOpts o, long sim_steps, const MeshPricing& price, const ops::EnergyTable& table) {
   o.simulate = true;
   o.steps = sim_steps;
-  o.log_every = sim_steps;
+  o.log_every = sim_steps / 2;
   std::shared_ptr<mesh::MeshEngine> engine;
   const TrainSpec spec = make_train_spec(o, &engine);
-  run_train(spec);
+  std::uint64_t half_cycles = 0;
+  run_train(spec, [&](const TrainPoint& p, long) {
+    if (p.step == sim_steps / 2 && engine) half_cycles = engine->timing().total_cycles;
+  });
   if (!engine) throw std::logic_error(fmt::format("race: the mesh did not run --method {}", o.method));
   race::StepCost c;
   c.on_mesh = true;
   c.mesh_report = engine->report();
   const json& rep = c.mesh_report;
   c.simulated_steps = sim_steps;
-  c.cycles_per_step = rep.at("total_cycles").get<double>() / static_cast<double>(sim_steps);
+  const auto total = rep.at("total_cycles").get<std::uint64_t>();
+  c.cycles_per_step = static_cast<double>(total - half_cycles) / static_cast<double>(sim_steps - sim_steps / 2);
   c.mac_utilisation = rep.value("mac_utilisation", kNaN);
   c.link_utilisation = rep.value("link_utilisation", kNaN);
   const json& m = rep.at("mapping");
@@ -156,10 +167,18 @@ race::StepCost mesh_cost(TrainOpts o, long sim_steps, const FixedConfig& fx, con
   const std::uint64_t sram_bits = pes * m.at("sram_bits_per_pe").get<std::uint64_t>() +
                                   m.at("vertex_groups").get<std::uint64_t>() * m.at("vertex_sram_bits_per_unit").get<std::uint64_t>();
   c.static_uW = table.static_power_uW(pes, sram_bits, links);
-  price_on_mesh(c, spec, engine->mesh_config(), fx, table, table_path, rep);
-  c.basis = fmt::format("cycles: {} simulated steps on the SystemC mesh; energy: the analytic mesh counts (equal to the "
+  c.arithmetic_pJ = price.arithmetic_pJ;
+  c.sram_pJ = price.sram_pJ;
+  c.links_pJ = price.links_pJ;
+  // The priced counts are the simulator's: the simulated MACs must be the analytic ones.
+  const auto steps = rep.at("steps").get<std::uint64_t>(), joint = rep.at("joint_steps").get<std::uint64_t>();
+  const std::uint64_t analytic = price.macs_diffusion * (steps - joint) + price.macs_joint * joint;
+  if (analytic != rep.at("macs").get<std::uint64_t>())
+    throw std::logic_error(fmt::format("race: the simulated {} MACs ({}) differ from the analytic count ({})", o.method,
+                                       rep.at("macs").get<std::uint64_t>(), analytic));
+  c.basis = fmt::format("cycles: the last {} of {} simulated steps on the SystemC mesh; energy: the analytic mesh counts (equal to the "
                         "simulator's) priced by {}; static: {} PEs, {} SRAM bits, {} links",
-                        sim_steps, table.name(), pes, sram_bits, links);
+                        sim_steps - sim_steps / 2, sim_steps, table.name(), pes, sram_bits, links);
   return c;
 }
 
@@ -206,10 +225,11 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     std::string option, file, method;
     std::shared_ptr<TrainOpts> opts;
     TrainSpec spec;
+    MeshPricing price;
   };
-  std::vector<Plan> plans = {{"--sheaf-config", r.sheaf_config, "sheaf", nullptr, {}},
-                             {"--sgd-config", r.sgd_config, "sgd", nullptr, {}}};
-  if (!r.sid_config.empty()) plans.push_back({"--sid-config", r.sid_config, "sid", nullptr, {}});
+  std::vector<Plan> plans = {{"--sheaf-config", r.sheaf_config, "sheaf", nullptr, {}, {}},
+                             {"--sgd-config", r.sgd_config, "sgd", nullptr, {}, {}}};
+  if (!r.sid_config.empty()) plans.push_back({"--sid-config", r.sid_config, "sid", nullptr, {}, {}});
   for (Plan& p : plans) {
     if (p.file.empty()) throw InputError(fmt::format("{} FILE is required (a `sheafsim train` config)", p.option));
     p.opts = load_method(p.file, p.option, p.method);
@@ -218,6 +238,7 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     if (p.spec.data.test.size() == 0)
       throw InputError(fmt::format("{} {}: the race measures the target on the test split; give --n-test > 0", p.option, p.file));
     if (&p != &plans.front()) check_same_task(plans.front().spec, plans.front().option, p.spec, p.option);
+    if (p.method != "sid") p.price = price_on_mesh(p.spec, mc, fx, table, table_path);
   }
   std::filesystem::create_directories(r.out_dir);
 
@@ -255,16 +276,20 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     if (p.method == "sid") {
       e.cost = sid_cost(spec, fx, table, table_path);
     } else {
+      // An even number of steps whose halves hold whole inner loops (K - 1 diffusion steps and a joint step).
       const long K = p.method == "sheaf" ? std::max(1, spec.sheaf.inner) : 1;
-      const long sim = r.sim_steps > 0 ? r.sim_steps : (p.method == "sheaf" ? 2 * K : 2);
-      e.cost = mesh_cost(*p.opts, sim, fx, table, table_path);
+      const long sim = r.sim_steps > 0 ? r.sim_steps : 16 * K;
+      if (sim % (2 * K) != 0)
+        throw InputError(fmt::format("--sim-steps {} must be a multiple of 2K = {} (--inner {} of {})", sim, 2 * K, K, p.file));
+      e.cost = mesh_cost(*p.opts, sim, p.price, table);
     }
     res.entries.push_back(std::move(e));
   }
 
   const TrainSpec& first = plans.front().spec;
   res.eval_every = r.eval_every;
-  res.max_steps = r.max_steps;
+  res.max_steps = 0;
+  for (const Plan& p : plans) res.max_steps = std::max(res.max_steps, p.spec.steps);
   res.task = first.data.data_source;
   res.network = {{"layers", first.data.net.layers}, {"output", to_string(first.data.net.output)},
                  {"source", first.data.net_source}};
@@ -319,7 +344,8 @@ void register_race(CLI::App& app) {
   sub->add_option("--target-accuracy", o->target_accuracy, "Target: test accuracy >= X");
   sub->add_option("--max-steps", o->max_steps, "Step budget per method (0: each config's --steps)")->capture_default_str();
   sub->add_option("--eval-every", o->eval_every, "Test the target every N steps")->capture_default_str();
-  sub->add_option("--sim-steps", o->sim_steps, "Mesh steps simulated per method (0: 2K for sheaf, 2 for sgd)")
+  sub->add_option("--sim-steps", o->sim_steps,
+                  "Mesh steps simulated per method; cycles per step are the second half's (0: 16, times K for sheaf)")
       ->capture_default_str();
   sub->add_option("--energy-table", o->energy_table, "Energy per action, TOML (default " SHEAFSIM_DEFAULT_ENERGY_TABLE ")");
   sub->add_option("--out-dir", o->out_dir, "Write race.json, race.md and race.png here");

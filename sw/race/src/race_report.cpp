@@ -32,6 +32,7 @@ std::string si_time(double us) {
 
 std::string si_energy(double uJ) {
   if (!std::isfinite(uJ)) return "n/a";
+  if (uJ < 1) return fmt::format("{:.3g} nJ", uJ * 1e3);
   if (uJ >= 1e6) return fmt::format("{:.3g} J", uJ * 1e-6);
   if (uJ >= 1e3) return fmt::format("{:.3g} mJ", uJ * 1e-3);
   return fmt::format("{:.3g} uJ", uJ);
@@ -137,10 +138,14 @@ json to_json(const RaceResult& r) {
 
 std::string summary_markdown(const RaceResult& r) {
   std::string s = fmt::format("# Race to {}\n\n", r.target.describe());
-  s += fmt::format("Network {}, {}; formats {}; mesh {}; clock {:.4g} MHz ({}). Steps are counted at the "
+  std::string task = r.task.dump();
+  if (r.task.is_object() && r.task.contains("task") && r.task.contains("n_train") && r.task.contains("n_test"))
+    task = fmt::format("{} ({} training and {} test samples)", r.task["task"].get<std::string>(),
+                       r.task["n_train"].dump(), r.task["n_test"].dump());
+  s += fmt::format("Task {}; network {} {}; formats {}; mesh {}; clock {:.4g} MHz ({}). Steps are counted at the "
                    "history points, every {} steps, up to {} per method.\n\n",
-                   r.network.is_object() && r.network.contains("layers") ? r.network["layers"].dump() : "",
-                   r.task.dump(), field(r.formats, "summary"), field(r.mesh, "summary"), r.clock_mhz, r.clock_source, r.eval_every, r.max_steps);
+                   task, r.network.is_object() && r.network.contains("layers") ? r.network["layers"].dump() : "",
+                   field(r.network, "output"), field(r.formats, "summary"), field(r.mesh, "summary"), r.clock_mhz, r.clock_source, r.eval_every, r.max_steps);
   s += "| method | steps to target | time to target | energy to target | arithmetic / SRAM / links / static | "
        "peak SRAM per PE | final test accuracy | final test loss |\n|---|---|---|---|---|---|---|---|\n";
   const Entry* fastest = nullptr;
@@ -202,9 +207,9 @@ std::string summary_markdown(const RaceResult& r) {
       s += fmt::format("- {}: {:.4g} pJ of arithmetic per step ({}).\n", e.method, c.arithmetic_pJ, c.basis);
       continue;
     }
-    s += fmt::format("- {}: {:.4g} cycles, {:.4g} nJ dynamic ({:.0f} % arithmetic, {:.0f} % SRAM, {:.0f} % links), "
+    s += fmt::format("- {}: {:.0f} cycles, {} dynamic ({:.0f} % arithmetic, {:.0f} % SRAM, {:.0f} % links), "
                      "MACs busy {:.1f} % of the PE-cycles, links {:.1f} %.\n",
-                     e.method, c.cycles_per_step, c.dynamic_pJ() * 1e-3, 100 * c.arithmetic_pJ / c.dynamic_pJ(),
+                     e.method, c.cycles_per_step, si_energy(c.dynamic_pJ() * 1e-6), 100 * c.arithmetic_pJ / c.dynamic_pJ(),
                      100 * c.sram_pJ / c.dynamic_pJ(), 100 * c.links_pJ / c.dynamic_pJ(), 100 * c.mac_utilisation,
                      100 * c.link_utilisation);
   }
