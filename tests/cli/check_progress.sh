@@ -6,7 +6,7 @@
 #             counts points (x/4, not the reference as a fifth), a rate in
 #             points/s and an ETA on the first point's line, "done in" on the last
 #   simulate  `simulate` names the command, method and mesh, counts steps
-#   train     `train` names the method and the arithmetic (sheaf float, sheaf fixed, sgd)
+#   train     `train` names the method and the arithmetic (sheaf float, sheaf fixed, sgd float, sgd fixed)
 #   infer     `infer --tol`: the step total is a bound ("of at most", "ETA at most")
 #   quiet     stderr not a terminal and SHEAFSIM_PROGRESS unset (or 0): no progress
 #   tty       on a pseudo-terminal (util-linux `script`; exit 77 without it):
@@ -43,7 +43,7 @@ case $case_ in
     hasnt 'train \('
     ;;
   train)
-    for m in "sheaf float" "sheaf fixed" sgd; do
+    for m in "sheaf float" "sheaf fixed" "sgd float" "sgd fixed"; do
       set -- $m
       args=(--method "$1" --steps 20 --log-every 10)
       [[ ${2:-} == fixed ]] && args+=(--arith fixed)

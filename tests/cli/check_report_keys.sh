@@ -13,6 +13,12 @@ q data --task paraboloid --n-train 24 --n-test 8 --test-out "$d/test.csv" --n-va
 q train --net "$d/net.json" --data "$d/train.csv" --test "$d/test.csv" --steps 20 --log-every 10 --report "$d/train.json" --out-net "$d/trained.json" > "$d/train.log"
 q train --net "$d/net.json" --data "$d/train.csv" --test "$d/test.csv" --steps 20 --log-every 10 --arith fixed --compare-float --report "$d/train-fixed.json" > "$d/train-fixed.log"
 q train --net "$d/net.json" --data "$d/train.csv" --steps 20 --method sgd --report "$d/train-sgd.json" > "$d/train-sgd.log"
+q train --net "$d/net.json" --data "$d/train.csv" --steps 20 --method sgd --arith fixed --report "$d/train-sgd-fixed.json" > "$d/train-sgd-fixed.log"
+printf 'layers = "2,6,4"\noutput = "softmax"\ntask = "blobs"\nn-train = 24\nn-test = 8\nsteps = 40\nmethod = "%s"\n' sheaf > "$d/race-sheaf.toml"
+printf 'layers = "2,6,4"\noutput = "softmax"\ntask = "blobs"\nn-train = 24\nn-test = 8\nsteps = 40\nmethod = "%s"\nlr = 0.5\n' sgd > "$d/race-sgd.toml"
+printf 'layers = "2,6,4"\noutput = "softmax"\ntask = "blobs"\nn-train = 24\nn-test = 8\nsteps = 40\nmethod = "%s"\nlr = 0.5\n' sid > "$d/race-sid.toml"
+q race --sheaf-config "$d/race-sheaf.toml" --sgd-config "$d/race-sgd.toml" --sid-config "$d/race-sid.toml" --target-accuracy 0.5 \
+  --eval-every 10 --mesh 2x2 --time-multiplex true --sim-steps 2 --no-plots --out-dir "$d/race" > "$d/race.log"
 q train --task blobs --layers 2,6,4 --output softmax --n-train 24 --n-test 8 --method sid --steps 5 --report "$d/train-sid.json" > "$d/train-sid.log"
 q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 4 --inner 2 --mesh 2x2 --time-multiplex true \
   --report "$d/simulate.json" --counters "$d/counters.csv" --trace "$d/run.vcd" --out-net "$d/sim-net.json" > "$d/simulate.log"
@@ -43,4 +49,6 @@ python3 "$here/check_report_keys.py" "$doc" \
   json:ops:"$d/ops.json" block:ops:"$d/ops.log" \
   json:compare:"$d/cmp/compare.json" json:compare:"$d/cmp-mesh/compare.json" csv:compare:"$d/cmp/trace.csv" \
   block:compare:"$d/compare.log" block:compare:"$d/compare-mesh.log" \
-  json:sweep:"$d/sweep/summary.json" csv:sweep:"$d/sweep/sweep.csv" block:sweep:"$d/sweep.log"
+  json:sweep:"$d/sweep/summary.json" csv:sweep:"$d/sweep/sweep.csv" block:sweep:"$d/sweep.log" \
+  json:train:"$d/train-sgd-fixed.json" block:train:"$d/train-sgd-fixed.log" \
+  json:race:"$d/race/race.json" block:race:"$d/race.log"
