@@ -3,8 +3,8 @@
 # mesh"): digits [64,32,10] softmax and the paraboloid [2,30,1], each at
 # 16-bit stochastic rounding and at 24-bit round-to-nearest, on two mesh
 # sizes; then, on the digits 16-bit race, one change of the sheaf setting at a
-# time (dt, beta, inner K, chunk, formats), to find the one that narrows the
-# gap most. Writes OUTDIR/<race>/race.{json,md,png} and OUTDIR/study.md (the
+# time (dt, beta, inner K, batch, chunk, formats), to find the one that
+# narrows the gap most. Writes OUTDIR/<race>/race.{json,md,png} and OUTDIR/study.md (the
 # tables of docs/validation.md). About 6 minutes on 2 cores.
 #   tools/race_study.sh build/sw/sheafsim build/race-study
 set -euo pipefail
@@ -44,7 +44,15 @@ variant sheaf-beta2x 's/^beta = .*/beta = 0.0016708437761069339/'
 variant sheaf-dt0.3-beta2x 's/^dt = .*/dt = 0.3/; s/^beta = .*/beta = 0.0016708437761069339/'
 variant sheaf-inner2 's/^inner = .*/inner = 2/'
 variant sheaf-chunk64 's/^x//' --chunk 64
-variant sheaf-q12 's/^x//' --stalk-format Q4.8 --weight-format Q4.8 --bias-format Q4.8 --residual-format Q4.8
+variant sheaf-q12 's/^x//' --stalk-format Q4.8 --weight-format Q4.8 --bias-format Q4.8 --residual-format Q4.8 \
+  --clock-mhz 198.8
+# The batch (the training samples of every full-batch step) is the task's: both methods take it.
+for n in 600 300; do
+  sed -e "s/^n-train = .*/n-train = $n/; s/^beta = .*//" "$cfg/digits-sheaf.toml" > "$out/batch$n-sheaf.toml"
+  sed -e "s/^n-train = .*/n-train = $n/" "$cfg/digits-sgd.toml" > "$out/batch$n-sgd.toml"
+  run "batch$n" --sheaf-config "$out/batch$n-sheaf.toml" --sgd-config "$out/batch$n-sgd.toml" --target-accuracy 0.9 \
+    --eval-every 50 "${q16[@]}" --mesh 8x8
+done
 
 python3 - "$out" <<'PY'
 import json, os, sys
@@ -54,7 +62,7 @@ def load(name):
     return json.load(open(os.path.join(out, name, "race.json")))
 
 def fmt_t(us):
-    return "n/a" if us is None else (f"{us/1e3:.3g} ms" if us >= 1e3 else f"{us:.3g} us")
+    return "n/a" if us is None else (f"{us/1e6:.3g} s" if us >= 1e6 else f"{us/1e3:.3g} ms" if us >= 1e3 else f"{us:.3g} us")
 
 def fmt_e(uj):
     return "n/a" if uj is None else (f"{uj/1e3:.3g} mJ" if uj >= 1e3 else f"{uj:.3g} uJ")
@@ -95,7 +103,9 @@ lines += ["", "## One change of the sheaf setting (digits, 16-bit stoch, 8x8; SG
           row("digits-q16-8x8", "as tuned (dt 0.15, beta 1/1197, K 1, chunk 16)")]
 for name, label in (("sheaf-dt0.3", "dt 0.3"), ("sheaf-beta2x", "beta 2/1197"), ("sheaf-dt0.3-beta2x", "dt 0.3 and beta 2/1197"),
                     ("sheaf-inner2", "inner K 2"), ("sheaf-chunk64", "chunk 64 (both methods)"),
-                    ("sheaf-q12", "12-bit formats Q4.8 (both methods)")):
+                    ("sheaf-q12", "12-bit formats Q4.8, clock kept at 198.8 MHz (both methods)"),
+                    ("batch600", "batch 600 (n-train; both methods, beta 1/600)"),
+                    ("batch300", "batch 300 (n-train; both methods, beta 1/300)")):
     lines.append(row(name, label))
 open(os.path.join(out, "study.md"), "w").write("\n".join(lines) + "\n")
 print(os.path.join(out, "study.md"))
