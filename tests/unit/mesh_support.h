@@ -38,6 +38,27 @@ inline mesh::MeshConfig mesh_of(int rows, int cols) {
   return m;
 }
 
+// A mesh shape of the schedule matrices: R x C PEs, tiles (0: automatic),
+// time multiplexing; mesh_for adds the schedule, reduction, chunk and stalls.
+struct MeshShape {
+  const char* name;
+  int rows, cols, tile_rows, tile_cols;
+  bool tmux;
+};
+inline mesh::MeshConfig mesh_for(const MeshShape& s, mesh::Schedule sched, mesh::Reduction red, int chunk,
+                                 std::uint64_t stalls) {
+  mesh::MeshConfig m = mesh_of(s.rows, s.cols);
+  m.tile_rows = s.tile_rows;
+  m.tile_cols = s.tile_cols;
+  m.time_multiplex = s.tmux;
+  m.schedule = sched;
+  m.reduction = red;
+  m.chunk = chunk;
+  m.random_stalls = stalls;
+  m.max_stall = 6;
+  return m;
+}
+
 // A 3x3 mesh of 2x3 tiles, time-multiplexed: a deep network takes several
 // tiles per PE.
 inline mesh::MeshConfig tiled_3x3() {

@@ -54,11 +54,7 @@ Net softmax_net() {
   return {"[6,8,4] softmax", OutputKind::Softmax, {{6, 8, 4}, d}};
 }
 
-struct Shape {
-  const char* name;
-  int rows, cols, tile_rows, tile_cols;
-  bool tmux;
-};
+using Shape = test::MeshShape;
 
 // One PE holding every tile; 3x2 tiles on 2x3 PEs; 2x4 tiles on 3x3 PEs (not
 // square: tiles and vertex groups do not line up, and row bands span several
@@ -68,18 +64,7 @@ const std::vector<Shape> kShapes = {{"1x1 auto tiles, time multiplexed", 1, 1, 0
                                     {"3x3, tiles 2x4, time multiplexed", 3, 3, 2, 4, true},
                                     {"4x4 auto tiles", 4, 4, 0, 0, false}};
 
-MeshConfig mesh_for(const Shape& s, Schedule sched, Reduction red, int chunk, std::uint64_t stalls) {
-  MeshConfig m = test::mesh_of(s.rows, s.cols);
-  m.tile_rows = s.tile_rows;
-  m.tile_cols = s.tile_cols;
-  m.time_multiplex = s.tmux;
-  m.schedule = sched;
-  m.reduction = red;
-  m.chunk = chunk;
-  m.random_stalls = stalls;
-  m.max_stall = 6;
-  return m;
-}
+using test::mesh_for;
 
 // The formats of shape si: stochastic rounding on two shapes, both format sets.
 FixedConfig config_for(size_t si) {

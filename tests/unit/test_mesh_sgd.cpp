@@ -55,28 +55,13 @@ Net classifier_net(OutputKind kind) {
   return {softmax ? "[6,8,4] softmax" : "[5,7,3] sigmoid", kind, {{n0, h, k}, d}};
 }
 
-struct Shape {
-  const char* name;
-  int rows, cols, tile_rows, tile_cols;
-  bool tmux;
-};
+using Shape = test::MeshShape;
 const std::vector<Shape> kShapes = {{"1x1 auto tiles, time multiplexed", 1, 1, 0, 0, true},
                                     {"2x2, tiles 2x3, time multiplexed", 2, 2, 2, 3, true},
                                     {"4x4 auto tiles", 4, 4, 0, 0, false},
                                     {"3x5, tiles 3x2, time multiplexed", 3, 5, 3, 2, true}};
 
-MeshConfig mesh_for(const Shape& s, Schedule sched, Reduction red, int chunk, std::uint64_t stalls) {
-  MeshConfig m = test::mesh_of(s.rows, s.cols);
-  m.tile_rows = s.tile_rows;
-  m.tile_cols = s.tile_cols;
-  m.time_multiplex = s.tmux;
-  m.schedule = sched;
-  m.reduction = red;
-  m.chunk = chunk;
-  m.random_stalls = stalls;
-  m.max_stall = 6;
-  return m;
-}
+using test::mesh_for;
 
 // 24-bit registers, round to nearest (convergent).
 FixedConfig q24() {

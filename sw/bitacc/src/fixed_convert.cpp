@@ -67,6 +67,15 @@ FixedRunInfo FixedArith::run_info() const {
   return info;
 }
 
+FixedProblem quantise_problem(const Network& net, const Dataset& data, const FixedConfig& cfg) {
+  FixedProblem p;
+  p.loads.resize(net.depth());
+  p.net = to_fixed(net, cfg, p.loads);
+  p.X = to_fixed(data.X, cfg.stalk, cfg, p.loads);
+  p.Y = to_fixed(data.Y, cfg.stalk, cfg, p.loads);
+  return p;
+}
+
 Dataset pinned_values(const Dataset& data, const FixedConfig& cfg, FixedCounters& counters) {
   return {to_float(to_fixed(data.X, cfg.stalk, cfg, counters), cfg.stalk),
           to_float(to_fixed(data.Y, cfg.stalk, cfg, counters), cfg.stalk)};

@@ -64,13 +64,11 @@ TrainResult train_sgd_fixed(Network& net, const Dataset& train, const Dataset* t
                             const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
                             const FixedSgdStepperFactory& make_stepper) {
   cfg.validate();
-  FixedCounters loads;  // loading counts its input saturations here
-  loads.resize(net.depth());
-  FixedNetwork fnet = to_fixed(net, cfg, loads);
-  const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
-  const IMatrix Y = to_fixed(train.Y, cfg.stalk, cfg, loads);
+  FixedProblem q = quantise_problem(net, train, cfg);
+  FixedNetwork& fnet = q.net;
+  const IMatrix &X = q.X, &Y = q.Y;
   const std::int64_t eta = sgd::step_constant(opt.lr, net.output, net.layers.back(), static_cast<long>(train.size()), cfg);
-  std::unique_ptr<FixedSgdStepper> engine = make_sgd_stepper(make_stepper, fnet, train.size(), cfg, loads);
+  std::unique_ptr<FixedSgdStepper> engine = make_sgd_stepper(make_stepper, fnet, train.size(), cfg, q.loads);
   TrainResult r = run_training_steps(
       opt.steps, opt.log_every, progress,
       [&](long) {

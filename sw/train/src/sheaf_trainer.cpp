@@ -76,11 +76,10 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
                               const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
                               SheafState* final_state, const FixedStepperFactory& make_stepper) {
   cfg.validate();
-  FixedCounters loads;  // loading counts its input saturations here
-  loads.resize(net.depth());
-  FixedNetwork fnet = to_fixed(net, cfg, loads);
-  const IMatrix X = to_fixed(train.X, cfg.stalk, cfg, loads);
-  const IMatrix Y = to_fixed(train.Y, cfg.stalk, cfg, loads);
+  FixedProblem q = quantise_problem(net, train, cfg);  // input saturations counted in q.loads
+  FixedNetwork& fnet = q.net;
+  FixedCounters& loads = q.loads;
+  const IMatrix &X = q.X, &Y = q.Y;
   const Dataset pinned{to_float(X, cfg.stalk), to_float(Y, cfg.stalk)};
   const Matrix& Xf = pinned.X;
   // Initial stalks: drawn (or computed by the forward pass) in float from the

@@ -44,6 +44,16 @@ struct FixedRunInfo {
   nlohmann::json to_json() const;
 };
 
+// A training problem as the fixed-point model holds it: the network, inputs
+// and targets quantised once (round to nearest even, saturations counted
+// under FxClass::Input in `loads`). Every fixed-point trainer starts here.
+struct FixedProblem {
+  FixedCounters loads;
+  FixedNetwork net;
+  IMatrix X, Y;
+};
+FixedProblem quantise_problem(const Network& net, const Dataset& data, const FixedConfig& cfg);
+
 // The float values of data as the fixed-point model pins them (quantised to the
 // stalk format, saturations counted).
 Dataset pinned_values(const Dataset& data, const FixedConfig& cfg, FixedCounters& counters);
