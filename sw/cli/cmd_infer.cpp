@@ -14,6 +14,7 @@
 #include "sheafsim/run/infer_run.h"
 #include "sheafsim/train/report_json.h"
 #include "sheafsim/reference/network_io.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/reference/settings.h"
 
 namespace sheafsim::cli {
@@ -21,7 +22,7 @@ namespace sheafsim::cli {
 namespace {
 
 struct InferOpts {
-  std::string net, input, out, stalk_init = "zeros", output_mode = "exact";
+  std::string net, input, out, stalk_init = "zeros", output_mode = "exact", pins;
   double alpha = 1.0, dt = 0.01, tol = 1e-9;
   long steps = -1, max_steps = 200000;
   std::uint64_t seed = 42;
@@ -52,6 +53,12 @@ InferSpec infer_spec(const InferOpts& o) {
   s.settings = {{"alpha", o.alpha}, {"dt", o.dt},   {"steps", o.steps},           {"tol", o.tol},
                 {"max_steps", o.max_steps}, {"stalk_init", o.stalk_init}, {"seed", o.seed},
                 {"output_mode", o.output_mode}};
+  s.settings["pins"] = nullptr;
+  if (!o.pins.empty()) {
+    opt.pins = std::make_shared<const PinSet>(read_pins(o.pins, s.net, PinUse::Inference));
+    for (const std::string& w : opt.pins->warnings) warn(w);
+    s.settings["pins"] = pins_json(o.pins, *opt.pins);
+  }
   s.fixed = o.fx.fixed();
   if (!s.fixed) return s;
   s.formats = o.fx.resolve();
@@ -82,7 +89,8 @@ void run_infer_command(const InferOpts& o) {
                                {"max_abs_error_vs_forward", num(run.max_abs_error_vs_forward)},
                                {"wall_time_s", num(r.wall_s)},
                                {"us_per_step", r.steps > 0 ? num(1e6 * r.wall_s / static_cast<double>(r.steps)) : "n/a"},
-                               {"arith", spec.fixed ? "fixed" : "float"}};
+                               {"arith", spec.fixed ? "fixed" : "float"},
+                               {"pins", o.pins.empty() ? "none" : pins_summary(o.pins, *spec.opt.pins)}};
   if (run.fixed) {
     const std::uint64_t writes =
         update_register_writes(spec.net.layers, spec.net.output != OutputKind::Identity,
@@ -119,6 +127,7 @@ void register_infer(CLI::App& app) {
   sub->add_option("--output-mode", o->output_mode, "Output vertex pull for sigmoid/softmax: exact or jacobian-free")
       ->capture_default_str();
   sub->add_option("--out", o->out, "Result JSON file (without it: the statistics block only)");
+  sub->add_option("--pins", o->pins, "Pins file (JSON): hard, soft and free pins on stalk coordinates (docs/file-formats.md)");
   add_fixed_options(*sub, o->fx);
   sub->callback([o, sub] {
     refuse_fixed_options_when_float(o->fx, *sub);

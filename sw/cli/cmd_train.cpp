@@ -18,6 +18,7 @@
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/reference/network_io.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/base/resource_limits.h"
 #include "sheafsim/reference/settings.h"
 #include "sheafsim/reference/tasks.h"
@@ -115,8 +116,16 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
   s.log_every = o.log_every;
   s.fixed = o.fx.fixed();
   if (s.fixed && o.method == "sid") throw InputError("--arith fixed runs --method sheaf or sgd, not sid");
+  if (!o.pins.empty() && o.method != "sheaf")
+    throw InputError(fmt::format("--pins goes with --method sheaf (pins clamp stalks; --method {} has none)", o.method));
   if (o.method == "sheaf") {
     s.sheaf = make_sheaf_options(o, net, n_train, s.settings);
+    if (!o.pins.empty()) {
+      s.sheaf.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Training));
+      for (const std::string& w : s.sheaf.pins->warnings) warn(w);
+      s.settings["pins"] = pins_json(o.pins, *s.sheaf.pins);
+      if (o.fx.fixed()) FixedArith{}.set_pins(s.sheaf.pins.get());  // refused before the run, not in it
+    }
     if (!s.fixed) return s;
     s.formats = o.fx.resolve();
     s.compare_float = o.fx.compare_float;
@@ -286,6 +295,9 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
                   train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)"
                         : "Deprecated alias of --stalk-seed");
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
+  if (train)
+    sub->add_option("--pins", o->pins,
+                    "Pins file (JSON, sheaf): hard and soft pins on stalk coordinates (docs/file-formats.md)");
   if (cmd != TrainCommand::Compare) {
     sub->add_option("--out-net", o->out_net, "Write the trained network here");
     sub->add_option("--report", o->report, "Write the JSON report here");

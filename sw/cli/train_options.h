@@ -43,6 +43,7 @@ struct TrainOpts {
   double sid_alpha = 0.5, sid_smoothing = 0.0;
   int sid_modules = 4, sid_hidden = 0;
   std::string out_net, report;
+  std::string pins;  // --pins FILE (sheaf): partial clamping
   FixedOptions fx;
   bool simulate = false;  // `simulate`: the same run on the SystemC mesh
   MeshOptions mesh;

@@ -1,4 +1,5 @@
 #include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/base/error.h"
 
 namespace sheafsim {
 
@@ -66,6 +67,14 @@ FixedRunInfo FixedArith::run_info() const {
   info.eta_used = static_cast<double>(eta_raw_) * cfg_.constant.lsb();
   return info;
 }
+
+void FixedArith::set_pins(const PinSet* pins) {
+  if (pins != nullptr && !pins->empty())
+    throw InputError("--pins runs in the float reference (--arith float); the fixed-point model does not take pins yet");
+}
+void FixedArith::input_pull(Workspace&, const FixedNetwork&) {}
+double FixedArith::update_input(Workspace&, FixedState&, const StepParams&) { return 0.0; }
+void FixedArith::apply_hard_pins(FixedState&) {}
 
 FixedProblem quantise_problem(const Network& net, const Dataset& data, const FixedConfig& cfg) {
   FixedProblem p;

@@ -94,6 +94,24 @@ double update_output_kernel(double* __restrict z, const double* __restrict u, co
 
 }  // namespace
 
+namespace {
+
+// The pins of a stalk, or null when it has none (the unpinned kernels run).
+const StalkPins* pinned(const PinSet* pins, const StalkPins& sp) {
+  return pins != nullptr && (sp.any_soft() || sp.any_hard()) ? &sp : nullptr;
+}
+
+// A hard-pinned row: its change is overwritten, so it is not a change of the free stalks.
+bool hard(const StalkPins* sp, Eigen::Index r) { return sp != nullptr && !std::isnan(sp->hard[static_cast<size_t>(r)]); }
+
+// gamma (v - target) of row r, the soft pin's force (sheaf-math §6.3).
+double pin_force(const StalkPins* sp, Eigen::Index r, double v) {
+  const auto i = static_cast<size_t>(r);
+  return sp == nullptr || sp->gamma[i] == 0 ? 0.0 : sp->gamma[i] * (v - sp->target[i]);
+}
+
+}  // namespace
+
 void FloatArith::prepare(Workspace& ws, const Network& net, Eigen::Index batch) const {
   const int L = net.depth();
   ws.U.clear();
@@ -105,7 +123,7 @@ void FloatArith::prepare(Workspace& ws, const Network& net, Eigen::Index batch) 
 
 void FloatArith::residual(Workspace& ws, int k, const Network& net, const SheafState& st, const Matrix& X) const {
   const size_t i = static_cast<size_t>(k);
-  const Matrix& prev = k == 0 ? X : st.a[i - 1];
+  const Matrix& prev = k > 0 ? st.a[i - 1] : st.x.size() > 0 ? st.x : X;  // st.x: the input with free coordinates
   Matrix& u = ws.U[i];
   u.noalias() = st.z[i].colwise() - net.b[i];
   accumulate_product(u, -1.0, net.W[i], prev);
@@ -134,8 +152,19 @@ double FloatArith::output_force(Workspace& ws, const Network& net, SheafState& s
   const Matrix P = apply_output(net.output, zL);
   const Matrix D = P - st.a_out;  // phi(z_L) - a_out, from the old state
   ws.g_out = p.output_mode == OutputMode::Exact ? output_jacobian_t_times(net.output, P, D) : D;
-  st.a_out += p.s * D;
-  return p.track_change ? p.s * D.cwiseAbs().maxCoeff() : 0.0;
+  const StalkPins* pa = pins_ != nullptr ? pinned(pins_, pins_->a_out) : nullptr;
+  if (pa == nullptr) {
+    st.a_out += p.s * D;
+    return p.track_change ? p.s * D.cwiseAbs().maxCoeff() : 0.0;
+  }
+  double md = 0.0;  // g_aout = a_out - phi(z_L) + gamma (a_out - target)
+  for (Eigen::Index c = 0; c < D.cols(); ++c)
+    for (Eigen::Index r = 0; r < D.rows(); ++r) {
+      const double d = p.s * (D(r, c) - pin_force(pa, r, st.a_out(r, c)));
+      st.a_out(r, c) += d;
+      if (p.track_change && !hard(pa, r)) md = std::max(md, std::fabs(d));
+    }
+  return md;
 }
 
 void FloatArith::hebbian(Workspace& ws, int k, Network& net, const SheafState& st, const Matrix& X,
@@ -150,13 +179,69 @@ double FloatArith::update_hidden(Workspace& ws, int k, SheafState& st, const Ste
   // sheaf-math §6.2 with q = a - m z and m = 1[z >= 0] from the old z:
   // g_z = u - m q, g_a = q - W^T u'.
   const size_t i = static_cast<size_t>(k);
-  return update_hidden_kernel(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
-                              st.z[i].size(), p.track_change);
+  const StalkPins* pz = pins_ != nullptr ? pinned(pins_, pins_->z[i]) : nullptr;
+  const StalkPins* pa = pins_ != nullptr ? pinned(pins_, pins_->a[i]) : nullptr;
+  if (pz == nullptr && pa == nullptr)
+    return update_hidden_kernel(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
+                                st.z[i].size(), p.track_change);
+  // With soft pins: g += gamma (v - target) on the pinned coordinates.
+  Matrix &z = st.z[i], &a = st.a[i];
+  const Matrix &u = ws.U[i], &w = ws.WtU[i];
+  double md = 0.0;
+  for (Eigen::Index c = 0; c < z.cols(); ++c)
+    for (Eigen::Index r = 0; r < z.rows(); ++r) {
+      const double zi = z(r, c), ai = a(r, c);
+      const double m = zi >= 0.0 ? 1.0 : 0.0;
+      const double q = ai - m * zi;
+      const double dz = p.s * (u(r, c) - m * q + pin_force(pz, r, zi));
+      const double da = p.s * (q - w(r, c) + pin_force(pa, r, ai));
+      z(r, c) = zi - dz;
+      a(r, c) = ai - da;
+      if (p.track_change) md = std::max({md, hard(pz, r) ? 0.0 : std::fabs(dz), hard(pa, r) ? 0.0 : std::fabs(da)});
+    }
+  return md;
 }
 
 double FloatArith::update_output(Workspace& ws, SheafState& st, const StepParams& p) const {
   Matrix& zL = st.z.back();
-  return update_output_kernel(zL.data(), ws.U.back().data(), ws.g_out.data(), p.s, zL.size(), p.track_change);
+  const StalkPins* pz = pins_ != nullptr ? pinned(pins_, pins_->z.back()) : nullptr;
+  if (pz == nullptr)
+    return update_output_kernel(zL.data(), ws.U.back().data(), ws.g_out.data(), p.s, zL.size(), p.track_change);
+  double md = 0.0;
+  for (Eigen::Index c = 0; c < zL.cols(); ++c)
+    for (Eigen::Index r = 0; r < zL.rows(); ++r) {
+      const double d = p.s * (ws.U.back()(r, c) + ws.g_out(r, c) + pin_force(pz, r, zL(r, c)));
+      zL(r, c) -= d;
+      if (p.track_change && !hard(pz, r)) md = std::max(md, std::fabs(d));
+    }
+  return md;
+}
+
+void FloatArith::input_pull(Workspace& ws, const Network& net) const {
+  ws.input_pull.noalias() = net.W[0].transpose() * ws.U[0];  // the first weight edge's pull on its input
+}
+
+double FloatArith::update_input(Workspace& ws, SheafState& st, const StepParams& p) const {
+  // g_x = -W_1^T u_1 (the input has no ReLU edge): x -= s g_x on the free coordinates.
+  double md = 0.0;
+  for (int r : pins_->free_inputs)
+    for (Eigen::Index c = 0; c < st.x.cols(); ++c) {
+      const double d = p.s * ws.input_pull(r, c);
+      st.x(r, c) += d;
+      if (p.track_change) md = std::max(md, std::fabs(d));
+    }
+  return md;
+}
+
+void FloatArith::apply_hard_pins(SheafState& st) const {
+  if (pins_ == nullptr) return;
+  auto set = [](Matrix& m, const StalkPins& sp) {
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+      if (!std::isnan(sp.hard[static_cast<size_t>(r)])) m.row(r).setConstant(sp.hard[static_cast<size_t>(r)]);
+  };
+  for (size_t k = 0; k < st.z.size(); ++k) set(st.z[k], pins_->z[k]);
+  for (size_t k = 0; k < st.a.size(); ++k) set(st.a[k], pins_->a[k]);
+  if (st.has_output_vertex()) set(st.a_out, pins_->a_out);
 }
 
 }  // namespace sheafsim

@@ -44,7 +44,10 @@ InferRun run_infer(const InferSpec& s, const InferenceProgress& progress) {
   run.forward_output = forward(s.net, X).output;
   run.output = s.net.output == OutputKind::Identity ? run.result.state.z.back() : run.result.state.a_out;
   run.max_abs_error_vs_forward = (run.output - run.forward_output).cwiseAbs().maxCoeff();
-  run.discord = discord(s.net, run.result.state, X, nullptr, Phase::Inference);
+  // With free input coordinates the pinned input is the relaxed one (state.x).
+  const Matrix& x_used = run.result.state.x.size() > 0 ? run.result.state.x : X;
+  run.discord = discord(s.net, run.result.state, x_used, nullptr, Phase::Inference);
+  run.diverged = run.diverged || !x_used.allFinite();
   for (const auto& m : run.result.state.z) run.diverged = run.diverged || !m.allFinite();
   for (const auto& m : run.result.state.a) run.diverged = run.diverged || !m.allFinite();
   run.diverged = run.diverged || !run.output.allFinite();
@@ -62,6 +65,8 @@ nlohmann::json to_json(const InferSpec& s, const InferRun& run) {
                        {"forward_output", matrix_columns_to_json(run.forward_output, c)},
                        {"z", std::move(z)},
                        {"a", std::move(a)}});
+    // Free input coordinates (pins): the input the diffusion settled on; else null.
+    samples.back()["input"] = r.state.x.size() > 0 ? matrix_columns_to_json(r.state.x, c) : nlohmann::json(nullptr);
   }
   // The stop that does not apply is null: `steps` for the tolerance stop (-1 in the
   // request), `tol` and `max_steps` for a fixed number of steps.

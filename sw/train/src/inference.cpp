@@ -34,6 +34,7 @@ InferenceResult run_inference(const Network& net, const Matrix& X, const Inferen
   r.state = make_state(net, X, opt.init, rng, net.output != OutputKind::Identity);
   Network frozen = net;  // the engine's step may update parameters; inference never asks it to
   SheafDynamics engine(frozen, X.cols());
+  engine.set_pins(opt.pins.get(), r.state, X);
   relax(engine, frozen, r.state, X, opt, progress, every, r);
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -44,6 +45,7 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
                                     long every, const FixedStepperFactory& make_stepper) {
   const auto t0 = std::chrono::steady_clock::now();
   cfg.validate();
+  FixedArith{}.set_pins(opt.pins.get());  // refuses pins until the fixed-point model takes them
   FixedCounters loads;  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);

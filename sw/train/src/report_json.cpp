@@ -98,4 +98,39 @@ json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes) {
   return j;
 }
 
+namespace {
+struct PinCounts {
+  int hard = 0, soft = 0;
+};
+PinCounts count_pins(const PinSet& p) {
+  PinCounts c;
+  auto add = [&c](const StalkPins& sp) {
+    for (size_t i = 0; i < sp.hard.size(); ++i) {
+      c.hard += std::isnan(sp.hard[i]) ? 0 : 1;
+      c.soft += std::isnan(sp.hard[i]) && sp.gamma[i] > 0 ? 1 : 0;
+    }
+  };
+  for (const StalkPins& sp : p.z) add(sp);
+  for (const StalkPins& sp : p.a) add(sp);
+  add(p.a_out);
+  return c;
+}
+}  // namespace
+
+json pins_json(const std::string& file, const PinSet& pins) {
+  const PinCounts c = count_pins(pins);
+  return {{"file", file},
+          {"pins", pins.pins.size()},
+          {"hard_coordinates", c.hard},
+          {"soft_coordinates", c.soft},
+          {"free_input_coordinates", pins.free_inputs.size()}};
+}
+
+std::string pins_summary(const std::string& file, const PinSet& pins) {
+  const PinCounts c = count_pins(pins);
+  return fmt::format("{}: {} pin(s): {} hard, {} soft coordinate(s), {} free input coordinate(s)", file,
+                     pins.pins.size(), c.hard, c.soft, pins.free_inputs.size());
+}
+
 }  // namespace sheafsim
+

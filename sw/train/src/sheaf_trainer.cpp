@@ -63,11 +63,15 @@ TrainResult train_sheaf(Network& net, const Dataset& train, const Dataset* test,
   Rng rng(opt.seed);
   SheafState st = make_state(net, train.X, opt.init, rng, false);
   SheafDynamics engine(net, train.size());
+  engine.set_pins(opt.pins.get(), st, train.X);
   // The float view is the state itself; copies happen only at history points.
   TrainResult r = run_schedule(
       engine, net, st, train.X, train.Y, train, train, test, opt, progress,
       [](const Network& n, const SheafState& s, Network& fn, SheafState& fs) { fn = n; fs = s; },
-      [&train](Network& n, SheafState& s) { set_to_forward(n, train.X, s); });
+      [&](Network& n, SheafState& s) {
+        set_to_forward(n, train.X, s);
+        engine.set_pins(opt.pins.get(), s, train.X);  // the hard pins again
+      });
   if (final_state != nullptr) *final_state = std::move(st);
   return r;
 }
@@ -76,6 +80,7 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
                               const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
                               SheafState* final_state, const FixedStepperFactory& make_stepper) {
   cfg.validate();
+  FixedArith{}.set_pins(opt.pins.get());  // refuses pins until the fixed-point model takes them
   FixedProblem q = quantise_problem(net, train, cfg);  // input saturations counted in q.loads
   FixedNetwork& fnet = q.net;
   FixedCounters& loads = q.loads;

@@ -122,6 +122,11 @@ class FixedArith {
   double update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p);
   double update_output(Workspace& ws, FixedState& st, const StepParams& p);
   void end_step() { ++step_; }
+  // Partial clamping (pins.h).
+  void set_pins(const PinSet* pins);
+  void input_pull(Workspace& ws, const FixedNetwork& net);
+  double update_input(Workspace& ws, FixedState& st, const StepParams& p);
+  void apply_hard_pins(FixedState& st);
 
  private:
   void load_constants(const StepParams& p);

@@ -29,6 +29,7 @@ struct FloatArith {
     std::vector<Matrix> U;    // weight-edge discords
     std::vector<Matrix> WtU;  // W_{l+1}^T u_{l+1}, the backward pull on a_l
     Matrix g_out;             // output-edge force on z_L
+    Matrix input_pull;        // W_1^T u_1 on the free input coordinates (free pins only)
   };
   void prepare(Workspace& ws, const Network& net, Eigen::Index batch) const;
   void residual(Workspace& ws, int k, const Network& net, const SheafState& st, const Matrix& X) const;
@@ -38,6 +39,14 @@ struct FloatArith {
   double update_hidden(Workspace& ws, int k, SheafState& st, const StepParams& p) const;
   double update_output(Workspace& ws, SheafState& st, const StepParams& p) const;
   void end_step() const {}
+  // Partial clamping (pins.h): the soft forces are added inside the updates.
+  void set_pins(const PinSet* pins) { pins_ = pins; }
+  void input_pull(Workspace& ws, const Network& net) const;
+  double update_input(Workspace& ws, SheafState& st, const StepParams& p) const;
+  void apply_hard_pins(SheafState& st) const;
+
+ private:
+  const PinSet* pins_ = nullptr;
 };
 
 using SheafDynamics = SheafEngine<FloatArith>;

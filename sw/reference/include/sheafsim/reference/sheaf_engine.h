@@ -13,9 +13,15 @@
 //   update_hidden(ws, k, st, p)        z_k, a_k -= s g                     (returns max change)
 //   update_output(ws, st, p)           z_L -= s g
 //   end_step()
+// and for partial clamping (pins.h):
+//   set_pins(pins)                     the pins every kernel applies (soft forces inside the updates)
+//   input_pull(ws, net)                W_1^T u_1 on the free input coordinates (old state)
+//   update_input(ws, st, p)            free coordinates of x -= s g_x, g_x = -W_1^T u_1
+//   apply_hard_pins(st)                hard-pinned coordinates set to their values
 #include <algorithm>
 
 #include "sheafsim/base/error.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/reference/step_params.h"
 
 namespace sheafsim {
@@ -31,6 +37,18 @@ class SheafEngine {
     arith_.prepare(ws_, net, batch);
   }
 
+  // Partial clamping: `pins` (null or empty: none; it must outlive the engine)
+  // apply from now on. Sets the hard-pinned coordinates of the initial state
+  // and, when pins free input coordinates, gives the state its own copy of
+  // the input X, which the steps then move (st.x).
+  void set_pins(const PinSet* pins, State& st, const Mat& X) {
+    pins_ = pins != nullptr && !pins->empty() ? pins : nullptr;
+    arith_.set_pins(pins_);
+    if (pins_ == nullptr) return;
+    if (pins_->has_free_inputs()) st.x = X;
+    arith_.apply_hard_pins(st);
+  }
+
   // Advances `state` by one Jacobi/Euler step from the old state; with
   // update_params also moves the parameters by the local rule. Y is required
   // in training. Returns max |change| over the free stalks (0 unless
@@ -41,6 +59,8 @@ class SheafEngine {
     // 1. Discords and forces, all from the old state and the old parameters.
     for (int k = 0; k < L; ++k) arith_.residual(ws_, k, net, st, X);
     for (int k = 0; k + 1 < L; ++k) arith_.backward(ws_, k, net);
+    const bool free_input = pins_ != nullptr && pins_->has_free_inputs();
+    if (free_input) arith_.input_pull(ws_, net);
     double max_change = arith_.output_force(ws_, net, st, Y, p);
     // 2. Local parameter update: old stalks; W is not read again in this step.
     if (update_params)
@@ -48,6 +68,9 @@ class SheafEngine {
     // 3. Every stalk written at once from the old values.
     for (int k = 0; k + 1 < L; ++k) max_change = std::max(max_change, arith_.update_hidden(ws_, k, st, p));
     max_change = std::max(max_change, arith_.update_output(ws_, st, p));
+    if (free_input) max_change = std::max(max_change, arith_.update_input(ws_, st, p));
+    // 4. Re-impose the hard pins (sheaf-math §6.1 rule 4): forces on them were computed, then overwritten.
+    if (pins_ != nullptr) arith_.apply_hard_pins(st);
     arith_.end_step();
     return max_change;
   }
@@ -58,6 +81,7 @@ class SheafEngine {
  private:
   Arith arith_;
   typename Arith::Workspace ws_;
+  const PinSet* pins_ = nullptr;
 };
 
 }  // namespace sheafsim

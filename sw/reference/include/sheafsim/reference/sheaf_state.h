@@ -18,6 +18,7 @@ struct BasicSheafState {
   std::vector<M> z;  // z[k] = z_{k+1}, n_{k+1} x B, k = 0..L-1
   std::vector<M> a;  // a[k] = a_{k+1}, n_{k+1} x B, k = 0..L-2
   M a_out;           // n_L x B: the output vertex (phi != id, inference only); else empty
+  M x;               // n_0 x B: the input, when pins free some of its coordinates (pins.h); else empty
 
   Eigen::Index batch() const { return z.empty() ? 0 : z.front().cols(); }
   bool has_output_vertex() const { return a_out.size() > 0; }

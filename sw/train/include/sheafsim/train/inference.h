@@ -4,6 +4,7 @@
 // stalks converge to the forward pass (sheaf-math.md Prop. 3.4, Thm. 4.1).
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "sheafsim/bitacc/arith_fixed.h"
 #include "sheafsim/bitacc/fixed_stepper.h"
@@ -20,6 +21,9 @@ struct InferenceOptions {
   StalkInit init = StalkInit::Zeros;
   std::uint64_t seed = 42;  // stalk seed for StalkInit::Random
   OutputMode output_mode = OutputMode::Exact;
+  // Partial clamping (pins.h, PinUse::Inference); null: only the input pinned.
+  // Free input coordinates move: the result's state.x is the relaxed input.
+  std::shared_ptr<const PinSet> pins;
 };
 
 struct InferenceResult {
@@ -36,6 +40,7 @@ using InferenceProgress = std::function<void(long, double)>;
 InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
                               const InferenceProgress& progress = {}, long every = 1000);
 
+// (opt.pins: the float reference only, for now; run_inference_fixed refuses them.)
 // The same in the bit-accurate fixed-point model (network, inputs and initial
 // stalks quantised on entry); the result's state is the exact value of the
 // fixed-point stalks. The stop compares max |change| (a multiple of the stalk

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sheafsim/reference/pins.h"
+
 #include "sheafsim/bitacc/arith_fixed.h"
 #include "sheafsim/reference/discord.h"
 #include "sheafsim/reference/spectrum.h"
@@ -39,5 +41,11 @@ std::uint64_t update_register_writes(const std::vector<int>& layers, std::uint64
 // counters.update_register_writes and counters.lost_updates_fraction
 // (lost_updates_total / update_register_writes, null without writes).
 nlohmann::json fixed_json(const FixedRunInfo& info, std::uint64_t update_writes);
+
+// The pins of a run (pins.h) for its report's settings: {"file", "pins",
+// "hard_coordinates", "soft_coordinates", "free_input_coordinates"}; and the
+// same in one line for the statistics block.
+nlohmann::json pins_json(const std::string& file, const PinSet& pins);
+std::string pins_summary(const std::string& file, const PinSet& pins);
 
 }  // namespace sheafsim

@@ -6,6 +6,7 @@
 // precede every joint step (K = 1 is the joint flow).
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "sheafsim/bitacc/arith_fixed.h"
 #include "sheafsim/bitacc/fixed_stepper.h"
@@ -31,6 +32,8 @@ struct SheafTrainOptions {
   long observe_every = 0;
   std::function<void(long step, const Network& net, const SheafState& state)> observe;
   TrainStop stop;  // optional: ends the run at the first history point it accepts
+  // Partial clamping (pins.h, PinUse::Training); null: the input and the target only.
+  std::shared_ptr<const PinSet> pins;
 };
 
 // Resolves the beta default for a training set of n samples.
