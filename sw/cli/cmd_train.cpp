@@ -120,6 +120,7 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
     throw InputError(fmt::format("--pins goes with --method sheaf (pins clamp stalks; --method {} has none)", o.method));
   if (o.method == "sheaf") {
     s.sheaf = make_sheaf_options(o, net, n_train, s.settings);
+    s.settings["pins"] = nullptr;
     if (!o.pins.empty()) {
       s.sheaf.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Training));
       for (const std::string& w : s.sheaf.pins->warnings) warn(w);
@@ -174,6 +175,7 @@ std::vector<StatRow> train_rows(const TrainSpec& s, const TrainRun& run) {
     rows.push_back({"test_accuracy_final", num(last.test.accuracy)});
   }
   if (s.method == "sheaf") rows.push_back({"discord_total_final", num(last.discord_total)});
+  if (s.sheaf.pins) rows.push_back({"pins", pins_summary(s.settings["pins"]["file"].get<std::string>(), *s.sheaf.pins)});
   if (run.sid) {
     const SidSummary& m = *run.sid;
     std::vector<std::string> test_acc;

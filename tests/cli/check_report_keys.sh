@@ -29,6 +29,10 @@ q simulate --task paraboloid --layers 2,4,1 --n-train 12 --steps 4 --mesh 2x2 --
 q simulate --method sgd --lr 0.1 --task paraboloid --layers 2,4,1 --n-train 12 --steps 2 --mesh 2x2 --time-multiplex true \
   --report "$d/simulate-sgd.json" > "$d/simulate-sgd.log"
 q infer --net "$d/net.json" --input "$d/test.csv" --steps 50 --out "$d/infer.json" > "$d/infer.log"
+echo '{"pins": [{"kind": "free", "stalk": "a", "layer": 0, "coords": [1]}, {"kind": "soft", "stalk": "z", "layer": 1, "coords": "all", "values": 0, "gamma": 1}]}' > "$d/pins.json"
+q infer --net "$d/net.json" --input "$d/test.csv" --steps 50 --pins "$d/pins.json" --out "$d/infer-pins.json" > "$d/infer-pins.log"
+echo '{"pins": [{"kind": "soft", "stalk": "a", "layer": 1, "coords": "all", "values": 0, "gamma": 1}]}' > "$d/pins-train.json"
+q train --net "$d/net.json" --data "$d/train.csv" --steps 20 --pins "$d/pins-train.json" --report "$d/train-pins.json" > "$d/train-pins.log"
 q infer --net "$d/net.json" --input "$d/test.csv" --steps 50 --arith fixed --compare-float --out "$d/infer-fixed.json" > "$d/infer-fixed.log"
 q spectrum --net "$d/net.json" --input "$d/test.csv" --out "$d/spectrum.json" > "$d/spectrum.log"
 q ops --net "$d/net.json" --input "$d/test.csv" --batch 8 --method all --mesh 2x2 --time-multiplex true --out "$d/ops.json" > "$d/ops.log"
@@ -45,6 +49,7 @@ python3 "$here/check_report_keys.py" "$doc" \
   block:simulate:"$d/simulate.log" block:simulate:"$d/simulate-rtl.log" block:simulate:"$d/simulate-infer.log" block:simulate:"$d/simulate-sgd.log" \
   csv:counters:"$d/counters.csv" \
   json:infer:"$d/infer.json" json:infer:"$d/infer-fixed.json" block:infer:"$d/infer.log" block:infer:"$d/infer-fixed.log" \
+  json:infer:"$d/infer-pins.json" block:infer:"$d/infer-pins.log" json:train:"$d/train-pins.json" block:train:"$d/train-pins.log" \
   json:spectrum:"$d/spectrum.json" block:spectrum:"$d/spectrum.log" \
   json:ops:"$d/ops.json" block:ops:"$d/ops.log" \
   json:compare:"$d/cmp/compare.json" json:compare:"$d/cmp-mesh/compare.json" csv:compare:"$d/cmp/trace.csv" \

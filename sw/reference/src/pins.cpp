@@ -74,6 +74,8 @@ PinSet parse_pins(const std::string& text, const std::string& origin, const std:
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(fmt::format("{}: not a pins file: malformed JSON ({})", origin, e.what()));
+  } catch (const json::out_of_range& e) {  // 1e999: JSON has no infinity, the parser overflows
+    throw InputError(fmt::format("{}: a value is not a finite number ({})", origin, e.what()));
   }
   if (!doc.is_object() || !doc.contains("pins") || !doc["pins"].is_array())
     throw InputError(fmt::format("{}: a pins file is an object {{\"pins\": [...]}}", origin));
