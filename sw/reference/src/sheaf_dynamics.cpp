@@ -57,11 +57,30 @@ double energy(const Network& net, const SheafState& st, const Matrix& X, const M
 
 namespace {
 
+// The pins of a hidden layer's z and a (null: none), seen by the update
+// kernel per flat index i (row i % rows): the force gamma (v - target), and
+// whether the coordinate is hard-pinned (its change is overwritten, so it is
+// not a change of the free stalks).
+struct PinView {
+  const StalkPins *z = nullptr, *a = nullptr;
+  Eigen::Index rows = 1;
+  static double force(const StalkPins* sp, Eigen::Index r, double v) {
+    const auto k = static_cast<size_t>(r);
+    return sp == nullptr || sp->gamma[k] == 0 ? 0.0 : sp->gamma[k] * (v - sp->target[k]);
+  }
+  static bool hard(const StalkPins* sp, Eigen::Index r) {
+    return sp != nullptr && !std::isnan(sp->hard[static_cast<size_t>(r)]);
+  }
+};
+
 // The elementwise part of a step, written branch-free so the compiler
 // vectorises it; the max-change reduction is a separate pass because a
 // floating-point max reduction does not vectorise under strict IEEE semantics.
+// kPins adds the soft pins' forces (sheaf-math §6.3) and leaves hard-pinned
+// coordinates out of the max change; without pins the code is unchanged.
+template <bool kPins>
 double update_hidden_kernel(double* __restrict z, double* __restrict a, const double* __restrict u, const double* __restrict w, double s, Eigen::Index n,
-                     bool track) {
+                     bool track, const PinView& pins = {}) {
   double md = 0.0;
   constexpr Eigen::Index kChunk = 256;
   double dz[kChunk], da[kChunk];
@@ -72,13 +91,27 @@ double update_hidden_kernel(double* __restrict z, double* __restrict a, const do
       const double zi = z[i], ai = a[i];
       const double m = zi >= 0.0 ? 1.0 : 0.0;
       const double q = ai - m * zi;  // ReLU-edge discord
-      dz[j] = s * (u[i] - m * q);
-      da[j] = s * (q - w[i]);
+      if constexpr (kPins) {
+        const Eigen::Index r = i % pins.rows;
+        dz[j] = s * (u[i] - m * q + PinView::force(pins.z, r, zi));
+        da[j] = s * (q - w[i] + PinView::force(pins.a, r, ai));
+      } else {
+        dz[j] = s * (u[i] - m * q);
+        da[j] = s * (q - w[i]);
+      }
       z[i] = zi - dz[j];
       a[i] = ai - da[j];
     }
     if (track) {
-      for (Eigen::Index j = 0; j < len; ++j) md = std::max(md, std::max(std::fabs(dz[j]), std::fabs(da[j])));
+      for (Eigen::Index j = 0; j < len; ++j) {
+        if constexpr (kPins) {
+          const Eigen::Index r = (base + j) % pins.rows;
+          md = std::max({md, PinView::hard(pins.z, r) ? 0.0 : std::fabs(dz[j]),
+                         PinView::hard(pins.a, r) ? 0.0 : std::fabs(da[j])});
+        } else {
+          md = std::max(md, std::max(std::fabs(dz[j]), std::fabs(da[j])));
+        }
+      }
     }
   }
   return md;
@@ -99,15 +132,6 @@ namespace {
 // The pins of a stalk, or null when it has none (the unpinned kernels run).
 const StalkPins* pinned(const PinSet* pins, const StalkPins& sp) {
   return pins != nullptr && (sp.any_soft() || sp.any_hard()) ? &sp : nullptr;
-}
-
-// A hard-pinned row: its change is overwritten, so it is not a change of the free stalks.
-bool hard(const StalkPins* sp, Eigen::Index r) { return sp != nullptr && !std::isnan(sp->hard[static_cast<size_t>(r)]); }
-
-// gamma (v - target) of row r, the soft pin's force (sheaf-math §6.3).
-double pin_force(const StalkPins* sp, Eigen::Index r, double v) {
-  const auto i = static_cast<size_t>(r);
-  return sp == nullptr || sp->gamma[i] == 0 ? 0.0 : sp->gamma[i] * (v - sp->target[i]);
 }
 
 }  // namespace
@@ -160,9 +184,9 @@ double FloatArith::output_force(Workspace& ws, const Network& net, SheafState& s
   double md = 0.0;  // g_aout = a_out - phi(z_L) + gamma (a_out - target)
   for (Eigen::Index c = 0; c < D.cols(); ++c)
     for (Eigen::Index r = 0; r < D.rows(); ++r) {
-      const double d = p.s * (D(r, c) - pin_force(pa, r, st.a_out(r, c)));
+      const double d = p.s * (D(r, c) - PinView::force(pa, r, st.a_out(r, c)));
       st.a_out(r, c) += d;
-      if (p.track_change && !hard(pa, r)) md = std::max(md, std::fabs(d));
+      if (p.track_change && !PinView::hard(pa, r)) md = std::max(md, std::fabs(d));
     }
   return md;
 }
@@ -177,29 +201,15 @@ void FloatArith::hebbian(Workspace& ws, int k, Network& net, const SheafState& s
 
 double FloatArith::update_hidden(Workspace& ws, int k, SheafState& st, const StepParams& p) const {
   // sheaf-math §6.2 with q = a - m z and m = 1[z >= 0] from the old z:
-  // g_z = u - m q, g_a = q - W^T u'.
+  // g_z = u - m q, g_a = q - W^T u' (plus the soft pins' gamma (v - target)).
   const size_t i = static_cast<size_t>(k);
-  const StalkPins* pz = pins_ != nullptr ? pinned(pins_, pins_->z[i]) : nullptr;
-  const StalkPins* pa = pins_ != nullptr ? pinned(pins_, pins_->a[i]) : nullptr;
-  if (pz == nullptr && pa == nullptr)
-    return update_hidden_kernel(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
-                                st.z[i].size(), p.track_change);
-  // With soft pins: g += gamma (v - target) on the pinned coordinates.
-  Matrix &z = st.z[i], &a = st.a[i];
-  const Matrix &u = ws.U[i], &w = ws.WtU[i];
-  double md = 0.0;
-  for (Eigen::Index c = 0; c < z.cols(); ++c)
-    for (Eigen::Index r = 0; r < z.rows(); ++r) {
-      const double zi = z(r, c), ai = a(r, c);
-      const double m = zi >= 0.0 ? 1.0 : 0.0;
-      const double q = ai - m * zi;
-      const double dz = p.s * (u(r, c) - m * q + pin_force(pz, r, zi));
-      const double da = p.s * (q - w(r, c) + pin_force(pa, r, ai));
-      z(r, c) = zi - dz;
-      a(r, c) = ai - da;
-      if (p.track_change) md = std::max({md, hard(pz, r) ? 0.0 : std::fabs(dz), hard(pa, r) ? 0.0 : std::fabs(da)});
-    }
-  return md;
+  const PinView hp{pins_ != nullptr ? pinned(pins_, pins_->z[i]) : nullptr,
+                      pins_ != nullptr ? pinned(pins_, pins_->a[i]) : nullptr, st.z[i].rows()};
+  if (hp.z == nullptr && hp.a == nullptr)
+    return update_hidden_kernel<false>(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
+                                       st.z[i].size(), p.track_change);
+  return update_hidden_kernel<true>(st.z[i].data(), st.a[i].data(), ws.U[i].data(), ws.WtU[i].data(), p.s,
+                                    st.z[i].size(), p.track_change, hp);
 }
 
 double FloatArith::update_output(Workspace& ws, SheafState& st, const StepParams& p) const {
@@ -210,9 +220,9 @@ double FloatArith::update_output(Workspace& ws, SheafState& st, const StepParams
   double md = 0.0;
   for (Eigen::Index c = 0; c < zL.cols(); ++c)
     for (Eigen::Index r = 0; r < zL.rows(); ++r) {
-      const double d = p.s * (ws.U.back()(r, c) + ws.g_out(r, c) + pin_force(pz, r, zL(r, c)));
+      const double d = p.s * (ws.U.back()(r, c) + ws.g_out(r, c) + PinView::force(pz, r, zL(r, c)));
       zL(r, c) -= d;
-      if (p.track_change && !hard(pz, r)) md = std::max(md, std::fabs(d));
+      if (p.track_change && !PinView::hard(pz, r)) md = std::max(md, std::fabs(d));
     }
   return md;
 }
