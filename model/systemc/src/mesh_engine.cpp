@@ -161,6 +161,11 @@ void MeshEngine::run_step(bool update_params) {
   ++ctx_.step;
 }
 
+void MeshEngine::set_pins(const PinSet* pins, FixedState&, const IMatrix&) {
+  if (pins != nullptr && !pins->empty())
+    throw InputError("--pins does not run on the SystemC mesh yet (use train/infer --arith fixed)");
+}
+
 FixedRunInfo MeshEngine::run_info() const {
   FixedRunInfo info;
   info.config = ctx_.fx;
@@ -381,6 +386,7 @@ class SharedStepper final : public FixedStepper {
   }
   FixedCounters& counters() override { return e_->counters(); }
   FixedRunInfo run_info() const override { return e_->run_info(); }
+  void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) override { e_->set_pins(pins, st, X); }
 
  private:
   std::shared_ptr<MeshEngine> e_;

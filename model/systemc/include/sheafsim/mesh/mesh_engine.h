@@ -54,6 +54,7 @@ class MeshEngine final : public FixedStepper {
   MeshMethod method() const { return ctx_.method; }
   FixedCounters& counters() override { return ctx_.counters; }
   FixedRunInfo run_info() const override;
+  void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) override;
 
   const MeshMapping& mapping() const { return *map_; }
   const MeshTiming& timing() const { return timing_; }
