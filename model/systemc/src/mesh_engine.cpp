@@ -97,6 +97,7 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
     ctx_.eta_raw = p.eta > 0 ? quantize_constant(p.eta, ctx_.fx, "beta*dt") : 0;
     eta_cached_ = p.eta;
   }
+  if (ctx_.pins != nullptr) pins_.set_step(p.s, ctx_.fx);
   if (p.phase == Phase::Training && Y == nullptr) throw InputError("a training step needs targets");
   ctx_.net = &net;
   ctx_.st = &st;
@@ -161,9 +162,21 @@ void MeshEngine::run_step(bool update_params) {
   ++ctx_.step;
 }
 
-void MeshEngine::set_pins(const PinSet* pins, FixedState&, const IMatrix&) {
-  if (pins != nullptr && !pins->empty())
-    throw InputError("--pins does not run on the SystemC mesh yet (use train/infer --arith fixed)");
+void MeshEngine::set_pins(const PinSet* pins, FixedState& st, const IMatrix&) {
+  if (pins == nullptr || pins->empty()) {
+    ctx_.pins = nullptr;
+    pin_source_ = nullptr;
+    return;
+  }
+  if (pins->has_free_inputs())
+    throw InputError("free input pins do not run on the SystemC mesh (the layer-1 tiles' W_1^T u_1 is not sent back); "
+                     "use infer --arith fixed");
+  if (pins != pin_source_) {  // quantised once per run, as FixedArith::set_pins
+    pins_ = plan_pins(*pins, ctx_.fx, ctx_.counters);
+    pin_source_ = pins;
+  }
+  ctx_.pins = &pins_;
+  apply_hard_pins(pins_, st);
 }
 
 FixedRunInfo MeshEngine::run_info() const {

@@ -359,12 +359,7 @@ double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const
       if constexpr (Pinned) {  // soft pulls inside the writes; a hard pin's write is discarded, not counted (§4.3)
         vertex::HiddenStep h =
             dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra, pz->soft_row(i), pa->soft_row(i));
-        const bool hz = pz->hard_row(i), ha = pa->hard_row(i);
-        if (hz) h.z = edge::Write{z};
-        if (ha) {
-          h.a = edge::Write{a};
-          h.acc_wrapped = false;
-        }
+        discard_hard(h, pz->hard_row(i), pa->hard_row(i), z, a);
         cnt.add(h);
         if (track) max_change = std::max(max_change, std::max(absdiff(h.z.value, z), absdiff(h.a.value, a)));
         Z.data()[idx] = h.z.value;

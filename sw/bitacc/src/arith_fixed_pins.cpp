@@ -22,10 +22,6 @@ void FixedArith::set_pins(const PinSet* pins) {
     return;
   }
   if (pins == pin_source_) return;  // quantised once per run (training re-applies the same pins)
-  if (pins->a_out.any_soft() && cfg_.residual.frac_bits < cfg_.stalk.frac_bits)
-    throw InputError(fmt::format("a soft pin on a_out needs --residual-format {} to have at least the stalk's {} "
-                                 "fractional bits (its write is at the residual's)",
-                                 cfg_.residual.str(), cfg_.stalk.frac_bits));
   pins_ = plan_pins(*pins, cfg_, counters_);
   pin_source_ = pins;
   pinned_ = true;
@@ -71,15 +67,7 @@ double FixedArith::update_input(Workspace& ws, FixedState& st, const StepParams&
 }
 
 void FixedArith::apply_hard_pins(FixedState& st) {
-  if (!pinned_) return;
-  auto set = [](IMatrix& m, const FixedStalkPins& sp) {
-    if (!sp.any_hard) return;
-    for (Eigen::Index r = 0; r < m.rows(); ++r)
-      if (sp.hard_row(r)) m.row(r).setConstant(sp.hard[static_cast<size_t>(r)]);
-  };
-  for (size_t k = 0; k < st.z.size(); ++k) set(st.z[k], pins_.z[k]);
-  for (size_t k = 0; k < st.a.size(); ++k) set(st.a[k], pins_.a[k]);
-  if (st.has_output_vertex()) set(st.a_out, pins_.a_out);
+  if (pinned_) sheafsim::apply_hard_pins(pins_, st);
 }
 
 }  // namespace sheafsim

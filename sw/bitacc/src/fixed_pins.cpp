@@ -82,12 +82,29 @@ void FixedPinPlan::set_step(double s, const FixedConfig& cfg) {
 }
 
 FixedPinPlan plan_pins(const PinSet& pins, const FixedConfig& cfg, FixedCounters& counters) {
+  if (pins.a_out.any_soft() && cfg.residual.frac_bits < cfg.stalk.frac_bits)
+    throw InputError(fmt::format("a soft pin on a_out needs --residual-format {} to have at least the stalk's {} "
+                                 "fractional bits (the a_out write is at the residual's)",
+                                 cfg.residual.str(), cfg.stalk.frac_bits));
   FixedPinPlan plan;
   for (const StalkPins& sp : pins.z) plan.z.push_back(plan_stalk(sp, cfg, counters));
   for (const StalkPins& sp : pins.a) plan.a.push_back(plan_stalk(sp, cfg, counters));
   plan.a_out = plan_stalk(pins.a_out, cfg, counters);
   plan.free_inputs = pins.free_inputs;
   return plan;
+}
+
+void apply_hard(const FixedStalkPins& sp, IMatrixRef m, Eigen::Index r0, Eigen::Index r1) {
+  if (!sp.any_hard) return;
+  if (r1 < 0) r1 = m.rows();
+  for (Eigen::Index r = r0; r < r1; ++r)
+    if (sp.hard_row(r)) m.row(r).setConstant(sp.hard[static_cast<size_t>(r)]);
+}
+
+void apply_hard_pins(const FixedPinPlan& plan, BasicSheafState<Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>>& st) {
+  for (size_t k = 0; k < st.z.size(); ++k) apply_hard(plan.z[k], st.z[k]);
+  for (size_t k = 0; k < st.a.size(); ++k) apply_hard(plan.a[k], st.a[k]);
+  if (st.has_output_vertex()) apply_hard(plan.a_out, st.a_out);
 }
 
 void check_pins(const PinSet& pins, const FixedConfig& cfg, double s) {

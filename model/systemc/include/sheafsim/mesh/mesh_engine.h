@@ -92,6 +92,8 @@ class MeshEngine final : public FixedStepper {
   // A kind of step's figures: its mean cycles, the bound and their ratio, utilisations (null: no such step).
   nlohmann::json step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const;
   double s_cached_ = -1, eta_cached_ = -1;
+  const PinSet* pin_source_ = nullptr;  // the PinSet pins_ was planned from
+  FixedPinPlan pins_;
   std::unique_ptr<MeshTrace> trace_;  // --trace, or null
 };
 

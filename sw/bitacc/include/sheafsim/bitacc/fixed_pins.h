@@ -10,8 +10,11 @@
 #include "sheafsim/fixed/fixed_config.h"
 #include "sheafsim/fixed/vertex_datapath.h"
 #include "sheafsim/reference/pins.h"
+#include "sheafsim/reference/sheaf_state.h"
 
 namespace sheafsim {
+
+using IMatrixRef = Eigen::Ref<Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>>;
 
 // The pins of one stalk, per coordinate (row); empty vectors: unpinned.
 struct FixedStalkPins {
@@ -36,6 +39,22 @@ struct FixedPinPlan {
   // InputError naming the stalk and coordinate when s gamma >= 2 or kp rounds to 0.
   void set_step(double s, const FixedConfig& cfg);
 };
+
+// A hard-pinned coordinate's writes are discarded (§4.3): the step keeps the
+// old value (no saturation, lost update or accumulator wrap counted), and the
+// hard value is written after the step.
+inline void discard_hard(vertex::HiddenStep& h, bool z_hard, bool a_hard, std::int64_t z, std::int64_t a) {
+  if (z_hard) h.z = edge::Write{z};
+  if (a_hard) {
+    h.a = edge::Write{a};
+    h.acc_wrapped = false;
+  }
+}
+
+// Rows [r0, r1) of m (a stalk, one column per sample) take their hard values (r1 < 0: every row).
+void apply_hard(const FixedStalkPins& sp, IMatrixRef m, Eigen::Index r0 = 0, Eigen::Index r1 = -1);
+// Every hard-pinned coordinate of `st` takes its value.
+void apply_hard_pins(const FixedPinPlan& plan, BasicSheafState<Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>>& st);
 
 // Quantises `pins` for `cfg` (saturations counted under FxClass::Input, layer 1).
 FixedPinPlan plan_pins(const PinSet& pins, const FixedConfig& cfg, FixedCounters& counters);
