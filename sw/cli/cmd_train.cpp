@@ -296,8 +296,7 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
                   train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)"
                         : "Deprecated alias of --stalk-seed");
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
-  if (cmd != TrainCommand::Compare)
-    sub->add_option("--pins", o->pins,
+  sub->add_option("--pins", o->pins,
                     "Pins file (JSON, sheaf): hard and soft pins on stalk coordinates (docs/file-formats.md)");
   if (cmd != TrainCommand::Compare) {
     sub->add_option("--out-net", o->out_net, "Write the trained network here");
