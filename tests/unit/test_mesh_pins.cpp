@@ -80,8 +80,11 @@ TEST_CASE("training with hard and soft pins on the mesh is bit-identical to the 
         INFO(kShapes[si].name << ", schedule " << to_string(sched) << ", stalls " << stalls);
         const Run r = train(c, cfg, &m);
         test::require_same_state(ref, r);
-        // The soft pulls are one multiply-add of the vertex unit per coordinate and sample: counted as the analytic counts say.
+        // The unit counters are those of an unpinned run (the analytic counts); the soft
+        // pulls are reported apart: one multiply-add per soft coordinate, sample and step.
         const MeshMapping map(m, c.layers, cfg, false);
+        const std::uint64_t soft = 3 + 5 + 1;  // a_1[1, 2, 6], z_2 (all 5), z_3[1]
+        CHECK(r.engine->report()["soft_pin_multiply_adds"].get<std::uint64_t>() == soft * B * kSteps);
         test::compare_counts(*r.engine, mesh_run_counts(map, m, cfg, B, L, kSteps, kInner, OutputKind::Identity));
         ++combinations;
       }

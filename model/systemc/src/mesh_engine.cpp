@@ -97,7 +97,11 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
     ctx_.eta_raw = p.eta > 0 ? quantize_constant(p.eta, ctx_.fx, "beta*dt") : 0;
     eta_cached_ = p.eta;
   }
-  if (ctx_.pins != nullptr) pins_.set_step(p.s, ctx_.fx);
+  if (ctx_.pins != nullptr) {
+    pins_.set_step(p.s, ctx_.fx);
+    // The vertex units' soft pulls: one multiply-add kp (v - t) per soft coordinate and sample.
+    soft_pin_ops_ += static_cast<std::uint64_t>(pin_source_->soft_coordinates()) * static_cast<std::uint64_t>(ctx_.batch);
+  }
   if (p.phase == Phase::Training && Y == nullptr) throw InputError("a training step needs targets");
   ctx_.net = &net;
   ctx_.st = &st;
@@ -314,6 +318,7 @@ nlohmann::json MeshEngine::report() const {
   j["flits"] = pe.flits_sent + vu.flits_sent;
   j["flit_hops"] = link_flits;
   j["messages"] = pe.messages_sent + vu.messages_sent;
+  j["soft_pin_multiply_adds"] = soft_pin_ops_;
   auto unit_json = [](const UnitCounters& c) {
     return nlohmann::json{{"macs_forward", c.macs_forward},   {"macs_backward", c.macs_backward},
                           {"macs_hebbian", c.macs_hebbian},   {"adds", c.adds},

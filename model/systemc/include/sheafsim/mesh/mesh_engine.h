@@ -94,6 +94,7 @@ class MeshEngine final : public FixedStepper {
   double s_cached_ = -1, eta_cached_ = -1;
   const PinSet* pin_source_ = nullptr;  // the PinSet pins_ was planned from
   FixedPinPlan pins_;
+  std::uint64_t soft_pin_ops_ = 0;  // soft pins' multiply-adds in the vertex units (not in UnitCounters)
   std::unique_ptr<MeshTrace> trace_;  // --trace, or null
 };
 
