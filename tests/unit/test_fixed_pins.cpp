@@ -151,3 +151,23 @@ TEST_CASE("the pin constant kp is refused when s gamma >= 2 or when it rounds to
   CHECK_THROWS_WITH(check_pins(p, FixedConfig(), 0.05), Contains("z_1[2]"));
   CHECK_NOTHROW(check_pins(p, FixedConfig(), 0.01));
 }
+
+TEST_CASE("pin values are quantised once to the stalk format, saturations counted as inputs", "[fixed-pins]") {
+  const Network net = Network::he_init({2, 3, 1}, OutputKind::Identity, 1);
+  const PinSet p = parse_pins(R"({"pins": [
+    {"kind": "hard", "stalk": "z", "layer": 1, "coords": [0, 1], "values": [100, 0.1]},
+    {"kind": "soft", "stalk": "a", "layer": 1, "coords": [2], "values": -100, "gamma": 1}
+  ]})",
+                              "p.json", net.layers, net.output, PinUse::Training);
+  const FixedConfig cfg;  // Q4.12, saturating
+  FixedCounters c;
+  c.resize(2);
+  FixedPinPlan plan = plan_pins(p, cfg, c);
+  CHECK(plan.z[0].hard[0] == cfg.stalk.max_raw());
+  CHECK(plan.z[0].hard[1] == 410);  // round(0.1 * 4096) = 409.6 -> 410
+  CHECK(plan.a[0].soft[2].target == cfg.stalk.min_raw());
+  CHECK(c.saturations[static_cast<size_t>(FxClass::Input)][0] == 2);
+  plan.set_step(0.01, cfg);
+  CHECK(plan.a[0].soft[2].kp == pin_constant(0.01, 1.0, cfg, "a_1[2]"));
+  CHECK(plan.a[0].soft[0].kp == 0);  // unpinned coordinates: no pull
+}
