@@ -86,6 +86,14 @@ FixedPinPlan plan_pins(const PinSet& pins, const FixedConfig& cfg, FixedCounters
     throw InputError(fmt::format("a soft pin on a_out needs --residual-format {} to have at least the stalk's {} "
                                  "fractional bits (the a_out write is at the residual's)",
                                  cfg.residual.str(), cfg.stalk.frac_bits));
+  // The widest pull, kp ((v - t) << (fw + fr - fs)) (kp: wc + 2 bits, v - t: ws + 1), added to the
+  // write's other terms, must stay inside the exact model's 127 bits (FixedConfig::validate).
+  const int pull_bits = cfg.constant.width() + 2 + cfg.stalk.width() + 1 + cfg.weight.frac_bits + cfg.residual.frac_bits -
+                        cfg.stalk.frac_bits + 2;
+  if (pull_bits > 127 && pins.soft_coordinates() > 0)
+    throw InputError(fmt::format("soft pins need {}-bit intermediates with these formats, more than the 127 the exact "
+                                 "model carries; narrow the constant or stalk format",
+                                 pull_bits));
   FixedPinPlan plan;
   for (const StalkPins& sp : pins.z) plan.z.push_back(plan_stalk(sp, cfg, counters));
   for (const StalkPins& sp : pins.a) plan.a.push_back(plan_stalk(sp, cfg, counters));
