@@ -15,6 +15,8 @@
 #include "console.h"
 #include "option_rules.h"
 #include "sheafsim/analysis/compare_report.h"
+#include "sheafsim/bitacc/fixed_pins.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/train/report_json.h"
@@ -68,6 +70,11 @@ CompareSetup load_setup(const CompareOpts& o) {
   static_cast<TrainData&>(s) = load_train_data(t, true);
   if (t.steps < 0) throw InputError("--steps is required");
   s.opt = make_sheaf_options(t, s.net, s.train.size(), s.settings);
+  if (!t.pins.empty()) {  // both runs, the float and the fixed-point one, take the pins
+    s.opt.pins = std::make_shared<const PinSet>(read_pins(t.pins, s.net, PinUse::Training));
+    for (const std::string& w : s.opt.pins->warnings) warn(w);
+    s.settings["pins"] = pins_json(t.pins, *s.opt.pins);
+  }
   s.cfg = t.fx.resolve();
   s.systemc = o.engine == "systemc";
   s.task = !t.task.empty() ? t.task : std::filesystem::path(t.data).stem().string();
@@ -80,6 +87,7 @@ void check_fixed(const CompareSetup& s, const FixedConfig& cfg, const std::strin
     cfg.validate();
     quantize_constant(s.opt.alpha * s.opt.dt, cfg, "alpha*dt");
     quantize_constant(effective_beta(s.opt, s.train.size()) * s.opt.dt, cfg, "beta*dt");
+    if (s.opt.pins) check_pins(*s.opt.pins, cfg, s.opt.alpha * s.opt.dt);
   } catch (const InputError& e) {
     if (where.empty()) throw;
     throw InputError(fmt::format("{}: {}", where, e.what()));

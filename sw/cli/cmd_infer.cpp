@@ -14,6 +14,7 @@
 #include "sheafsim/run/infer_run.h"
 #include "sheafsim/train/report_json.h"
 #include "sheafsim/reference/network_io.h"
+#include "sheafsim/bitacc/fixed_pins.h"
 #include "sheafsim/reference/pins.h"
 #include "sheafsim/reference/settings.h"
 
@@ -64,6 +65,7 @@ InferSpec infer_spec(const InferOpts& o) {
   s.formats = o.fx.resolve();
   s.compare_float = o.fx.compare_float;
   check_fixed_inference(s.formats, opt, s.net, s.data.size(), warn);
+  if (opt.pins) check_pins(*opt.pins, s.formats, opt.alpha * opt.dt);  // refused before the run
   return s;
 }
 

@@ -13,6 +13,8 @@
 #include "sheafsim/base/error.h"
 #include "sheafsim/cost/silicon_figures.h"
 #include "sheafsim/base/file_io.h"
+#include "sheafsim/bitacc/fixed_pins.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/run/infer_run.h"
 #include "sheafsim/train/report_json.h"
 #include "sheafsim/base/resource_limits.h"
@@ -108,6 +110,13 @@ void run_simulate_infer(const TrainOpts& o) {
   s.opt.fixed_steps = o.steps;
   s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
   s.opt.seed = o.seed;
+  nlohmann::json pins_setting = nullptr;
+  if (!o.pins.empty()) {  // the mesh runs hard and soft pins; free inputs are refused (MeshEngine::set_pins)
+    s.opt.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Inference));
+    for (const std::string& w : s.opt.pins->warnings) warn(w);
+    check_pins(*s.opt.pins, s.formats, o.alpha * o.dt);
+    pins_setting = pins_json(o.pins, *s.opt.pins);
+  }
   s.progress_every = 100;
   std::shared_ptr<mesh::MeshEngine> engine;
   s.stepper = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
@@ -123,7 +132,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"mode", "infer"},
                       {"network", {{"source", d.net_source}, {"layers", net.layers}}},
                       {"data", d.data_source},
-                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}}},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"pins", pins_setting}}},
                       {"steps", r.steps},
                       {"last_max_change", r.last_delta},
                       {"max_abs_error_vs_forward", max_err},

@@ -18,6 +18,7 @@
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
 #include "sheafsim/reference/network_io.h"
+#include "sheafsim/bitacc/fixed_pins.h"
 #include "sheafsim/reference/pins.h"
 #include "sheafsim/base/resource_limits.h"
 #include "sheafsim/reference/settings.h"
@@ -125,12 +126,12 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
       s.sheaf.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Training));
       for (const std::string& w : s.sheaf.pins->warnings) warn(w);
       s.settings["pins"] = pins_json(o.pins, *s.sheaf.pins);
-      if (o.fx.fixed()) FixedArith{}.set_pins(s.sheaf.pins.get());  // refused before the run, not in it
     }
     if (!s.fixed) return s;
     s.formats = o.fx.resolve();
     s.compare_float = o.fx.compare_float;
     check_fixed_training(s.formats, s.sheaf, net.layers, n_train, warn);
+    if (s.sheaf.pins) check_pins(*s.sheaf.pins, s.formats, s.sheaf.alpha * s.sheaf.dt);  // refused before the run
     if (o.simulate) s.stepper = mesh::mesh_stepper(o.mesh.resolve(), engine, o.mesh.datapath(), o.mesh.trace_options());
   } else if (o.method == "sid") {
     if (!o.out_net.empty())
@@ -297,8 +298,7 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
                   train ? "Deprecated alias of --stalk-seed (sheaf) and --sid-seed (sid)"
                         : "Deprecated alias of --stalk-seed");
   sub->add_option("--log-every", o->log_every, "Record losses every N steps")->capture_default_str();
-  if (train)
-    sub->add_option("--pins", o->pins,
+  sub->add_option("--pins", o->pins,
                     "Pins file (JSON, sheaf): hard and soft pins on stalk coordinates (docs/file-formats.md)");
   if (cmd != TrainCommand::Compare) {
     sub->add_option("--out-net", o->out_net, "Write the trained network here");

@@ -97,6 +97,11 @@ double MeshEngine::step(FixedNetwork& net, FixedState& st, const IMatrix& X, con
     ctx_.eta_raw = p.eta > 0 ? quantize_constant(p.eta, ctx_.fx, "beta*dt") : 0;
     eta_cached_ = p.eta;
   }
+  if (ctx_.pins != nullptr) {
+    pins_.set_step(p.s, ctx_.fx);
+    // The vertex units' soft pulls: one multiply-add kp (v - t) per soft coordinate and sample.
+    soft_pin_ops_ += static_cast<std::uint64_t>(pin_source_->soft_coordinates()) * static_cast<std::uint64_t>(ctx_.batch);
+  }
   if (p.phase == Phase::Training && Y == nullptr) throw InputError("a training step needs targets");
   ctx_.net = &net;
   ctx_.st = &st;
@@ -159,6 +164,23 @@ void MeshEngine::run_step(bool update_params) {
     timing_.stalk_cycles += cycles;
   }
   ++ctx_.step;
+}
+
+void MeshEngine::set_pins(const PinSet* pins, FixedState& st, const IMatrix&) {
+  if (pins == nullptr || pins->empty()) {
+    ctx_.pins = nullptr;
+    pin_source_ = nullptr;
+    return;
+  }
+  if (pins->has_free_inputs())
+    throw InputError("free input pins do not run on the SystemC mesh (the layer-1 tiles' W_1^T u_1 is not sent back); "
+                     "use infer --arith fixed");
+  if (pins != pin_source_) {  // quantised once per run, as FixedArith::set_pins
+    pins_ = plan_pins(*pins, ctx_.fx, ctx_.counters);
+    pin_source_ = pins;
+  }
+  ctx_.pins = &pins_;
+  apply_hard_pins(pins_, st);
 }
 
 FixedRunInfo MeshEngine::run_info() const {
@@ -296,6 +318,7 @@ nlohmann::json MeshEngine::report() const {
   j["flits"] = pe.flits_sent + vu.flits_sent;
   j["flit_hops"] = link_flits;
   j["messages"] = pe.messages_sent + vu.messages_sent;
+  j["soft_pin_multiply_adds"] = soft_pin_ops_;
   auto unit_json = [](const UnitCounters& c) {
     return nlohmann::json{{"macs_forward", c.macs_forward},   {"macs_backward", c.macs_backward},
                           {"macs_hebbian", c.macs_hebbian},   {"adds", c.adds},
@@ -381,6 +404,7 @@ class SharedStepper final : public FixedStepper {
   }
   FixedCounters& counters() override { return e_->counters(); }
   FixedRunInfo run_info() const override { return e_->run_info(); }
+  void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) override { e_->set_pins(pins, st, X); }
 
  private:
   std::shared_ptr<MeshEngine> e_;

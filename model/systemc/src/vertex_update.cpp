@@ -32,13 +32,15 @@ void ModelVertexDatapath::update(const Mailbox& bwd) {
   const FixedConfig& f = ctx_.fx;
   const dpint::Shifts k(f);
   const uwide umax = reg_max(f.residual.width()), smax = mag(ctx_.s_raw);
+  // A group with pins runs the __int128 reference form (the soft pulls are outside the 64-bit and double bounds).
+  const bool pinned = pins_z() != nullptr || pins_a() != nullptr;
   if (g.layer < ctx_.L) {
-    if (hidden_double(bwd)) return;
+    if (!pinned && hidden_double(bwd)) return;
     // 64 bits when the formats and this step's magnitudes bound every intermediate below 2^63.
     ensure_u64();
     const uwide pmax = bwd.bound_sum();
-    const bool narrow =
-        bwd.all_int64() && pmax < kInt64 && dpint::hidden_fits64(k, zmax_, amax_, umax, pmax, smax);
+    const bool narrow = !pinned && bwd.all_int64() && pmax < kInt64 &&
+                        dpint::hidden_fits64(k, zmax_, amax_, umax, pmax, smax);
     dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
       hidden_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(bwd);
     });
@@ -53,10 +55,10 @@ void ModelVertexDatapath::update(const Mailbox& bwd) {
     return;
   }
   // The identity output: g_out = z - y in training (the target is pinned here), 0 in inference.
-  if (output_double()) return;
+  if (!pinned && output_double()) return;
   ensure_u64();
   const uwide gmax = train ? add(zmax_, block_max_abs(*ctx_.Y, g.n0, n(), 0, batch())) : 0;
-  const bool narrow = dpint::output_fits64(k, train ? f.stalk.frac_bits : f.residual.frac_bits, zmax_, umax, gmax, smax);
+  const bool narrow = !pinned && dpint::output_fits64(k, train ? f.stalk.frac_bits : f.residual.frac_bits, zmax_, umax, gmax, smax);
   dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
     output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(nullptr);
   });
@@ -125,6 +127,7 @@ void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
   dpint::WriteCounts cnt;
   std::int64_t change = max_change_;
   const std::int64_t s_raw = ctx_.s_raw;
+  const FixedStalkPins *pz = pins_z(), *pa = pins_a();
   for_samples<Q>([&](int s, std::uint64_t ks) {
     std::int64_t* zc = &Z(g.n0, s);
     std::int64_t* ac = &A(g.n0, s);
@@ -132,12 +135,16 @@ void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
     const T* ps = p + static_cast<size_t>(s) * ld;
     for (size_t i = 0; i < un; ++i) {
       const std::int64_t z = zc[i], a = ac[i];
-      const vertex::HiddenStep h = hidden_step<T, Q, O>(z, a, us[i], ps[i], s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i),
-                                                        rnd<Q>(ks, FxClass::A, i));
+      const Eigen::Index row = g.n0 + static_cast<Eigen::Index>(i);
+      vertex::HiddenStep h = hidden_step<T, Q, O>(z, a, us[i], ps[i], s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i),
+                                                  rnd<Q>(ks, FxClass::A, i), soft(pz, row), soft(pa, row));
+      const bool hz = pz != nullptr && pz->hard_row(row), ha = pa != nullptr && pa->hard_row(row);
+      discard_hard(h, hz, ha, z, a);
       cnt.add(h);
       change = std::max({change, absdiff(h.z.value, z), absdiff(h.a.value, a)});
-      zc[i] = h.z.value;
-      ac[i] = h.a.value;
+      // The unit writes a hard-pinned coordinate's value instead of its update (§4.3).
+      zc[i] = hz ? pz->hard[static_cast<size_t>(row)] : h.z.value;
+      ac[i] = ha ? pa->hard[static_cast<size_t>(row)] : h.a.value;
     }
   });
   max_change_ = change;
@@ -188,15 +195,17 @@ void ModelVertexDatapath::output_lookup() {
   g_look_.resize(static_cast<size_t>(Z.size()));
   const OutputForceResult r =
       output_lookup_force(ctx_.net->output, ctx_.output_mode, Z, train ? ctx_.Y : nullptr,
-                          train ? nullptr : &ctx_.st->a_out, ctx_.s_raw, f, ctx_.step, g.layer, g_look_.data());
+                          train ? nullptr : &ctx_.st->a_out, ctx_.s_raw, f, ctx_.step, g.layer, g_look_.data(),
+                          pins_aout());
+  if (pins_aout() != nullptr) apply_hard(*pins_aout(), ctx_.st->a_out);  // a_out's hard pins, after its write
   count_flags(FxClass::Output, r.saturated, r.lost, 0);
   max_change_ = std::max(max_change_, r.max_change);
   ensure_u64();
   uwide gmax = 0;
   for (std::int64_t v : g_look_) gmax = std::max(gmax, mag(v));
   const dpint::Shifts k(f);
-  const bool narrow = dpint::output_fits64(k, f.residual.frac_bits, zmax_, reg_max(f.residual.width()), add(gmax, 1),
-                                           mag(ctx_.s_raw));
+  const bool narrow = pins_z() == nullptr && dpint::output_fits64(k, f.residual.frac_bits, zmax_,
+                                                                  reg_max(f.residual.width()), add(gmax, 1), mag(ctx_.s_raw));
   dpint::with_width_and_modes(narrow, f.quant, f.overflow, [&](auto w, auto q, auto o) {
     output_int<typename decltype(w)::type, decltype(q)::value, decltype(o)::value>(g_look_.data());
   });
@@ -215,6 +224,7 @@ void ModelVertexDatapath::output_int(const std::int64_t* gl) {
   dpint::WriteCounts cnt;
   std::int64_t change = max_change_;
   const std::int64_t s_raw = ctx_.s_raw;
+  const FixedStalkPins* pz = pins_z();
   for_samples<Q>([&](int s, std::uint64_t ks) {
     std::int64_t* zc = &Z(g.n0, s);
     const std::int64_t* yc = Y != nullptr ? &(*Y)(g.n0, s) : nullptr;
@@ -222,9 +232,14 @@ void ModelVertexDatapath::output_int(const std::int64_t* gl) {
     const std::int64_t* gs = gl != nullptr ? gl + static_cast<size_t>(s) * un : nullptr;
     for (size_t i = 0; i < un; ++i) {
       const std::int64_t z = zc[i];
+      const Eigen::Index row = g.n0 + static_cast<Eigen::Index>(i);
+      if (pz != nullptr && pz->hard_row(row)) {  // the write is discarded: the unit writes the hard value (§4.3)
+        zc[i] = pz->hard[static_cast<size_t>(row)];
+        continue;
+      }
       const T g_out = gs != nullptr ? T{gs[i]} : yc != nullptr ? T{z} - yc[i] : T{0};
-      const edge::Write w =
-          output_step<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, ctx_.fx, rnd<Q>(ks, FxClass::Z, i));
+      const edge::Write w = output_step<T, Q, O>(z, us[i], g_out, g_out_frac, s_raw, k, ctx_.fx,
+                                                 rnd<Q>(ks, FxClass::Z, i), soft(pz, row));
       cnt.add(w);
       change = std::max(change, absdiff(w.value, z));
       zc[i] = w.value;

@@ -94,6 +94,7 @@ void FixedArith::load_constants(const StepParams& p) {
     s_raw_ = quantize_constant(p.s, cfg_, "alpha*dt");
     s_cached_ = p.s;
   }
+  if (pinned_) pins_.set_step(p.s, cfg_);
   if (p.eta != eta_cached_) {
     eta_raw_ = p.eta > 0 ? quantize_constant(p.eta, cfg_, "beta*dt") : 0;
     eta_cached_ = p.eta;
@@ -146,7 +147,7 @@ void FixedArith::residual(Workspace& ws, int k, const FixedNetwork& net, const F
   const size_t li = static_cast<size_t>(k);
   const int layer = k + 1;
   const IMatrix& W = net.W[li];
-  const IMatrix& prev = k == 0 ? X : st.a[li - 1];
+  const IMatrix& prev = k == 0 ? (st.x.size() > 0 ? st.x : X) : st.a[li - 1];  // st.x: the input with free coordinates
   const IMatrix& z = st.z[li];
   const IVector& b = net.b[li];
   const dpint::Shifts sh(cfg_);
@@ -249,7 +250,8 @@ double FixedArith::output_force(Workspace& ws, const FixedNetwork& net, FixedSta
   // residual format; in inference the output vertex a_out moves too.
   const bool train = p.phase == Phase::Training;
   const OutputForceResult r = output_lookup_force(net.output, p.output_mode, zL, train ? Y : nullptr,
-                                                  train ? nullptr : &st.a_out, s_raw_, cfg_, step_, L, ws.g_out.data());
+                                                  train ? nullptr : &st.a_out, s_raw_, cfg_, step_, L, ws.g_out.data(),
+                                                  pinned_ && pins_.a_out.pinned() ? &pins_.a_out : nullptr);
   counters_.add(FxClass::Output, L, r.saturated, r.lost);
   if (train) return 0.0;
   return p.track_change ? static_cast<double>(r.max_change) * cfg_.stalk.lsb() : 0.0;
@@ -326,7 +328,7 @@ void FixedArith::hebbian(Workspace& ws, int k, FixedNetwork& net, const FixedSta
   }
 }
 
-template <typename T, fx::Quant Q, fx::Overflow O>
+template <typename T, fx::Quant Q, fx::Overflow O, bool Pinned>
 double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu) {
   // g_z = u - m q at frac max(fr, fs); g_a = q - W^T u' in the accumulator at
   // frac fw + fr; z -= s g_z and a -= s g_a, each rounded once
@@ -343,6 +345,8 @@ double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const
   dpint::WriteCounts cnt;
   const bool track = p.track_change;
   const Eigen::Index rows = Z.rows();
+  const FixedStalkPins* pz = Pinned ? &pins_.z[li] : nullptr;
+  const FixedStalkPins* pa = Pinned ? &pins_.a[li] : nullptr;
   for (Eigen::Index c = 0; c < Z.cols(); ++c) {
     for (Eigen::Index i = 0; i < rows; ++i) {
       const Eigen::Index idx = c * rows + i;
@@ -351,6 +355,16 @@ double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const
       if constexpr (Q == fx::Quant::Stoch) {
         rz = rnd(static_cast<std::uint64_t>(c), FxClass::Z, layer, static_cast<std::uint64_t>(i));
         ra = rnd(static_cast<std::uint64_t>(c), FxClass::A, layer, static_cast<std::uint64_t>(i));
+      }
+      if constexpr (Pinned) {  // soft pulls inside the writes; a hard pin's write is discarded, not counted (§4.3)
+        vertex::HiddenStep h =
+            dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra, pz->soft_row(i), pa->soft_row(i));
+        discard_hard(h, pz->hard_row(i), pa->hard_row(i), z, a);
+        cnt.add(h);
+        if (track) max_change = std::max(max_change, std::max(absdiff(h.z.value, z), absdiff(h.a.value, a)));
+        Z.data()[idx] = h.z.value;
+        A.data()[idx] = h.a.value;
+        continue;
       }
       const vertex::HiddenStep h = dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra);
       cnt.add(h);  // branch-free bookkeeping in locals (most updates are lost at 16 bits)
@@ -387,10 +401,13 @@ double FixedArith::update_hidden(Workspace& ws, int k, FixedState& st, const Ste
   return with_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
     constexpr fx::Quant Q = decltype(q)::value;
     constexpr fx::Overflow O = decltype(o)::value;
-    if (ws.update64[li]) return update_hidden_int<std::int64_t, Q, O>(ws, k, st, p, ws.WtU64[li].data());
+    // Pinned layers run in __int128: the 64-bit bounds do not cover the soft pulls.
+    const bool pinned = pinned_ && (pins_.z[li].pinned() || pins_.a[li].pinned());
+    if (ws.update64[li] && !pinned) return update_hidden_int<std::int64_t, Q, O, false>(ws, k, st, p, ws.WtU64[li].data());
     if (ws.backward64[li + 1])  // backward() left 64-bit sums; widen them for the 128-bit update
       std::copy(ws.WtU64[li].begin(), ws.WtU64[li].end(), ws.WtU[li].begin());
-    return update_hidden_int<wide, Q, O>(ws, k, st, p, ws.WtU[li].data());
+    if (pinned) return update_hidden_int<wide, Q, O, true>(ws, k, st, p, ws.WtU[li].data());
+    return update_hidden_int<wide, Q, O, false>(ws, k, st, p, ws.WtU[li].data());
   });
 }
 
@@ -407,6 +424,7 @@ double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams
   std::int64_t max_change = 0;
   dpint::WriteCounts cnt;
   const Eigen::Index rows = Z.rows();
+  const FixedStalkPins* pz = pinned_ && pins_.z.back().pinned() ? &pins_.z.back() : nullptr;
   with_modes(cfg_.quant, cfg_.overflow, [&](auto q, auto o) {
     constexpr fx::Quant Q = decltype(q)::value;
     constexpr fx::Overflow O = decltype(o)::value;
@@ -416,8 +434,9 @@ double FixedArith::update_output(Workspace& ws, FixedState& st, const StepParams
         const std::int64_t z = Z.data()[idx];
         const std::uint64_t r =
             Q == fx::Quant::Stoch ? rnd(static_cast<std::uint64_t>(c), FxClass::Z, L, static_cast<std::uint64_t>(i)) : 0;
-        const edge::Write w =
-            dpint::output_update<wide, Q, O>(z, U.data()[idx], ws.g_out[static_cast<size_t>(idx)], gof, s, sh, r);
+        if (pz != nullptr && pz->hard_row(i)) continue;  // discarded: apply_hard_pins writes it (§4.3)
+        const edge::Write w = dpint::output_update<wide, Q, O>(z, U.data()[idx], ws.g_out[static_cast<size_t>(idx)],
+                                                               gof, s, sh, r, pz != nullptr ? pz->soft_row(i) : vertex::SoftPin{});
         cnt.add(w);
         max_change = std::max(max_change, absdiff(w.value, z));
         Z.data()[idx] = w.value;

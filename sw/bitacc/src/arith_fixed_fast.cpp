@@ -51,6 +51,7 @@ void exact_product(Matrix& dst, const DA& A, const DB& B) {
 
 bool FixedArith::fast_enabled(Workspace& ws) {
   if (cfg_.quant == fx::Quant::Stoch) return false;  // needs random bits per rounding: general path
+  if (pinned_) return false;  // pins: the general path (the same bits) carries the soft pulls and free inputs
   if (ws.fast.round_stamp != stamp()) {  // the environment is read once per step
     ws.fast.round_ok = xd::exact_doubles_ok();
     ws.fast.round_stamp = stamp();

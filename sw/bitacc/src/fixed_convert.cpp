@@ -46,6 +46,7 @@ SheafState to_float(const FixedState& st, const FixedConfig& cfg) {
   for (const auto& z : st.z) out.z.push_back(to_float(z, cfg.stalk));
   for (const auto& a : st.a) out.a.push_back(to_float(a, cfg.stalk));
   if (st.has_output_vertex()) out.a_out = to_float(st.a_out, cfg.stalk);
+  if (st.x.size() > 0) out.x = to_float(st.x, cfg.stalk);
   return out;
 }
 
@@ -54,6 +55,7 @@ FixedState to_fixed(const SheafState& st, const FixedConfig& cfg, FixedCounters&
   for (const auto& z : st.z) out.z.push_back(to_fixed(z, cfg.stalk, cfg, counters));
   for (const auto& a : st.a) out.a.push_back(to_fixed(a, cfg.stalk, cfg, counters));
   if (st.has_output_vertex()) out.a_out = to_fixed(st.a_out, cfg.stalk, cfg, counters);
+  if (st.x.size() > 0) out.x = to_fixed(st.x, cfg.stalk, cfg, counters);
   return out;
 }
 
@@ -67,14 +69,6 @@ FixedRunInfo FixedArith::run_info() const {
   info.eta_used = static_cast<double>(eta_raw_) * cfg_.constant.lsb();
   return info;
 }
-
-void FixedArith::set_pins(const PinSet* pins) {
-  if (pins != nullptr && !pins->empty())
-    throw InputError("--pins runs in the float reference (--arith float); the fixed-point model does not take pins yet");
-}
-void FixedArith::input_pull(Workspace&, const FixedNetwork&) {}
-double FixedArith::update_input(Workspace&, FixedState&, const StepParams&) { return 0.0; }
-void FixedArith::apply_hard_pins(FixedState&) {}
 
 FixedProblem quantise_problem(const Network& net, const Dataset& data, const FixedConfig& cfg) {
   FixedProblem p;

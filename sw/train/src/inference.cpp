@@ -45,7 +45,6 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
                                     long every, const FixedStepperFactory& make_stepper) {
   const auto t0 = std::chrono::steady_clock::now();
   cfg.validate();
-  FixedArith{}.set_pins(opt.pins.get());  // refuses pins until the fixed-point model takes them
   FixedCounters loads;  // loading counts its input saturations here
   loads.resize(net.depth());
   FixedNetwork fnet = to_fixed(net, cfg, loads);
@@ -55,6 +54,7 @@ InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const I
                                       net.output != OutputKind::Identity),
                            cfg, loads);
   std::unique_ptr<FixedStepper> engine = make_fixed_stepper(make_stepper, fnet, X.cols(), cfg, loads);
+  engine->set_pins(opt.pins.get(), st, Xq);  // quantised with cfg (docs/fixed-point.md §4.3)
   InferenceResult r;
   relax(*engine, fnet, st, Xq, opt, progress, every, r);
   r.state = to_float(st, cfg);

@@ -80,7 +80,6 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
                               const FixedConfig& cfg, const TrainProgress& progress, FixedRunInfo* info,
                               SheafState* final_state, const FixedStepperFactory& make_stepper) {
   cfg.validate();
-  FixedArith{}.set_pins(opt.pins.get());  // refuses pins until the fixed-point model takes them
   FixedProblem q = quantise_problem(net, train, cfg);  // input saturations counted in q.loads
   FixedNetwork& fnet = q.net;
   FixedCounters& loads = q.loads;
@@ -92,6 +91,7 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
   Rng rng(opt.seed);
   FixedState st = to_fixed(make_state(to_float(fnet, cfg), Xf, opt.init, rng, false), cfg, loads);
   std::unique_ptr<FixedStepper> engine = make_fixed_stepper(make_stepper, fnet, train.size(), cfg, loads);
+  engine->set_pins(opt.pins.get(), st, X);  // quantised with cfg (docs/fixed-point.md §4.3)
   TrainResult r = run_schedule(
       *engine, fnet, st, X, Y, train, pinned, test, opt, progress,
       [&cfg](const FixedNetwork& n, const FixedState& s, Network& fn, SheafState& fs) {
@@ -102,6 +102,7 @@ TrainResult train_sheaf_fixed(Network& net, const Dataset& train, const Dataset*
         SheafState f = to_float(s, cfg);
         set_to_forward(to_float(n, cfg), Xf, f);
         s = to_fixed(f, cfg, engine->counters());
+        engine->set_pins(opt.pins.get(), s, X);  // the hard pins again
       });
   net = to_float(fnet, cfg);
   if (info != nullptr) *info = engine->run_info();

@@ -46,6 +46,7 @@ struct MeshContext {
   OutputMode output_mode = OutputMode::Exact;  // inference: the output vertex's force (J^T D or D)
   std::uint64_t step = 0;      // steps done before this one (the stochastic-rounding counter)
   std::int64_t s_raw = 0, eta_raw = 0;
+  const FixedPinPlan* pins = nullptr;  // partial clamping (fixed_pins.h): the vertex units hold their groups' pins
   FixedCounters counters;
 
   // Per unit (PEs, then vertex groups): the cycle it finished this step (MeshUnit).

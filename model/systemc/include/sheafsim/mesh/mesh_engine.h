@@ -54,6 +54,7 @@ class MeshEngine final : public FixedStepper {
   MeshMethod method() const { return ctx_.method; }
   FixedCounters& counters() override { return ctx_.counters; }
   FixedRunInfo run_info() const override;
+  void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) override;
 
   const MeshMapping& mapping() const { return *map_; }
   const MeshTiming& timing() const { return timing_; }
@@ -91,6 +92,9 @@ class MeshEngine final : public FixedStepper {
   // A kind of step's figures: its mean cycles, the bound and their ratio, utilisations (null: no such step).
   nlohmann::json step_figures(const MeshStepCounts& counts, std::uint64_t cycles, std::uint64_t steps) const;
   double s_cached_ = -1, eta_cached_ = -1;
+  const PinSet* pin_source_ = nullptr;  // the PinSet pins_ was planned from
+  FixedPinPlan pins_;
+  std::uint64_t soft_pin_ops_ = 0;  // soft pins' multiply-adds in the vertex units (not in UnitCounters)
   std::unique_ptr<MeshTrace> trace_;  // --trace, or null
 };
 

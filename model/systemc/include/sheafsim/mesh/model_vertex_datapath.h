@@ -32,19 +32,20 @@ dpint::ResidualStep residual_step(T acc, const dpint::Shifts& k, const FixedConf
 }
 template <typename T, fx::Quant Q, fx::Overflow O>
 vertex::HiddenStep hidden_step(std::int64_t z, std::int64_t a, std::int64_t u, T p, std::int64_t s,
-                               const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rz, std::uint64_t ra) {
+                               const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rz, std::uint64_t ra,
+                               vertex::SoftPin pz = {}, vertex::SoftPin pa = {}) {
   if constexpr (std::is_same_v<T, fx::wide>)
-    return vertex::hidden_update(z, a, u, p, s, cfg, rz, ra);
+    return vertex::hidden_update(z, a, u, p, s, cfg, rz, ra, pz, pa);
   else
-    return dpint::hidden_update<T, Q, O>(z, a, u, p, s, k, rz, ra);
+    return dpint::hidden_update<T, Q, O>(z, a, u, p, s, k, rz, ra, pz, pa);
 }
 template <typename T, fx::Quant Q, fx::Overflow O>
 edge::Write output_step(std::int64_t z, std::int64_t u, T g_out, int g_out_frac, std::int64_t s,
-                        const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rnd) {
+                        const dpint::Shifts& k, const FixedConfig& cfg, std::uint64_t rnd, vertex::SoftPin pz = {}) {
   if constexpr (std::is_same_v<T, fx::wide>)
-    return vertex::output_update(z, u, g_out, g_out_frac, s, cfg, rnd);
+    return vertex::output_update(z, u, g_out, g_out_frac, s, cfg, rnd, pz);
   else
-    return dpint::output_update<T, Q, O>(z, u, g_out, g_out_frac, s, k, rnd);
+    return dpint::output_update<T, Q, O>(z, u, g_out, g_out_frac, s, k, rnd, pz);
 }
 
 class ModelVertexDatapath final : public VertexDatapath {
@@ -66,6 +67,18 @@ class ModelVertexDatapath final : public VertexDatapath {
   // The exact-double forms may run: a deterministic rounding mode and IEEE round-to-nearest.
   bool doubles_ok() const { return ctx_.fx.quant != fx::Quant::Stoch && xd::exact_doubles_ok(); }
 
+  // This group's pins (null: none): its layer's z and a, and the output vertex a_out.
+  const FixedStalkPins* pins_of(const FixedStalkPins* sp) const { return sp != nullptr && sp->pinned() ? sp : nullptr; }
+  const FixedStalkPins* pins_z() const {
+    return ctx_.pins != nullptr ? pins_of(&ctx_.pins->z[static_cast<size_t>(layer_ - 1)]) : nullptr;
+  }
+  const FixedStalkPins* pins_a() const {
+    return ctx_.pins != nullptr && layer_ < ctx_.L ? pins_of(&ctx_.pins->a[static_cast<size_t>(layer_ - 1)]) : nullptr;
+  }
+  const FixedStalkPins* pins_aout() const { return ctx_.pins != nullptr ? pins_of(&ctx_.pins->a_out) : nullptr; }
+  static vertex::SoftPin soft(const FixedStalkPins* sp, Eigen::Index row) {
+    return sp != nullptr ? sp->soft_row(row) : vertex::SoftPin{};
+  }
   bool residuals_double(const Mailbox& fwd);
   template <typename T, fx::Quant Q, fx::Overflow O>
   void residuals_int(const Mailbox& fwd);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sheafsim/bitacc/fixed_pins.h"
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/fixed/fixed_config.h"
 #include "sheafsim/reference/sheaf_engine.h"
@@ -68,6 +69,7 @@ class FixedArith {
     std::vector<std::vector<fx::wide>> WtU; // W_{l+1}^T u_{l+1}, exact, frac fw + fr
     std::vector<fx::wide> g_out;            // output force, exact, frac g_out_frac
     int g_out_frac = 0;
+    std::vector<fx::wide> input_pull;       // W_1^T u_1 on the free input coordinates, exact, frac fw + fr
     std::vector<fx::wide> acc;              // scratch accumulators
     std::vector<std::int64_t> acc64;        // the same, when the sums provably fit in 64 bits
     std::vector<bool> forward64, backward64, hebbian64;  // per layer: may the sums use int64?
@@ -122,8 +124,10 @@ class FixedArith {
   double update_hidden(Workspace& ws, int k, FixedState& st, const StepParams& p);
   double update_output(Workspace& ws, FixedState& st, const StepParams& p);
   void end_step() { ++step_; }
-  // Partial clamping (pins.h).
+  // Partial clamping (pins.h, docs/fixed-point.md §4.3): the pins quantised
+  // for this configuration (fixed_pins.h); null: none.
   void set_pins(const PinSet* pins);
+  const FixedPinPlan* pin_plan() const { return pinned_ ? &pins_ : nullptr; }
   void input_pull(Workspace& ws, const FixedNetwork& net);
   double update_input(Workspace& ws, FixedState& st, const StepParams& p);
   void apply_hard_pins(FixedState& st);
@@ -140,7 +144,7 @@ class FixedArith {
   // The general path of update_hidden: dpint::hidden_update over the layer's
   // registers in T (int64 where plan_update64 proved it safe, else __int128),
   // the modes Q, O as compile-time constants.
-  template <typename T, fx::Quant Q, fx::Overflow O>
+  template <typename T, fx::Quant Q, fx::Overflow O, bool Pinned>
   double update_hidden_int(Workspace& ws, int k, FixedState& st, const StepParams& p, const T* wtu);
   std::int64_t write(fx::wide v, int frac, const fx::FixedFormat& f, FxClass cls, int layer, std::uint64_t sample,
                      std::uint64_t row);
@@ -161,6 +165,9 @@ class FixedArith {
   std::uint64_t step_ = 0;
   double s_cached_ = -1, eta_cached_ = -1;
   std::int64_t s_raw_ = 0, eta_raw_ = 0;
+  const PinSet* pin_source_ = nullptr;  // the PinSet pins_ was planned from (quantised once per run)
+  FixedPinPlan pins_;
+  bool pinned_ = false;
 };
 
 using FixedDynamics = SheafEngine<FixedArith>;

@@ -19,6 +19,9 @@ class FixedStepper {
                       bool update_params) = 0;
   virtual FixedCounters& counters() = 0;
   virtual FixedRunInfo run_info() const = 0;
+  // Partial clamping (SheafEngine::set_pins's contract; null or empty: none):
+  // sets the hard pins of `st` and, with free input coordinates, st.x = X.
+  virtual void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) = 0;
 };
 
 // The bit-accurate model as a stepper.
@@ -32,6 +35,7 @@ class BitAccurateStepper final : public FixedStepper {
   }
   FixedCounters& counters() override { return dyn_.arith().counters(); }
   FixedRunInfo run_info() const override { return dyn_.arith().run_info(); }
+  void set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) override { dyn_.set_pins(pins, st, X); }
 
  private:
   FixedDynamics dyn_;

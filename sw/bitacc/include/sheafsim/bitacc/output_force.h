@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "sheafsim/bitacc/arith_fixed.h"
+#include "sheafsim/bitacc/fixed_pins.h"
 #include "sheafsim/reference/step_params.h"
 
 namespace sheafsim {
@@ -27,11 +28,13 @@ struct OutputForceResult {
 // The stochastic bits of a rounding are those of register (step, sample,
 // FxClass::Output, layer, row | salt << 32) with salt 0 (the force or D),
 // 1 (J^T D) and 2 (a_out); deterministic modes ignore them. `layer` is L.
+// `pins`: a_out's pins (soft: the pull enters the a_out write, §4.3; hard:
+// the write is discarded by the caller, so not counted here).
 OutputForceResult output_lookup_force(OutputKind kind, OutputMode mode, const IMatrix& z, const IMatrix* Y,
                                       IMatrix* a_out, std::int64_t s_raw, const FixedConfig& cfg, std::uint64_t step,
-                                      int layer, fx::wide* g_out);
+                                      int layer, fx::wide* g_out, const FixedStalkPins* pins = nullptr);
 OutputForceResult output_lookup_force(OutputKind kind, OutputMode mode, const IMatrix& z, const IMatrix* Y,
                                       IMatrix* a_out, std::int64_t s_raw, const FixedConfig& cfg, std::uint64_t step,
-                                      int layer, std::int64_t* g_out);
+                                      int layer, std::int64_t* g_out, const FixedStalkPins* pins = nullptr);
 
 }  // namespace sheafsim

@@ -81,33 +81,50 @@ inline ResidualStep residual(T acc, const Shifts& k, std::uint64_t rnd) {
   return out;
 }
 
+// vertex::stalk_write: v' = round((v << d) - s g - kp ((v - t) << shift)),
+// d = fc + f - fs and shift = f - fs for g with f fractional bits.
+template <typename T, fx::Quant Q, fx::Overflow O>
+inline edge::Write stalk_write(std::int64_t v, T g, int d, int shift, std::int64_t s, vertex::SoftPin pin, int width,
+                               std::uint64_t rnd) {
+  const T pull = pin.kp == 0 ? T{0} : T{pin.kp} * lsh<T>(v - pin.target, shift);
+  edge::Write out;
+  out.value = write<T, Q, O>(lsh<T>(v, d) - T{s} * g - pull, d, width, &out.saturated, rnd);
+  out.lost = (g != 0 || pull != 0) && out.value == v;
+  return out;
+}
+
 // vertex::hidden_update: p = sum_i W_{l+1}[i, .] u_{l+1}[i] (frac fw + fr).
+// With soft pins (pz, pa) T must be fx::wide: the 64-bit bounds do not cover them.
 template <typename T, fx::Quant Q, fx::Overflow O>
 inline vertex::HiddenStep hidden_update(std::int64_t z, std::int64_t a, std::int64_t u, T p, std::int64_t s,
-                                        const Shifts& k, std::uint64_t rnd_z, std::uint64_t rnd_a) {
+                                        const Shifts& k, std::uint64_t rnd_z, std::uint64_t rnd_a,
+                                        vertex::SoftPin pz = {}, vertex::SoftPin pa = {}) {
   const bool active = z >= 0;                 // the ReLU edge's mask
   const std::int64_t q = active ? a - z : a;  // its discord a - m z
   const T gz = lsh<T>(u, k.f1 - k.fr) - (active ? lsh<T>(q, k.f1 - k.fs) : T{0});
   vertex::HiddenStep out;
   const T ga = acc_wrap<T>(lsh<T>(q, k.f2 - k.fs) - p, k.acc_bits, &out.acc_wrapped);
-  const int dz = k.dz(), da = k.da();
-  out.z.value = write<T, Q, O>(lsh<T>(z, dz) - T{s} * gz, dz, k.ws, &out.z.saturated, rnd_z);
-  out.a.value = write<T, Q, O>(lsh<T>(a, da) - T{s} * ga, da, k.ws, &out.a.saturated, rnd_a);
-  out.z.lost = gz != 0 && out.z.value == z;
-  out.a.lost = ga != 0 && out.a.value == a;
+  out.z = stalk_write<T, Q, O>(z, gz, k.dz(), k.f1 - k.fs, s, pz, k.ws, rnd_z);
+  out.a = stalk_write<T, Q, O>(a, ga, k.da(), k.f2 - k.fs, s, pa, k.ws, rnd_a);
+  return out;
+}
+
+// vertex::input_update: the a-update with q = 0 (g_x = -p wrapped to the accumulator).
+template <typename T, fx::Quant Q, fx::Overflow O>
+inline vertex::InputStep input_update(std::int64_t x, T p, std::int64_t s, const Shifts& k, std::uint64_t rnd) {
+  vertex::InputStep out;
+  const T g = acc_wrap<T>(T{0} - p, k.acc_bits, &out.acc_wrapped);
+  out.x = stalk_write<T, Q, O>(x, g, k.da(), k.f2 - k.fs, s, {}, k.ws, rnd);
   return out;
 }
 
 // vertex::output_update: g = u + g_out (g_out exact with g_out_frac fractional bits).
 template <typename T, fx::Quant Q, fx::Overflow O>
 inline edge::Write output_update(std::int64_t z, std::int64_t u, T g_out, int g_out_frac, std::int64_t s,
-                                 const Shifts& k, std::uint64_t rnd) {
+                                 const Shifts& k, std::uint64_t rnd, vertex::SoftPin pz = {}) {
   const int f = std::max(k.f1, g_out_frac), d = k.fc + f - k.fs;
   const T g = lsh<T>(u, f - k.fr) + lsh<T>(g_out, f - g_out_frac);
-  edge::Write out;
-  out.value = write<T, Q, O>(lsh<T>(z, d) - T{s} * g, d, k.ws, &out.saturated, rnd);
-  out.lost = g != 0 && out.value == z;
-  return out;
+  return stalk_write<T, Q, O>(z, g, d, f - k.fs, s, pz, k.ws, rnd);
 }
 
 // edge::update_weight and edge::update_bias of the wrapped Hebbian sum h:

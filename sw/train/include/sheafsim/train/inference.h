@@ -40,9 +40,8 @@ using InferenceProgress = std::function<void(long, double)>;
 InferenceResult run_inference(const Network& net, const Matrix& X, const InferenceOptions& opt,
                               const InferenceProgress& progress = {}, long every = 1000);
 
-// (opt.pins: the float reference only, for now; run_inference_fixed refuses them.)
 // The same in the bit-accurate fixed-point model (network, inputs and initial
-// stalks quantised on entry); the result's state is the exact value of the
+// stalks quantised on entry, opt.pins as docs/fixed-point.md §4.3); the result's state is the exact value of the
 // fixed-point stalks. The stop compares max |change| (a multiple of the stalk
 // LSB) with tol, so a tol below one LSB stops when the stalks stop moving.
 InferenceResult run_inference_fixed(const Network& net, const Matrix& X, const InferenceOptions& opt,
