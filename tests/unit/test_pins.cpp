@@ -228,11 +228,3 @@ TEST_CASE("hard pins hold through training and its re-initialisation", "[pins]")
   CHECK((st.a[0].row(4).array() == 1.5).all());
   CHECK((st.a[0].row(3).array() != 1.5).any());
 }
-
-TEST_CASE("the fixed-point model refuses pins until it takes them", "[pins]") {
-  InferenceOptions o = converge();
-  o.pins = std::make_shared<PinSet>(pins(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [0], "values": 0.5}]})"));
-  const Network net = Network::he_init({2, 4, 1}, OutputKind::Identity, 42);
-  CHECK_THROWS_WITH(run_inference_fixed(net, Matrix::Ones(2, 1), o, FixedConfig{}),
-                    Contains("--pins runs in the float reference"));
-}
