@@ -12,6 +12,7 @@
 #include "toml_config.h"
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/cost/energy_table.h"
+#include "sheafsim/reference/pins.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/reference/network_io.h"
 #include "sheafsim/cost/ops_report.h"
@@ -29,7 +30,7 @@ namespace sheafsim::cli {
 namespace {
 
 struct OpsOpts {
-  std::string net, layers, input, method = "sheaf", energy_table, synth_report, out;
+  std::string net, layers, input, method = "sheaf", energy_table, synth_report, out, pins;
   long batch = -1, epoch_steps = 1000;
   int inner = 1, sid_modules = 4, sid_hidden = 0;
   double alpha = 1.0, dt = 0.01, tol = 1e-9;
@@ -99,6 +100,11 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
   s.alpha = o.alpha;
   s.dt = o.dt;
   s.tol = o.tol;
+  if (!o.pins.empty()) {  // the soft pins' work in every sheaf training step
+    if (!s.sheaf) throw InputError("--pins applies to --method sheaf or all (pins clamp the sheaf's stalks)");
+    s.pins = read_pins(o.pins, s.net, PinUse::Training);
+    s.pins_file = o.pins;
+  }
   return s;
 }
 
@@ -125,6 +131,10 @@ std::vector<StatRow> ops_rows(const ops::OpsReport& r) {
     rows.push_back({"sheaf_inner", fmt::format("{}", r.sheaf->inner)});
     method_rows("sheaf", r.sheaf->per_training_step, r.sheaf->energy_pJ_per_training_step);
   }
+  if (!r.pins_file.empty())
+    rows.push_back({"soft_pin_multiply_adds_per_step",
+                    fmt::format("{} ({}; in the sheaf counts)", count(r.soft_pins_per_step.total(ops::Op::ConstantMultiply)),
+                                r.pins_file)});
   if (r.sgd) method_rows("sgd", r.sgd->per_training_step, r.sgd->energy_pJ_per_training_step);
   if (r.sid) {
     const ops::SidCounts& c = r.sid->counts;
@@ -216,6 +226,7 @@ void register_ops(CLI::App& app) {
   sub->add_option("--dt", o->dt, "Euler step dt (converged inference)")->capture_default_str();
   sub->add_option("--tol", o->tol, "Error reduction factor of a converged inference")->capture_default_str();
   sub->add_option("--energy-table", o->energy_table, "Energy per action, TOML (default " SHEAFSIM_DEFAULT_ENERGY_TABLE ")");
+  sub->add_option("--pins", o->pins, "Pins file (JSON): count and price the soft pins' work in every sheaf step");
   sub->add_option("--synth-report", o->synth_report,
                   "Yosys synthesis report for the area (default " SHEAFSIM_DEFAULT_SYNTH_REPORT ")");
   sub->add_option("--out", o->out, "Write the JSON report here");

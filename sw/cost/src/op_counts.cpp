@@ -1,5 +1,7 @@
 #include "sheafsim/cost/op_counts.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -217,6 +219,24 @@ OpCounts sheaf_training_step(const std::vector<int>& layers, std::uint64_t batch
   if (inner < 1) throw InputError(fmt::format("--inner {} must be >= 1", inner));
   OpCounts c = sheaf_step(layers, batch, w, SheafStep::Diffusion).scaled(u(inner - 1));
   c += sheaf_step(layers, batch, w, SheafStep::Joint);
+  return c;
+}
+
+OpCounts soft_pin_step(const PinSet& pins, std::uint64_t batch, const OpWidths& w) {
+  OpCounts c;
+  auto stalk = [&](const StalkPins& sp, int layer, bool a_stalk) {
+    std::uint64_t n = 0;
+    for (size_t i = 0; i < sp.gamma.size(); ++i) n += sp.gamma[i] > 0 && std::isnan(sp.hard[i]) ? 1 : 0;
+    if (n == 0) return;
+    const Adder a{c, layer};
+    const std::uint64_t nB = n * batch;
+    a.op(Op::Add, w.stalk, nB, "v - t (soft pin)");
+    a.op(Op::ConstantMultiply, w.constant + 2, nB, "kp (v - t)");
+    a.op(Op::Add, w.constant + (a_stalk ? w.acc : std::max(w.stalk, w.residual)), nB, "+ kp (v - t)");
+  };
+  for (size_t k = 0; k < pins.z.size(); ++k) stalk(pins.z[k], static_cast<int>(k) + 1, false);
+  for (size_t k = 0; k < pins.a.size(); ++k) stalk(pins.a[k], static_cast<int>(k) + 1, true);
+  stalk(pins.a_out, static_cast<int>(pins.z.size()), false);
   return c;
 }
 

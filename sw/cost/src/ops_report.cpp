@@ -46,6 +46,12 @@ SheafOps sheaf_ops(const OpsSpec& s, const OpWidths& w, std::uint64_t params) {
   r.per_diffusion_step = sheaf_step(layers, s.batch, w, SheafStep::Diffusion);
   r.per_joint_step = sheaf_step(layers, s.batch, w, SheafStep::Joint);
   r.per_training_step = sheaf_training_step(layers, s.batch, w, s.inner);
+  if (s.pins) {  // the soft pins work in every step, diffusion and joint alike
+    const OpCounts pin = soft_pin_step(*s.pins, s.batch, w);
+    r.per_diffusion_step += pin;
+    r.per_joint_step += pin;
+    r.per_training_step += pin.scaled(u(s.inner));
+  }
   r.per_epoch = r.per_diffusion_step.scaled(u(s.epoch_steps) - r.joint_steps_per_epoch);
   r.per_epoch += r.per_joint_step.scaled(r.joint_steps_per_epoch);
   r.per_layer = mlp_layers(layers);
@@ -163,8 +169,12 @@ MeshOps mesh_ops(const OpsSpec& s, const mesh::MeshConfig& mc, const OpWidths& w
     if (l < L) hidden += u(layers[static_cast<size_t>(l)]);
   }
   const std::uint64_t single = B * (neurons + hidden);
-  const OpCounts d_ops = sheaf_step(layers, B, w, SheafStep::Diffusion);
-  const OpCounts j_ops = sheaf_step(layers, B, w, SheafStep::Joint);
+  OpCounts d_ops = sheaf_step(layers, B, w, SheafStep::Diffusion);
+  OpCounts j_ops = sheaf_step(layers, B, w, SheafStep::Joint);
+  if (s.pins) {
+    d_ops += soft_pin_step(*s.pins, B, w);
+    j_ops += soft_pin_step(*s.pins, B, w);
+  }
   OpCounts e_ops = d_ops.scaled(diff_per_epoch);
   e_ops += j_ops.scaled(joint_per_epoch);
   MeshOps r;
@@ -492,6 +502,8 @@ OpsReport run_ops(const OpsSpec& s, const WarningSink& warn) {
   r.widths = OpWidths::of(s.formats);
   r.table = s.table;
   r.table_path = s.table_path;
+  r.pins_file = s.pins_file;
+  if (s.pins) r.soft_pins_per_step = soft_pin_step(*s.pins, s.batch, r.widths);
   std::uint64_t params = r.weights;  // weights and biases of the MLP (sheaf, sgd)
   for (size_t l = 1; l < layers.size(); ++l) params += u(layers[l]);
   if (s.sheaf) r.sheaf = sheaf_ops(s, r.widths, params);
@@ -513,7 +525,12 @@ json to_json(const OpsReport& r) {
           {"energy_table", r.table.to_json()}, {"methods", methods_json(r)},
           {"mesh", r.mesh ? mesh_json(*r.mesh) : json(nullptr)},
           {"area", area_json(r.area)},
-          {"converged_inference", r.converged ? converged_json(*r.converged, r.table) : json(nullptr)}};
+          {"converged_inference", r.converged ? converged_json(*r.converged, r.table) : json(nullptr)},
+          // --pins: the soft pins' work in every sheaf step (included in the sheaf counts above).
+          {"soft_pins", r.pins_file.empty() ? json(nullptr)
+                                            : json{{"file", r.pins_file},
+                                                   {"multiply_adds_per_step", r.soft_pins_per_step.total(Op::ConstantMultiply)},
+                                                   {"per_step", counts_json(r.soft_pins_per_step, r.table)}}}};
 }
 
 }  // namespace sheafsim::ops

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sheafsim/fixed/fixed_config.h"
+#include "sheafsim/reference/pins.h"
 
 namespace sheafsim::ops {
 
@@ -84,6 +85,13 @@ OpCounts sheaf_step(const std::vector<int>& layers, std::uint64_t batch, const O
 
 // One sheaf training step in the inner-K sense: K - 1 diffusion steps and one joint step.
 OpCounts sheaf_training_step(const std::vector<int>& layers, std::uint64_t batch, const OpWidths& w, int inner);
+
+// The soft pins' work in one step of any kind (pins.h, docs/fixed-point.md
+// §4.3): per soft-pinned coordinate (not hard-pinned) and sample, the
+// difference v - t, the multiply by the pin constant kp (two more integer bits
+// than the constant format) and its add into the stalk update: one
+// multiply-add, as the vertex units count it (soft_pin_multiply_adds).
+OpCounts soft_pin_step(const PinSet& pins, std::uint64_t batch, const OpWidths& w);
 
 // One full-batch backprop step (sgd_trainer.h): forward, output gradient,
 // weight gradients, input gradients (none for the first layer), update.

@@ -48,6 +48,8 @@ struct OpsSpec {
   std::string table_path;
   std::string synth_report;             // the synthesis report for the area
   bool synth_report_given = false;      // named by the user (a missing one is then a warning)
+  std::optional<PinSet> pins;           // --pins (sheaf training): the soft pins' work in every step
+  std::string pins_file;
 };
 
 // Which methods --method names: "sheaf", "sgd", "sid" or "all"; throws InputError otherwise.
@@ -154,6 +156,8 @@ struct ConvergedOps {
 
 struct OpsReport {
   std::vector<int> layers;
+  std::string pins_file;             // --pins, or empty
+  OpCounts soft_pins_per_step;       // its work in every sheaf step (empty without pins)
   std::string net_file, layers_arg;
   std::uint64_t weights = 0, batch = 0;
   FixedConfig formats;
