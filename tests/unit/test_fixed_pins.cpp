@@ -3,6 +3,8 @@
 // by hand; the refusals of the pin constant kp.
 #include <catch2/catch.hpp>
 
+#include "fixtures.h"
+
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/rng.h"
 #include "sheafsim/bitacc/fixed_pins.h"
@@ -13,15 +15,6 @@ using namespace sheafsim;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// 36 fractional bits everywhere: every rounding is below 1.5e-11.
-FixedConfig wide_config() {
-  FixedConfig c;
-  c.stalk = c.weight = c.bias = c.residual = fx::FixedFormat{8, 36};
-  c.constant = fx::FixedFormat{1, 31};
-  c.acc_bits = 92;
-  return c;
-}
 
 Dataset data(int n_in, int n_out, int samples, std::uint64_t seed) {
   Rng rng(seed);
@@ -59,7 +52,7 @@ const char* kTrainPins = R"({"pins": [
 TEST_CASE("fixed-point training with hard and soft pins follows the float reference in wide formats", "[fixed-pins]") {
   // The float run starts from the quantised network and data; dt, beta dt and
   // s gamma are exact in the constant format, so only the stalk roundings differ.
-  const FixedConfig cfg = wide_config();
+  const FixedConfig cfg = test::wide_fixed_config();
   FixedCounters loads;
   loads.resize(3);
   const Dataset d0 = data(3, 2, 8, 5);
@@ -89,7 +82,7 @@ TEST_CASE("fixed-point training with hard and soft pins follows the float refere
 }
 
 TEST_CASE("fixed-point inference with soft a_out, hard and free pins follows the float reference", "[fixed-pins]") {
-  const FixedConfig cfg = wide_config();
+  const FixedConfig cfg = test::wide_fixed_config();
   FixedCounters loads;
   loads.resize(2);
   const Dataset d0 = data(4, 3, 6, 7);

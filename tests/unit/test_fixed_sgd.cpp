@@ -15,15 +15,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// 36 fractional bits everywhere: every rounding is below 1.5e-11.
-FixedConfig wide_sgd_config() {
-  FixedConfig c;
-  c.stalk = c.weight = c.bias = c.residual = fx::FixedFormat{8, 36};
-  c.constant = fx::FixedFormat{1, 31};
-  c.acc_bits = 92;
-  return c;
-}
-
 // A small classification set: n_in features, one-hot labels of n_out classes.
 Dataset class_data(int n_in, int n_out, int samples, std::uint64_t seed) {
   Rng rng(seed);
@@ -88,7 +79,7 @@ TEST_CASE("a fixed-point SGD step by hand, with the strict ReLU mask at z = 0", 
 }
 
 TEST_CASE("fixed-point SGD in wide formats follows the float SGD reference", "[fixed-sgd]") {
-  const FixedConfig cfg = wide_sgd_config();
+  const FixedConfig cfg = test::wide_fixed_config();
   struct Case {
     std::vector<int> layers;
     OutputKind out;
