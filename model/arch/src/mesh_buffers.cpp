@@ -14,7 +14,7 @@ long MeshBuffers::vertex_max() const {
 }
 
 MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t batch,
-                         int L, MeshMethod method) {
+                         int L, MeshMethod method, bool free_input) {
   MeshBuffers b;
   const long B = static_cast<long>(batch);
   const long chunk = static_cast<long>(mesh.chunk_samples(batch));
@@ -41,6 +41,7 @@ MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const F
     if (g.layer > 0) bits += n * B * (ws + wr)  // z and the residuals u
                              + depth * chunk * n * acc;  // incoming partial sums
     if (g.layer > 0 && g.layer < L) bits += depth * chunk * n * acc;  // and the backward sums
+    if (g.layer == 0 && free_input) bits += depth * chunk * n * acc;  // W_1^T u_1 for the free input coordinates
     if (g.layer == L) bits += n * B * ws;       // the targets
     b.vertex_bits.push_back(bits);
   }

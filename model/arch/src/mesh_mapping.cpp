@@ -300,7 +300,7 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
       std::vector<int>& b = entry.second;
       std::sort(b.begin(), b.end(),
                 [&](int x, int y) { return tiles_[static_cast<size_t>(x)].r0 < tiles_[static_cast<size_t>(y)].r0; });
-      if (entry.first.first >= 2) link(b, col_groups_[static_cast<size_t>(b.front())], bwd_next_, bwd_in_);
+      link(b, col_groups_[static_cast<size_t>(b.front())], bwd_next_, bwd_in_);
     }
   }
   // The tiles whose sums reach each chain's end (stored at the end), and what
@@ -360,7 +360,7 @@ MeshMapping::MeshMapping(const MeshConfig& mesh, const std::vector<int>& layers,
   for (size_t t = 0; t < T; ++t) {
     if (fwd_next_[t] < 0)
       for (int g : row_groups_[t]) fwd_senders_[static_cast<size_t>(g)].push_back(static_cast<int>(t));
-    if (bwd_next_[t] < 0 && tiles_[t].layer >= 2)
+    if (bwd_next_[t] < 0)
       for (int g : col_groups_[t]) bwd_senders_[static_cast<size_t>(g)].push_back(static_cast<int>(t));
   }
 }

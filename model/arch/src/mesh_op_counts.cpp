@@ -69,7 +69,7 @@ namespace {
 
 // A step of either method (the PEs' work of an SGD step is a joint step's).
 MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t B,
-                           int L, bool joint, OutputKind output, MeshMethod method) {
+                           int L, bool joint, OutputKind output, MeshMethod method, bool free_input = false) {
   MeshStepCounts r;
   r.pes.assign(static_cast<size_t>(map.pes()), UnitCounters{});
   r.groups.assign(map.groups().size(), UnitCounters{});
@@ -104,7 +104,9 @@ MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const
     send(sender, a, pes.data(), pes.size(), values, bits);
   };
   // Does weight edge `layer` need its residuals back (MeshContext::needs_residuals)?
-  auto needs_residuals = [&](int layer) { return layer >= 2 || joint; };
+  auto needs_residuals = [&](int layer) { return layer >= 2 || joint || (layer == 1 && free_input); };
+  // Does it send backward sums W^T u to the layer below (MeshContext::backward_sums)?
+  auto backward_sums = [&](int layer) { return layer >= 2 || (layer == 1 && free_input); };
 
   const std::uint64_t C = mesh.chunks(B);
 
@@ -144,7 +146,7 @@ MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const
       phase(pe_forward_cost(t, n, mesh, fx), &UnitCounters::macs_forward);
       sums(true, n);
       if (!needs_residuals(t.layer)) continue;
-      if (t.layer >= 2) {  // backward partial sums W^T u for the layer below
+      if (backward_sums(t.layer)) {  // backward partial sums W^T u for the layer below
         phase(pe_backward_cost(t, n, mesh, fx), &UnitCounters::macs_backward);
         sums(false, n);
       }
@@ -202,8 +204,16 @@ MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const
           cast(c, g.pe, tiles, overlap(t.c0, t.c1, g.n0, g.n1) * n, ws);
         }
       }
-      if (g.layer == 0) continue;  // the pinned input only sends
       const std::uint64_t elems = u(g.n1 - g.n0) * n;
+      if (g.layer == 0) {  // the pinned input only sends, unless the pins free input coordinates:
+        if (free_input && method == MeshMethod::Sheaf) {  // then it reduces W_1^T u_1 and writes x
+          const std::uint64_t bwd_msgs = map.bwd_senders(gidx).size();
+          c.adds += elems * bwd_msgs;
+          c.register_writes += elems;
+          c.busy_cycles += vertex_chunk_cycles(mesh, elems, bwd_msgs + 1);
+        }
+        continue;
+      }
       if (method == MeshMethod::Sgd) {
         sgd_vertex_chunk(g, gidx, n, elems, c);
         continue;
@@ -237,8 +247,8 @@ MeshStepCounts step_counts(const MeshMapping& map, const MeshConfig& mesh, const
 }  // namespace
 
 MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                                std::uint64_t B, int L, bool joint, OutputKind output) {
-  return step_counts(map, mesh, fx, B, L, joint, output, MeshMethod::Sheaf);
+                                std::uint64_t B, int L, bool joint, OutputKind output, bool free_input) {
+  return step_counts(map, mesh, fx, B, L, joint, output, MeshMethod::Sheaf, free_input);
 }
 
 MeshStepCounts mesh_sgd_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,

@@ -74,7 +74,7 @@ std::uint32_t MeshTrace::add_signal(const std::string& scope, const std::string&
   return n;
 }
 
-MeshTrace::MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map) : opt_(opt) {
+MeshTrace::MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map, bool free_input) : opt_(opt) {
   summary_.path = opt_.path;
   std::error_code ec;
   if (std::filesystem::is_directory(opt_.path, ec))
@@ -113,7 +113,7 @@ MeshTrace::MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map) : opt_
     if (map.fwd_next(ti) >= 0) mark(pe, tile_pe(map.fwd_next(ti)));
     else
       for (int g : map.row_groups(ti)) mark(pe, map.groups()[static_cast<size_t>(g)].pe);
-    if (map.tiles()[t].layer < 2) continue;
+    if (map.tiles()[t].layer < 2 && !(free_input && map.tiles()[t].layer == 1)) continue;
     if (map.bwd_next(ti) >= 0) mark(pe, tile_pe(map.bwd_next(ti)));
     else
       for (int g : map.col_groups(ti)) mark(pe, map.groups()[static_cast<size_t>(g)].pe);

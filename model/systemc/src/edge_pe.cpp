@@ -63,7 +63,7 @@ void EdgePe::expect_step() {
     in_[k].acts->expect(static_cast<int>(map.col_groups(ti).size()), C);
     in_[k].resid->expect(resid ? static_cast<int>(map.row_groups(ti).size()) : 0, C);
     in_[k].fchain->expect(map.fwd_inputs(ti), C);
-    in_[k].bchain->expect(resid && t.layer >= 2 ? map.bwd_inputs(ti) : 0, C);
+    in_[k].bchain->expect(resid && ctx_.backward_sums(t.layer) ? map.bwd_inputs(ti) : 0, C);
     prog_[k] = Progress{};
   }
 }
@@ -136,7 +136,7 @@ bool EdgePe::run_ready(bool& done, std::uint64_t& next) {
       update(tiles_[i]);
       return true;
     }
-    if (p.f < C || p.fs < C || (resid && (p.bh < C || (t.layer >= 2 && p.bs < C) || (ctx_.joint && !p.updated))))
+    if (p.f < C || p.fs < C || (resid && (p.bh < C || (ctx_.backward_sums(t.layer) && p.bs < C) || (ctx_.joint && !p.updated))))
       done = false;
   }
   return false;
@@ -213,7 +213,9 @@ void EdgePe::backward(int ti, int k) {
   const size_t i = local(ti);
   const bool last = k == ctx_.chunks() - 1;
   ++prog_[i].bh;
-  if (t.layer < 2) return;  // the first weight edge's residuals serve only its Hebbian sums
+  // The first weight edge's residuals serve only its Hebbian sums, unless the
+  // pins free input coordinates (W_1^T u_1 for the input groups).
+  if (!ctx_.backward_sums(t.layer)) return;
   // W^T u for the previous layer's vertex groups (old weights).
   if (last) {
     u_in_[i].set(*in_[i].resid, t.r0, t.r1 - t.r0, static_cast<int>(ctx_.batch));
@@ -237,7 +239,7 @@ void EdgePe::hebbian(int ti) {
   IMatrix& W = ctx_.net->W[li];
   IVector& b = ctx_.net->b[li];
   const auto B = static_cast<int>(ctx_.batch);
-  if (t.layer < 2) u_in_[i].set(*in_[i].resid, t.r0, rows, B);
+  if (!ctx_.backward_sums(t.layer)) u_in_[i].set(*in_[i].resid, t.r0, rows, B);  // (else set by backward())
   TileWrites& wr = writes_;
   dp_->hebbian_update(t, B, u_in_[i], a_in_[i], W, b, wr);
   const int layer = t.layer;

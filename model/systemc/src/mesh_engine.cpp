@@ -29,6 +29,7 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   if (ctx_.counters.saturations[0].size() != static_cast<size_t>(ctx_.L)) ctx_.counters.resize(ctx_.L);
   // One cycle is one nanosecond of simulated time; clock_mhz only scales reported times.
   ctx_.period = sc_core::sc_time(1, sc_core::SC_NS);
+  output_ = net.output;
   map_ = std::make_unique<MeshMapping>(mesh, net.layers, cfg, net.output != OutputKind::Identity);
   buffers_ = mesh_buffers(*map_, mesh, cfg, static_cast<std::uint64_t>(batch), ctx_.L, method);
   check_buffers(buffers_, *map_, mesh, method);
@@ -51,6 +52,7 @@ MeshEngine::MeshEngine(const MeshConfig& mesh, const FixedNetwork& net, Eigen::I
   for (auto& u : units_) ctx_.group_unit.push_back(u.get());
   ctx_.release.assign(units_.size(), 0);
   ctx_.finish.assign(pes_.size() + units_.size(), 0);
+  trace_opt_ = trace;
   if (trace.enabled()) {  // opens the file before the first step: a bad path fails at once
     trace_ = std::make_unique<MeshTrace>(trace, *map_);
     ctx_.trace = trace_.get();
@@ -72,7 +74,7 @@ std::uint64_t MeshEngine::next_origin() const {
     return o;
   }
   for (size_t g = 0; g < units_.size(); ++g)
-    if (map_->groups()[g].layer > 0) o = std::min(o, ctx_.release[g]);
+    if (map_->groups()[g].layer > 0 || ctx_.free_input) o = std::min(o, ctx_.release[g]);
   return o;
 }
 
@@ -166,15 +168,30 @@ void MeshEngine::run_step(bool update_params) {
   ++ctx_.step;
 }
 
-void MeshEngine::set_pins(const PinSet* pins, FixedState& st, const IMatrix&) {
+void MeshEngine::set_pins(const PinSet* pins, FixedState& st, const IMatrix& X) {
+  const bool free_input = pins != nullptr && !pins->empty() && pins->has_free_inputs();
+  if (free_input != ctx_.free_input) {
+    // Free input coordinates: the layer-1 tiles send W_1^T u_1 back and the input
+    // groups store its sums; the bound and the buffers of a diffusion step change.
+    ctx_.free_input = free_input;
+    const auto B = static_cast<std::uint64_t>(ctx_.batch);
+    buffers_ = mesh_buffers(*map_, ctx_.mesh, ctx_.fx, B, ctx_.L, ctx_.method, free_input);
+    check_buffers(buffers_, *map_, ctx_.mesh, ctx_.method);
+    bound_diffusion_ = mesh_step_counts(*map_, ctx_.mesh, ctx_.fx, B, ctx_.L, false, output_, free_input);
+    if (trace_) {  // the trace declares the links of the run's traffic: reopened before the first step
+      if (ctx_.step > 0) throw std::logic_error("mesh: free input pins set after the traced run's first step");
+      trace_.reset();
+      trace_ = std::make_unique<MeshTrace>(trace_opt_, *map_, free_input);
+      ctx_.trace = trace_.get();
+      noc_->set_trace(trace_.get());
+    }
+  }
   if (pins == nullptr || pins->empty()) {
     ctx_.pins = nullptr;
     pin_source_ = nullptr;
     return;
   }
-  if (pins->has_free_inputs())
-    throw InputError("free input pins do not run on the SystemC mesh (the layer-1 tiles' W_1^T u_1 is not sent back); "
-                     "use infer --arith fixed");
+  if (free_input) st.x = X;  // the state's own copy of the input, which the steps move (SheafEngine::set_pins)
   if (pins != pin_source_) {  // quantised once per run, as FixedArith::set_pins
     pins_ = plan_pins(*pins, ctx_.fx, ctx_.counters);
     pin_source_ = pins;

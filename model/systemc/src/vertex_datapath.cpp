@@ -85,7 +85,8 @@ void ModelVertexDatapath::count_flags(FxClass cls, std::uint64_t sat, std::uint6
 
 Message ModelVertexDatapath::activations() {
   const VertexGroup& g = group();
-  const IMatrix& src = g.layer == 0 ? *ctx_.X : ctx_.st->a[static_cast<size_t>(g.layer - 1)];
+  // (The input: st->x when the pins free input coordinates, which the steps move.)
+  const IMatrix& src = g.layer == 0 ? (ctx_.st->x.size() > 0 ? ctx_.st->x : *ctx_.X) : ctx_.st->a[static_cast<size_t>(g.layer - 1)];
   amax_ = gather_block(src, g.n0, n(), batch(), a_d_);
   a_exact_ = amax_ < kExact50;
   if (!a_exact_) gather_block(src, g.n0, n(), batch(), a_);

@@ -29,8 +29,10 @@ void VertexUnit::expect_step() {
   const int C = ctx_.chunks();
   // The chains that end here: one message per chunk each (one per tile under vertex reduction).
   fwd_.expect(static_cast<int>(ctx_.map->fwd_senders(group_).size()), C);
-  // Layer 0 has readers but no backward sums: only hidden groups receive W^T u.
-  bwd_.expect(group().layer >= 1 ? static_cast<int>(ctx_.map->bwd_senders(group_).size()) : 0, C);
+  // Layer 0 has readers but no backward sums: only hidden groups receive W^T u
+  // (and the input groups W_1^T u_1 when the pins free input coordinates).
+  const bool receives = group().layer >= 1 || ctx_.free_input;
+  bwd_.expect(receives ? static_cast<int>(ctx_.map->bwd_senders(group_).size()) : 0, C);
 }
 
 void VertexUnit::run() {
@@ -47,14 +49,16 @@ void VertexUnit::run() {
     const int C = ctx_.chunks();
     // When chunk k of the stalks is ready: when the previous step's update of
     // it finished (dataflow), or now (barrier; the first step; the pinned input).
-    const bool paced = ctx_.mesh.schedule == Schedule::Dataflow && g.layer > 0;
+    // An input group with free coordinates updates its x chunk by chunk (no residual phase).
+    const bool input_free = g.layer == 0 && ctx_.free_input;
+    const bool paced = ctx_.mesh.schedule == Schedule::Dataflow && (g.layer > 0 || input_free);
     ready_.resize(static_cast<size_t>(C));
     for (size_t k = 0; k < ready_.size(); ++k) ready_[k] = paced ? std::max(now(), next_ready_[k]) : now();
     const int sends = g.layer < ctx_.L ? C : 0;  // the output layer has no readers
-    const int work = g.layer > 0 ? C : 0;        // the input only sends
+    const int work = g.layer > 0 || input_free ? C : 0;  // the input only sends (unless it has free coordinates)
     const bool hidden = g.layer < ctx_.L;
     if (sends > 0) acts_ = dp_->activations();  // this step's stalks (the previous step is complete)
-    int sent = 0, r = 0, s = 0;  // chunks sent, through the residual phase, through the stalk update
+    int sent = 0, r = input_free ? C : 0, s = 0;  // chunks sent, through the residual phase, through the stalk update
     while (sent < sends || s < work) {
       const std::uint64_t t = now();
       // A chunk's activations leave as soon as its stalks are ready; then the
@@ -125,6 +129,15 @@ void VertexUnit::update(int k) {
   const auto elems = static_cast<std::uint64_t>(g.n1 - g.n0) * ctx_.chunk_size(k);
   // The batch's values on the last chunk: a hidden group reduces the backward
   // sums and writes z and a; the output group its output unit's force, then z.
+  if (g.layer == 0) {  // the free input coordinates: reduce W_1^T u_1, write x
+    if (k == ctx_.chunks() - 1) dp_->input_update(bwd_);
+    const auto msgs = static_cast<std::uint64_t>(bwd_.expected());
+    c_.adds += elems * msgs;
+    c_.register_writes += elems;
+    busy(vertex_chunk_cycles(ctx_.mesh, elems, msgs + 1), phase_key(kPhaseStalk, k));
+    next_ready_[static_cast<size_t>(k)] = now();
+    return;
+  }
   if (k == ctx_.chunks() - 1) dp_->update(bwd_);
   if (g.layer < ctx_.L) {
     const auto msgs = static_cast<std::uint64_t>(bwd_.expected());

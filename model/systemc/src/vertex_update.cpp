@@ -152,6 +152,48 @@ void ModelVertexDatapath::hidden_int(const Mailbox& bwd) {
   count_flags(FxClass::A, cnt.saturated_a, cnt.lost_a, 0);
 }
 
+// The free input coordinates of the group (FixedArith::update_input): p the
+// sum of the backward sums W_1^T u_1 (exact in __int128), x -= s g_x with
+// g_x = -p wrapped to the accumulator; stochastic site (A, layer 0, row);
+// saturations under FxClass::Input and wraps under the accumulator, layer 1.
+void ModelVertexDatapath::input_update(const Mailbox& bwd) {
+  const VertexGroup& g = group();
+  const FixedConfig& f = ctx_.fx;
+  const dpint::Shifts sh(f);
+  IMatrix& X = ctx_.st->x;
+  const size_t ld = xd::padded(n());
+  std::vector<fx::wide>& sum = sums<fx::wide>();
+  sum.assign(ld * static_cast<size_t>(batch()), 0);
+  add_messages<false>(bwd, sum.data());
+  std::vector<int> rows;
+  if (ctx_.pins != nullptr)
+    for (int r : ctx_.pins->free_inputs)
+      if (r >= g.n0 && r < g.n1) rows.push_back(r);
+  std::uint64_t sat = 0, wraps = 0;
+  std::int64_t change = 0;
+  const std::int64_t s_raw = ctx_.s_raw;
+  fx::with_modes(f.quant, f.overflow, [&](auto q, auto o) {
+    constexpr fx::Quant Q = decltype(q)::value;
+    constexpr fx::Overflow O = decltype(o)::value;
+    for_samples<Q>([&](int s, std::uint64_t ks) {
+      for (int row : rows) {
+        const auto i = static_cast<size_t>(row - g.n0);
+        std::int64_t& x = X(row, s);
+        const vertex::InputStep w = dpint::input_update<fx::wide, Q, O>(
+            x, sum[static_cast<size_t>(s) * ld + i], s_raw, sh, rnd<Q>(ks, FxClass::A, i));
+        sat += w.x.saturated ? 1 : 0;
+        wraps += w.acc_wrapped ? 1 : 0;
+        change = std::max(change, absdiff(w.x.value, x));
+        x = w.x.value;
+      }
+    });
+  });
+  max_change_ = change;
+  ctx_.counters.add(FxClass::Input, 1, sat, 0);
+  ctx_.counters.add(FxClass::Accumulator, 1, wraps);
+  unit_.saturations += sat + wraps;
+}
+
 // The output step vectorised in doubles (xd::output): g = u 2^(f-fr) + (z - y) 2^(f-fs)
 // (training; inference: g_out = 0), exact when s |g| < 2^53 and |z - s g 2^-d| < 2^50.
 bool ModelVertexDatapath::output_double() {

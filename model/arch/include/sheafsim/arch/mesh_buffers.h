@@ -32,7 +32,7 @@ struct MeshBuffers {
 };
 
 MeshBuffers mesh_buffers(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx, std::uint64_t batch,
-                         int depth, MeshMethod method = MeshMethod::Sheaf);
+                         int depth, MeshMethod method = MeshMethod::Sheaf, bool free_input = false);
 
 // Throws InputError naming the unit, the bits it needs and the fix (a larger
 // SRAM, smaller chunks or tiles, a larger mesh) when a unit's buffers do not fit.

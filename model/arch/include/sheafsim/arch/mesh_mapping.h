@@ -64,6 +64,8 @@ class MeshMapping {
   bool fwd_prefix_bias(int tile) const { return fwd_prefix_bias_[static_cast<size_t>(tile)] != 0; }
   int bwd_prefix(int tile) const { return bwd_prefix_[static_cast<size_t>(tile)]; }
   // The chains that end in this group's forward (backward) sums: the messages it receives per chunk.
+  // (Every layer's column bands are chained, layer 1's too: its backward sums
+  // reach the input groups only when the pins free input coordinates.)
   const std::vector<int>& fwd_senders(int group) const { return fwd_senders_[static_cast<size_t>(group)]; }
   const std::vector<int>& bwd_senders(int group) const { return bwd_senders_[static_cast<size_t>(group)]; }
   // In-network distribution: a group's activations travel along each column

@@ -42,7 +42,8 @@ struct MeshStepCounts {
 // A sigmoid or softmax `output` adds the output unit (output_unit_cost.h);
 // its map is then built with whole_output_group, as MeshEngine builds it.
 MeshStepCounts mesh_step_counts(const MeshMapping& map, const MeshConfig& mesh, const FixedConfig& fx,
-                                std::uint64_t batch, int depth, bool joint, OutputKind output = OutputKind::Identity);
+                                std::uint64_t batch, int depth, bool joint, OutputKind output = OutputKind::Identity,
+                                bool free_input = false);
 
 // One full-batch backprop SGD step (MeshMethod::Sgd): the PEs' work is a
 // joint step's (forward and backward partial sums, gradient = Hebbian sums

@@ -67,8 +67,9 @@ enum TracePhase : unsigned {
 class MeshTrace {
  public:
   // Opens "<path>.tmp" and writes the header (finish() renames it into
-  // place). Throws InputError when the file cannot be written.
-  MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map);
+  // place). Throws InputError when the file cannot be written. With
+  // free_input the layer-1 tiles' backward sums (free input pins) are traffic too.
+  MeshTrace(const MeshTraceOptions& opt, const MeshMapping& map, bool free_input = false);
   // Without finish() (a run that failed) the temporary file is removed: a
   // file under the final name is always complete.
   ~MeshTrace();

@@ -47,6 +47,9 @@ struct MeshContext {
   std::uint64_t step = 0;      // steps done before this one (the stochastic-rounding counter)
   std::int64_t s_raw = 0, eta_raw = 0;
   const FixedPinPlan* pins = nullptr;  // partial clamping (fixed_pins.h): the vertex units hold their groups' pins
+  // The pins free input coordinates (inference): the layer-1 tiles send W_1^T u_1
+  // back to the input groups, which move the free coordinates of x (st->x).
+  bool free_input = false;
   FixedCounters counters;
 
   // Per unit (PEs, then vertex groups): the cycle it finished this step (MeshUnit).
@@ -75,7 +78,11 @@ struct MeshContext {
   }
   // Does the weight edge of `layer` need the residuals back this step
   // (backward products from layer 2 on, Hebbian products on joint steps)?
-  bool needs_residuals(int layer) const { return layer >= 2 || joint; }
+  // (With free input pins the layer-1 tiles need them for W_1^T u_1 too.)
+  bool needs_residuals(int layer) const { return layer >= 2 || joint || (layer == 1 && free_input); }
+  // Does the weight edge of `layer` send backward sums W^T u to the layer below
+  // (the hidden groups; the input groups when the pins free input coordinates)?
+  bool backward_sums(int layer) const { return layer >= 2 || (layer == 1 && free_input); }
 };
 
 }  // namespace sheafsim::mesh

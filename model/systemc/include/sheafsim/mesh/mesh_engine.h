@@ -84,6 +84,7 @@ class MeshEngine final : public FixedStepper {
   MeshBuffers buffers_;
   // The analytic counts of a joint and of a diffusion step: their busiest unit is the step's lower bound.
   MeshStepCounts bound_joint_, bound_diffusion_;
+  OutputKind output_ = OutputKind::Identity;  // the network's output (the bounds)
   void check_finished() const;
   // Runs the kernel through the step set up in ctx_ and books its cycles.
   void run_step(bool update_params);
@@ -96,6 +97,7 @@ class MeshEngine final : public FixedStepper {
   FixedPinPlan pins_;
   std::uint64_t soft_pin_ops_ = 0;  // soft pins' multiply-adds in the vertex units (not in UnitCounters)
   std::unique_ptr<MeshTrace> trace_;  // --trace, or null
+  MeshTraceOptions trace_opt_;        // its options (set_pins reopens it for free input pins)
 };
 
 // A factory for train_sheaf_fixed that builds a MeshEngine and shares it

@@ -55,6 +55,7 @@ class ModelVertexDatapath final : public VertexDatapath {
   Message activations() override;
   Message residuals(const Mailbox& fwd) override;
   void update(const Mailbox& bwd) override;
+  void input_update(const Mailbox& bwd) override;
   std::int64_t max_change() const override;
 
  private:

@@ -32,6 +32,10 @@ class VertexDatapath {
   // and writes z and a; the output group writes z (with the context's target
   // in training; `bwd` has no messages).
   virtual void update(const Mailbox& bwd) = 0;
+  // An input group (layer 0) when the pins free input coordinates: reduces the
+  // backward partial sums W_1^T u_1 and moves the free coordinates of its x
+  // (vertex::input_update, as FixedArith::update_input); the others stay the data's.
+  virtual void input_update(const Mailbox& bwd) = 0;
   // The largest change of a stalk register this step, in raw LSBs (after update()).
   virtual std::int64_t max_change() const = 0;
 };
