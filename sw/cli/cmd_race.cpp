@@ -87,13 +87,13 @@ void apply_race(TrainOpts& o, const RaceOpts& r) {
 
 // Every method must train the same network on the same data.
 void check_same_task(const TrainSpec& a, const std::string& a_opt, const TrainSpec& b, const std::string& b_opt) {
-  for (const char* key : {"net_source", "data_source"}) {
-    const json& x = std::string(key) == "net_source" ? a.data.net_source : a.data.data_source;
-    const json& y = std::string(key) == "net_source" ? b.data.net_source : b.data.data_source;
+  auto differ = [&](const json& x, const json& y, const char* what) {
     if (x != y)
       throw InputError(fmt::format("{} and {} describe different {} ({} against {}): a race needs one task and network",
-                                   a_opt, b_opt, std::string(key) == "net_source" ? "networks" : "data", x.dump(), y.dump()));
-  }
+                                   a_opt, b_opt, what, x.dump(), y.dump()));
+  };
+  differ(a.data.net_source, b.data.net_source, "networks");
+  differ(a.data.data_source, b.data.data_source, "data");
 }
 
 // The mesh's dynamic energy per step of a method, split, from the analytic

@@ -356,17 +356,14 @@ double FixedArith::update_hidden_int(Workspace& ws, int k, FixedState& st, const
         rz = rnd(static_cast<std::uint64_t>(c), FxClass::Z, layer, static_cast<std::uint64_t>(i));
         ra = rnd(static_cast<std::uint64_t>(c), FxClass::A, layer, static_cast<std::uint64_t>(i));
       }
-      if constexpr (Pinned) {  // soft pulls inside the writes; a hard pin's write is discarded, not counted (§4.3)
-        vertex::HiddenStep h =
-            dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra, pz->soft_row(i), pa->soft_row(i));
-        discard_hard(h, pz->hard_row(i), pa->hard_row(i), z, a);
-        cnt.add(h);
-        if (track) max_change = std::max(max_change, std::max(absdiff(h.z.value, z), absdiff(h.a.value, a)));
-        Z.data()[idx] = h.z.value;
-        A.data()[idx] = h.a.value;
-        continue;
-      }
-      const vertex::HiddenStep h = dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra);
+      vertex::HiddenStep h = [&] {
+        if constexpr (Pinned)  // soft pulls inside the writes (§4.3)
+          return dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra, pz->soft_row(i),
+                                               pa->soft_row(i));
+        else
+          return dpint::hidden_update<T, Q, O>(z, a, U.data()[idx], wtu[idx], s, sh, rz, ra);
+      }();
+      if constexpr (Pinned) discard_hard(h, pz->hard_row(i), pa->hard_row(i), z, a);  // not counted (§4.3)
       cnt.add(h);  // branch-free bookkeeping in locals (most updates are lost at 16 bits)
       if (track) max_change = std::max(max_change, std::max(absdiff(h.z.value, z), absdiff(h.a.value, a)));
       Z.data()[idx] = h.z.value;

@@ -1,5 +1,4 @@
 #include "sheafsim/bitacc/arith_fixed.h"
-#include "sheafsim/base/error.h"
 
 namespace sheafsim {
 
