@@ -111,7 +111,7 @@ void run_simulate_infer(const TrainOpts& o) {
   s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
   s.opt.seed = o.seed;
   nlohmann::json pins_setting = nullptr;
-  if (!o.pins.empty()) {  // the mesh runs hard and soft pins; free inputs are refused (MeshEngine::set_pins)
+  if (!o.pins.empty()) {  // the mesh runs hard, soft and free pins (MeshEngine::set_pins)
     s.opt.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Inference));
     for (const std::string& w : s.opt.pins->warnings) warn(w);
     check_pins(*s.opt.pins, s.formats, o.alpha * o.dt);
