@@ -78,10 +78,10 @@ cli_error(unknown:no_match "unknown option --frobnicate for `sheafsim spectrum` 
 
 # ---- 5. One name per concept; the old names are deprecated aliases ----
 cli_ok(names:init_weight_seed "seed: +7" ${SHEAFSIM} init --layers 2,3,1 --weight-seed 7 --out ${T}/ws.json)
-cli_warning(names:init_seed_alias "--seed is a deprecated alias of --weight-seed" ${SHEAFSIM} init --layers 2,3,1 --seed 7 --out ${T}/ws.json)
+cli_warning(names:init_seed_alias "--seed is a deprecated alias of --weight-seed" ${SHEAFSIM} init --layers 2,3,1 --seed 7 --out ${T}/ws-alias.json)
 cli_warning(names:train_init_seed_alias "--init-seed is a deprecated alias of --weight-seed" ${SHEAFSIM} train ${TASK231} --steps 1 --init-seed 3)
 cli_ok(names:data_n_train "test_samples: +3" ${SHEAFSIM} data --task paraboloid --n-train 5 --n-test 3 --test-out ${T}/nt.csv --data-seed 1 --out ${T}/n.csv)
-cli_warning(names:data_n_alias "--n is a deprecated alias of --n-train" ${SHEAFSIM} data --task paraboloid --n 5 --out ${T}/n.csv)
+cli_warning(names:data_n_alias "--n is a deprecated alias of --n-train" ${SHEAFSIM} data --task paraboloid --n 5 --out ${T}/n-alias.csv)
 cli_error(names:seed_and_alias "give --stalk-seed or its deprecated alias --seed, not both" ${SHEAFSIM} train ${TASK231} --steps 1 --seed 1 --stalk-seed 2)
 cli_ok(names:infer_without_out "report: +not written \\(no --out FILE\\)" ${SHEAFSIM} infer --net ${FIX}/net-2-3-1.json --input ${FIX}/x2.csv --steps 3)
 # The alias and the new name are the same setting: the same run.

@@ -1,5 +1,8 @@
 #include "sheafsim/base/file_io.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -28,7 +31,10 @@ std::string read_text_file(const std::string& path) {
 }
 
 void write_text_file(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
+  // The temporary name is unique per process and call: two runs (or two
+  // threads) writing the same path must not rename each other's file away.
+  static std::atomic<unsigned> serial{0};
+  const std::string tmp = fmt::format("{}.{}.{}.tmp", path, ::getpid(), serial++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(fmt::format("{}: cannot open for writing", path));
