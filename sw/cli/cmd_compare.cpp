@@ -50,7 +50,10 @@ void check_options(const CompareOpts& o, const CLI::App& sub) {
   if (o.engine != "systemc")
     for (const char* name : kMeshOptions)
       if (typed(sub, name)) throw InputError(fmt::format("{} is a mesh option; it needs --engine systemc", name));
-  if (o.sweep.empty()) refuse_typed(sub, {"--jobs", "--loss-tolerance"}, "applies with --sweep SPEC (a grid of runs)");
+  if (o.sweep.empty())
+    refuse_typed(sub, {"--jobs", "--loss-tolerance", "--resume"}, "applies with --sweep SPEC (a grid of runs)");
+  if (!o.resume.empty() && !o.out.empty() && o.resume != o.out)
+    throw InputError(fmt::format("--resume {} continues the sweep in that directory; --out {} names another", o.resume, o.out));
   if (!o.sweep.empty())
     refuse_typed(sub, {"--trace-every"}, "applies to a single run; --sweep writes one row per point, no traces");
   if (t.mesh.mode != "train") throw InputError("compare trains; --mode must be train");
@@ -206,7 +209,9 @@ void register_compare(CLI::App& app) {
       ->group(group);
   sub->add_option("--sweep", o->sweep, "Grid of fixed-point settings, e.g. \"stalk=Q4.8..Q4.16,round=rnd_conv|stoch\"")
       ->group(group);
-  sub->add_option("--jobs", o->jobs, "Parallel sweep points (default: every core)")->group(group);
+  sub->add_option("--jobs", o->jobs, "Parallel sweep points (default: every core; under mpirun: the ranks)")->group(group);
+  sub->add_option("--resume", o->resume, "Continue the sweep checkpointed in DIR (its --out), with the same settings")
+      ->group(group);
   sub->add_option("--loss-tolerance", o->tolerance, "Sweep summary: largest relative loss gap to float")
       ->capture_default_str()->group(group);
   sub->add_flag("--no-plots", o->no_plots, "Do not run tools/plot_compare.py")->group(group);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
+#include "mesh_costing.h"
 #include "option_rules.h"
 #include "toml_config.h"
 #include "train_options.h"
@@ -94,92 +95,6 @@ void check_same_task(const TrainSpec& a, const std::string& a_opt, const TrainSp
   };
   differ(a.data.net_source, b.data.net_source, "networks");
   differ(a.data.data_source, b.data.data_source, "data");
-}
-
-// The mesh's dynamic energy per step of a method, split, from the analytic
-// counts (equal to the simulator's: ops and mesh tests). Run before training:
-// a mapping that does not fit the mesh fails here, with its fix.
-struct MeshPricing {
-  double arithmetic_pJ = 0, sram_pJ = 0, links_pJ = 0;
-  std::uint64_t macs_diffusion = 0, macs_joint = 0;  // per step (sgd: joint only)
-};
-
-MeshPricing price_on_mesh(const TrainSpec& spec, const mesh::MeshConfig& mc, const FixedConfig& fx,
-                          const ops::EnergyTable& table, const std::string& table_path) {
-  ops::OpsSpec os;
-  os.net = spec.data.net;
-  os.batch = static_cast<std::uint64_t>(spec.data.train.size());
-  os.sheaf = spec.method == "sheaf";
-  os.sgd = spec.method == "sgd";
-  os.inner = std::max(1, spec.sheaf.inner);
-  os.epoch_steps = os.inner;
-  os.formats = fx;
-  os.mesh = mc;
-  os.table = table;
-  os.table_path = table_path;
-  const ops::OpsReport r = ops::run_ops(os, [](const std::string&) {});
-  MeshPricing out;
-  auto split = [&out](const ops::MeshPhaseOps& p, double w) {
-    out.arithmetic_pJ += w * (p.arithmetic_pJ + p.output_unit_pJ + p.partial_sum_adds_pJ);
-    out.sram_pJ += w * (p.sram_read_pJ + p.sram_write_pJ);
-    out.links_pJ += w * p.links_pJ;
-  };
-  if (spec.method == "sheaf") {
-    const double K = static_cast<double>(os.inner);
-    split(r.mesh->per_diffusion_step, (K - 1) / K);
-    split(r.mesh->per_joint_step, 1 / K);
-    out.macs_diffusion = r.mesh->per_diffusion_step.pe_totals.macs();
-    out.macs_joint = r.mesh->per_joint_step.pe_totals.macs();
-  } else {
-    split(r.mesh->sgd->per_training_step, 1);
-    out.macs_joint = r.mesh->sgd->per_training_step.pe_totals.macs();
-  }
-  return out;
-}
-
-// Runs `o` on the mesh for `sim_steps` steps: the steady-state cycles per step
-// (those of the second half: the first half absorbs the pipeline's fill, and
-// under the dataflow schedule consecutive steps overlap), utilisations, peak
-// SRAM and the priced counters.
-race::StepCost mesh_cost(TrainOpts o, long sim_steps, const MeshPricing& price, const ops::EnergyTable& table) {
-  o.simulate = true;
-  o.steps = sim_steps;
-  o.log_every = sim_steps / 2;
-  std::shared_ptr<mesh::MeshEngine> engine;
-  const TrainSpec spec = make_train_spec(o, &engine);
-  std::uint64_t half_cycles = 0;
-  run_train(spec, [&](const TrainPoint& p, long) {
-    if (p.step == sim_steps / 2 && engine) half_cycles = engine->timing().total_cycles;
-  });
-  if (!engine) throw std::logic_error(fmt::format("race: the mesh did not run --method {}", o.method));
-  race::StepCost c;
-  c.on_mesh = true;
-  c.mesh_report = engine->report();
-  const json& rep = c.mesh_report;
-  c.simulated_steps = sim_steps;
-  const auto total = rep.at("total_cycles").get<std::uint64_t>();
-  c.cycles_per_step = static_cast<double>(total - half_cycles) / static_cast<double>(sim_steps - sim_steps / 2);
-  c.mac_utilisation = rep.value("mac_utilisation", kNaN);
-  c.link_utilisation = rep.value("link_utilisation", kNaN);
-  const json& m = rep.at("mapping");
-  c.peak_sram_bits_per_pe = m.at("pe_sram_bits_needed_max").get<long>();
-  const auto pes = m.at("pes").get<std::uint64_t>(), links = m.at("links").get<std::uint64_t>();
-  const std::uint64_t sram_bits = pes * m.at("sram_bits_per_pe").get<std::uint64_t>() +
-                                  m.at("vertex_groups").get<std::uint64_t>() * m.at("vertex_sram_bits_per_unit").get<std::uint64_t>();
-  c.static_uW = table.static_power_uW(pes, sram_bits, links);
-  c.arithmetic_pJ = price.arithmetic_pJ;
-  c.sram_pJ = price.sram_pJ;
-  c.links_pJ = price.links_pJ;
-  // The priced counts are the simulator's: the simulated MACs must be the analytic ones.
-  const auto steps = rep.at("steps").get<std::uint64_t>(), joint = rep.at("joint_steps").get<std::uint64_t>();
-  const std::uint64_t analytic = price.macs_diffusion * (steps - joint) + price.macs_joint * joint;
-  if (analytic != rep.at("macs").get<std::uint64_t>())
-    throw std::logic_error(fmt::format("race: the simulated {} MACs ({}) differ from the analytic count ({})", o.method,
-                                       rep.at("macs").get<std::uint64_t>(), analytic));
-  c.basis = fmt::format("cycles: the last {} of {} simulated steps on the SystemC mesh; energy: the analytic mesh counts (equal to the "
-                        "simulator's) priced by {}; static: {} PEs, {} SRAM bits, {} links",
-                        sim_steps - sim_steps / 2, sim_steps, table.name(), pes, sram_bits, links);
-  return c;
 }
 
 // SID at the operation-count level: its arithmetic per step, priced (no mesh model).
@@ -281,7 +196,7 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
       const long sim = r.sim_steps > 0 ? r.sim_steps : 16 * K;
       if (sim % (2 * K) != 0)
         throw InputError(fmt::format("--sim-steps {} must be a multiple of 2K = {} (--inner {} of {})", sim, 2 * K, K, p.file));
-      e.cost = mesh_cost(*p.opts, sim, p.price, table);
+      e.cost = mesh_cost(spec, mc, sim, p.price, table);
     }
     res.entries.push_back(std::move(e));
   }

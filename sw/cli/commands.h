@@ -16,6 +16,7 @@ void register_simulate(CLI::App& app);
 void register_ops(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_race(CLI::App& app);
+void register_explore(CLI::App& app);
 
 // Writes a JSON report atomically (pretty-printed, full double precision).
 void write_json(const std::string& path, const nlohmann::json& j);

@@ -19,6 +19,7 @@ struct CompareOpts {
   std::string sweep;                 // --sweep SPEC
   long trace_every = 0;              // 0: steps / 100 (at least 1)
   int jobs = 0;                      // 0: every core
+  std::string resume;                // --resume DIR: continue the sweep checkpointed in DIR
   double tolerance = 0.05;           // --loss-tolerance for the sweep summary
   bool no_plots = false;
 };

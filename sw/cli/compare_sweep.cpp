@@ -1,13 +1,13 @@
 // `sheafsim compare --sweep`: one float reference and a grid of fixed-point
-// runs of the same problem, each independent and seeded like a single run, on
-// --jobs worker threads; sweep.csv holds one row per point in grid order, so
-// the file is the same for any number of jobs.
-#include <atomic>
+// runs of the same problem, each independent and seeded like a single run.
+// The runs are tasks of a farm (sheafsim/farm/task_farm.h): --jobs threads of
+// one process, or the ranks of `mpirun -n N`; each task's result is JSON text,
+// checkpointed in OUT/checkpoint as it arrives (--resume OUT continues), and
+// sweep.csv holds one row per point in grid order, so every output file is
+// the same for any number of jobs or ranks.
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "compare_cli.h"
 #include "console.h"
+#include "farm_run.h"
 #include "sheafsim/analysis/compare_report.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/base/file_io.h"
@@ -25,26 +26,57 @@ namespace sheafsim::cli {
 
 namespace {
 
+// What sweep.csv and summary.json need of one run: the final losses and
+// accuracies (JSON null for non-finite: csv_num writes both as empty), the
+// counters and whether it diverged. The float reference (task 0) adds its test
+// accuracy as reported and its divergence warning.
 struct PointResult {
-  TrainResult r;
+  TrainPoint last;
+  bool diverged = false;
   std::uint64_t saturations = 0, lost_updates = 0;
+  nlohmann::json test_accuracy_final;
+  std::string divergence;
 };
 
 // Not applicable (a regression's accuracy) or not finite (a diverged run): an empty
 // field, as JSON has null (docs/reports.md).
 std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); }
 
-// The loss the summary judges: test when there is a test set, else train.
-double judged_loss(const TrainResult& r, bool test) {
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+double number_or_nan(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : kNaN; }
+
+std::string encode(const TrainResult& r, std::uint64_t saturations, std::uint64_t lost_updates, bool reference) {
   const TrainPoint& p = r.history.back();
-  return test ? p.test.loss : p.train.loss;
+  bool div = false;
+  for (const TrainPoint& h : r.history) div = div || !std::isfinite(h.train.loss);
+  nlohmann::json j = {{"train_loss", finite_or_null(p.train.loss)}, {"test_loss", finite_or_null(p.test.loss)},
+                      {"train_accuracy", finite_or_null(p.train.accuracy)},
+                      {"test_accuracy", finite_or_null(p.test.accuracy)},
+                      {"diverged", div}, {"saturations", saturations}, {"lost_updates", lost_updates}};
+  if (reference) {
+    j["test_accuracy_final"] = final_metrics(r)["test_accuracy"];
+    j["divergence"] = divergence_message(r, "the float reference");
+  }
+  return j.dump();
 }
 
-bool diverged(const TrainResult& r) {
-  for (const TrainPoint& p : r.history)
-    if (!std::isfinite(p.train.loss)) return true;
-  return false;
+PointResult decode(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  PointResult r;
+  r.last.train.loss = number_or_nan(j.at("train_loss"));
+  r.last.test.loss = number_or_nan(j.at("test_loss"));
+  r.last.train.accuracy = number_or_nan(j.at("train_accuracy"));
+  r.last.test.accuracy = number_or_nan(j.at("test_accuracy"));
+  r.diverged = j.at("diverged").get<bool>();
+  r.saturations = j.at("saturations").get<std::uint64_t>();
+  r.lost_updates = j.at("lost_updates").get<std::uint64_t>();
+  r.test_accuracy_final = j.value("test_accuracy_final", nlohmann::json());
+  r.divergence = j.value("divergence", std::string());
+  return r;
 }
+
+// The loss the summary judges: test when there is a test set, else train.
+double judged_loss(const PointResult& r, bool test) { return test ? r.last.test.loss : r.last.train.loss; }
 
 std::string point_name(const SweepPoint& p) {
   std::string s;
@@ -74,87 +106,55 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
       throw InputError(fmt::format("--sweep point {}: {}", point_name(p), e.what()));
     }
   }
-  // The SystemC kernel is not thread-safe: the mesh runs one point at a time.
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  unsigned jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs) : cores;
-  if (s.systemc && jobs > 1) {
-    if (o.jobs > 1) warn("--engine systemc runs the sweep points one at a time (the SystemC kernel is not thread-safe)");
-    jobs = 1;
-  }
   const size_t n = grid.size();
-  jobs = static_cast<unsigned>(std::min<size_t>(jobs, n + 1));
-
-  // Task 0 is the float reference, task i the grid point i - 1.
-  TrainResult reference;
-  std::vector<PointResult> results(n);
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex m;
-  size_t points_done = 0;
-  // Counts grid points; the float reference (task 0) is named when it ends, not counted.
-  ProgressLine progress(fmt::format("compare sweep ({}, {} job{})", o.engine, jobs, jobs == 1 ? "" : "s"),
-                        static_cast<long>(n), "points");
-  const auto t0 = std::chrono::steady_clock::now();
-  auto work = [&] {
-    for (;;) {
-      const size_t task = next++;
-      if (task > n || failed) return;
-      try {
-        if (task == 0) {
-          Network net = s.net;
-          reference = train_sheaf(net, s.train, s.test_set(), s.opt);
-        } else {
-          Network net = s.net;
-          FixedRunInfo info;
-          std::shared_ptr<mesh::MeshEngine> engine;
-          PointResult& pr = results[task - 1];
-          pr.r = train_sheaf_fixed(net, s.train, s.test_set(), s.opt, cfgs[task - 1], {}, &info, nullptr,
-                                   compare_stepper(o, &engine));
-          pr.saturations = info.counters.total_saturations();
-          pr.lost_updates = info.counters.total_lost_updates();
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(m);
-        if (!error) error = std::current_exception();
-        failed = true;
-        return;
-      }
-      std::lock_guard<std::mutex> lock(m);
-      if (task > 0) ++points_done;
-      progress.update(static_cast<long>(points_done),
-                      task == 0 ? "float reference done" : "last " + point_name(grid[task - 1]));
-    }
-  };
-  if (jobs <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned i = 0; i < jobs; ++i) pool.emplace_back(work);
-    for (std::thread& t : pool) t.join();
-  }
-  progress.finish();
-  if (error) std::rethrow_exception(error);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string out = o.resume.empty() ? o.out : o.resume;
+  // Task 0 is the float reference, task i the grid point i - 1. The SystemC
+  // kernel is process-global: one mesh at a time in a process (any number of ranks).
+  const nlohmann::json fingerprint = {{"command", "compare --sweep"}, {"sweep", o.sweep},      {"engine", o.engine},
+                                      {"network", s.net_source},       {"data", s.data_source}, {"settings", s.settings},
+                                      {"base_fixed", config_json(s.cfg)}};
+  FarmRequest req;
+  req.what = fmt::format("compare sweep ({})", o.engine);
+  req.unit = "runs";
+  req.tasks = n + 1;
+  req.jobs = o.jobs;
+  req.out_dir = out;
+  req.resume = !o.resume.empty();
+  req.fingerprint = fingerprint.dump();
+  req.exclusive = [&s](size_t) { return s.systemc; };
+  req.describe = [&grid](size_t task) { return task == 0 ? std::string("float reference") : point_name(grid[task - 1]); };
+  FarmOutcome farmed = run_farm_tasks(req, [&](size_t task) -> std::string {
+    Network net = s.net;
+    if (task == 0) return encode(train_sheaf(net, s.train, s.test_set(), s.opt), 0, 0, true);
+    FixedRunInfo info;
+    std::shared_ptr<mesh::MeshEngine> engine;
+    const TrainResult r = train_sheaf_fixed(net, s.train, s.test_set(), s.opt, cfgs[task - 1], {}, &info, nullptr,
+                                            compare_stepper(o, &engine));
+    return encode(r, info.counters.total_saturations(), info.counters.total_lost_updates(), false);
+  });
+  if (!farmed.coordinator) return;  // a worker rank: rank 0 writes everything
+  const PointResult reference = decode(farmed.results[0]);
+  std::vector<PointResult> results;
+  for (size_t i = 1; i <= n; ++i) results.push_back(decode(farmed.results[i]));
 
   const bool has_test = s.test.size() > 0;
-  if (const std::string msg = divergence_message(reference, "the float reference"); !msg.empty()) warn(msg);
+  if (!reference.divergence.empty()) warn(reference.divergence);
   std::vector<SweepOutcome> outcomes;
   std::string csv =
       "point,stalk,weight,bias,residual,constant,acc_bits,round,overflow,word_length_bits,"
       "float_train_loss,fixed_train_loss,float_test_loss,fixed_test_loss,"
       "float_train_accuracy,fixed_train_accuracy,float_test_accuracy,fixed_test_accuracy,"
       "loss_relative_gap,saturations,lost_updates,diverged\n";
-  const TrainPoint& f = reference.history.back();
+  const TrainPoint& f = reference.last;
   size_t diverged_points = 0;
   for (size_t i = 0; i < n; ++i) {
     const FixedConfig& c = cfgs[i];
-    const TrainPoint& x = results[i].r.history.back();
-    const double gap = relative_gap(judged_loss(results[i].r, has_test), judged_loss(reference, has_test));
-    const bool div = diverged(results[i].r);
+    const TrainPoint& x = results[i].last;
+    const double gap = relative_gap(judged_loss(results[i], has_test), judged_loss(reference, has_test));
+    const bool div = results[i].diverged;
     diverged_points += div ? 1 : 0;
     outcomes.push_back({word_length_bits(c), fx::to_string(c.quant), judged_loss(reference, has_test),
-                        judged_loss(results[i].r, has_test)});
+                        judged_loss(results[i], has_test)});
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, c.stalk.str(),
                        c.weight.str(), c.bias.str(), c.residual.str(), c.constant.str(), c.acc_bits,
                        fx::to_string(c.quant), fx::to_string(c.overflow), word_length_bits(c), csv_num(f.train.loss),
@@ -198,7 +198,7 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
                          {"metric", is_classification(s.net.output) ? "cross_entropy" : "mse"},
                          {"loss_tolerance", o.tolerance},
                          {"float_loss", judged_loss(reference, has_test)},
-                         {"float_test_accuracy", final_metrics(reference)["test_accuracy"]},
+                         {"float_test_accuracy", reference.test_accuracy_final},
                          {"points", n},
                          {"diverged_points", diverged_points},
                          {"smallest", smallest},
@@ -211,16 +211,15 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
                             {"data", s.data_source},
                             {"settings", s.settings},
                             {"base_fixed", config_json(s.cfg)},
-                            {"tasks", {{s.task, task}}},
-                            {"jobs", jobs},
-                            {"wall_time_s", wall}};
+                            {"tasks", {{s.task, task}}}};
 
   std::string plots;
-  if (!o.out.empty()) {
-    std::filesystem::create_directories(o.out);
-    write_text_file(o.out + "/sweep.csv", csv);
-    write_json(o.out + "/summary.json", summary);
-    if (!o.no_plots) plots = run_plots(o.out);
+  if (!out.empty()) {
+    std::filesystem::create_directories(out);
+    write_text_file(out + "/sweep.csv", csv);
+    write_json(out + "/summary.json", summary);
+    write_timing(out, farmed);
+    if (!o.no_plots) plots = run_plots(out);
   }
   std::vector<StatRow> rows = {{"engine", o.engine},
                                {"layers", fmt::format("{}", fmt::join(s.net.layers, ","))},
@@ -228,7 +227,7 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
                                {"test_samples", fmt::format("{}", s.test.size())},
                                {"steps", fmt::format("{}", s.opt.steps)},
                                {"points", fmt::format("{}", n)},
-                               {"jobs", fmt::format("{}", jobs)},
+                               {"workers", describe_workers(farmed)},
                                {fmt::format("float_{}_loss_final", has_test ? "test" : "train"),
                                 num(judged_loss(reference, has_test))},
                                {"loss_tolerance", num(o.tolerance)}};
@@ -241,10 +240,11 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
   rows.push_back({"smallest_word_length", describe(smallest)});
   for (const std::string& mode : modes) rows.push_back({"smallest_word_length_" + mode, describe(per_round[mode])});
   rows.push_back({"diverged_points", fmt::format("{}", diverged_points)});
-  rows.push_back({"wall_time_s", num(wall)});
-  if (!o.out.empty()) {
-    rows.push_back({"sweep_csv", o.out + "/sweep.csv"});
-    rows.push_back({"summary", o.out + "/summary.json"});
+  add_farm_rows(farmed, rows);
+  if (!out.empty()) {
+    rows.push_back({"sweep_csv", out + "/sweep.csv"});
+    rows.push_back({"summary", out + "/summary.json"});
+    rows.push_back({"timing", out + "/timing.json"});
     if (!plots.empty()) rows.push_back({"figures", plots});
   }
   print_statistics("sheafsim compare --sweep", rows);

@@ -138,6 +138,18 @@ void print_statistics(const std::string& title, const std::vector<StatRow>& rows
 
 std::string num(double v) { return short_number(v); }
 
-void warn(const std::string& message) { fmt::print(stderr, "sheafsim: warning: {}\n", message); }
+namespace {
+bool& silenced() {
+  static bool s = false;
+  return s;
+}
+}  // namespace
+
+void silence_console() { silenced() = true; }
+bool console_silenced() { return silenced(); }
+
+void warn(const std::string& message) {
+  if (!silenced()) fmt::print(stderr, "sheafsim: warning: {}\n", message);
+}
 
 }  // namespace sheafsim::cli

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "console.h"
+#include "farm_run.h"
 #include "option_rules.h"
 #include "toml_config.h"
 #include "sheafsim/base/error.h"
@@ -42,10 +44,13 @@ int main(int argc, char** argv) {
   sheafsim::cli::register_ops(app);
   sheafsim::cli::register_compare(app);
   sheafsim::cli::register_race(app);
+  sheafsim::cli::register_explore(app);
   sheafsim::cli::add_integer_parsing(app);  // counts as 100000 or 1e5; --steps >= 1
   // Ctrl-C / SIGTERM: training stops at the next step boundary and writes a
   // partial report ("interrupted": true); exit code 128 + signal.
   sheafsim::install_interrupt_handlers();
+  // Under mpirun every rank runs the command; rank 0 alone reports (a worker's errors still reach stderr).
+  if (sheafsim::cli::launched_as_worker_rank()) sheafsim::cli::silence_console();
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     const auto subs = app.get_subcommands({});
@@ -53,7 +58,7 @@ int main(int argc, char** argv) {
                                                     [&](const CLI::App* s) { return s->get_name() == args[0]; });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
-          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops, compare or race)", args[0]));
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops, compare race or explore)", args[0]));
     // Unknown options (with a suggestion), deprecated aliases, implied options;
     // then the --config file's settings, except those the command line replaces.
     args = sheafsim::cli::check_typed_options(app, args);
@@ -71,6 +76,9 @@ int main(int argc, char** argv) {
   } catch (const sheafsim::InputError& e) {
     fmt::print(stderr, "sheafsim: error: {}\n", e.what());
     return 2;
+  } catch (const sheafsim::farm::Interrupted& e) {
+    fmt::print(stderr, "sheafsim: error: {}\n", e.what());
+    return 128 + sheafsim::interrupt_signal();
   } catch (const std::exception& e) {
     fmt::print(stderr, "sheafsim: internal error: {}\n", e.what());
     return 3;

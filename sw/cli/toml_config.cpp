@@ -118,7 +118,8 @@ void add_config_option(CLI::App& sub) {
 std::vector<std::string> expand_config(const CLI::App& app, const std::vector<std::string>& args) {
   size_t sub_at = args.size();
   const CLI::App* sub = find_subcommand(app, args, &sub_at);
-  if (sub == nullptr) return args;
+  // explore's --config is its own file (tables [run], [axes], ...), read by the command.
+  if (sub == nullptr || sub->get_name() == "explore") return args;
   std::string path;
   for (size_t i = sub_at + 1; i < args.size(); ++i) {
     if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];

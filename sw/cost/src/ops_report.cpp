@@ -367,7 +367,8 @@ json mesh_silicon_json(const MeshOps& m) {
   const double bit = kSramBitCellUm2 * kSramArrayOverhead;
   const double pe_sram = static_cast<double>(m.config.sram_kib) * 8192.0 * bit;
   const double vertex_sram = static_cast<double>(m.config.vertex_sram_kib) * 8192.0 * bit;
-  const double total = m.pes * (p.logic_area_um2 + pe_sram) + static_cast<double>(m.vertex_groups) * vertex_sram;
+  const double total = mesh_area_um2(p.logic_area_um2, m.pes, m.config.sram_kib, static_cast<long>(m.vertex_groups),
+                                     m.config.vertex_sram_kib);
   // The bound of the first method counted (sheaf, else SGD; the SGD object has its own).
   const double per_step = static_cast<double>(
       m.sheaf || !m.sgd ? m.per_training_step.busy_cycles_max_unit : m.sgd->per_training_step.busy_cycles_max_unit);

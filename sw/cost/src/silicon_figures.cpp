@@ -102,5 +102,11 @@ PeSilicon pe_silicon(const FixedConfig& cfg, int lanes) {
   return r;
 }
 
+double mesh_area_um2(double pe_logic_um2, long pes, long sram_kib, long vertex_groups, long vertex_sram_kib) {
+  const double bit = kSramBitCellUm2 * kSramArrayOverhead;
+  return static_cast<double>(pes) * (pe_logic_um2 + static_cast<double>(sram_kib) * 8192.0 * bit) +
+         static_cast<double>(vertex_groups) * static_cast<double>(vertex_sram_kib) * 8192.0 * bit;
+}
+
 }  // namespace sheafsim::ops
 

@@ -60,6 +60,10 @@ PeSilicon pe_silicon(const FixedConfig& cfg, int lanes);
 inline constexpr double kSramBitCellUm2 = 0.346;
 inline constexpr double kSramArrayOverhead = 1.5;
 
+// A mesh's area, um^2: its PEs (logic and SRAM) and its vertex units' SRAM
+// (vertex-unit logic, the output unit and links are not counted).
+double mesh_area_um2(double pe_logic_um2, long pes, long sram_kib, long vertex_groups, long vertex_sram_kib);
+
 // The pipeline latency the figures were made with, and the library's provenance line.
 int silicon_latency_cycles();
 const std::string& silicon_library();
