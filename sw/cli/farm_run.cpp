@@ -20,10 +20,19 @@ bool launched_as_worker_rank() {
   return false;
 }
 
+namespace {
+std::unique_ptr<farm::Cluster>& the_cluster() {
+  static std::unique_ptr<farm::Cluster> c;
+  return c;
+}
+}  // namespace
+
+void end_cluster() { the_cluster().reset(); }
+
 FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
   FarmOutcome out;
-  out.cluster = std::make_shared<farm::Cluster>();
-  const farm::Cluster& cluster = *out.cluster;
+  if (!the_cluster()) the_cluster() = std::make_unique<farm::Cluster>();
+  const farm::Cluster& cluster = *the_cluster();
   out.coordinator = cluster.coordinator();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   farm::FarmSpec spec;
@@ -38,8 +47,15 @@ FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
   if (!req.out_dir.empty()) {
     // Only the coordinator writes the checkpoint; the workers only compute.
     if (out.coordinator) {
-      std::filesystem::create_directories(req.out_dir);
-      out.checkpoint = std::make_shared<farm::Checkpoint>(req.out_dir, req.fingerprint, req.tasks, req.resume);
+      try {
+        std::filesystem::create_directories(req.out_dir);
+        out.checkpoint = std::make_shared<farm::Checkpoint>(req.out_dir, req.fingerprint, req.tasks, req.resume);
+      } catch (...) {
+        // The workers wait for tasks: a farm of none sends them home first.
+        farm::FarmSpec none;
+        farm::run_farm(cluster, none, fn);
+        throw;
+      }
       out.checkpoint_dir = out.checkpoint->path();
       spec.checkpoint = out.checkpoint.get();
     }

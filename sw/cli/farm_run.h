@@ -34,7 +34,6 @@ struct FarmOutcome {
   farm::FarmStats stats;
   std::string checkpoint_dir;     // empty: none
   std::shared_ptr<farm::Checkpoint> checkpoint;
-  std::shared_ptr<farm::Cluster> cluster;  // MPI ends when the outcome does
 };
 
 // Runs every task not already in the checkpoint.
@@ -50,5 +49,10 @@ void add_farm_rows(const FarmOutcome& f, std::vector<StatRow>& rows);
 
 // Launched by mpirun or srun as a rank other than 0 (from the environment, before MPI starts).
 bool launched_as_worker_rank();
+
+// Ends the MPI job of the run (if one started): main calls it after printing
+// any error, because MPI_Finalize waits for every rank and mpirun may end a
+// failed job before a message printed later gets out.
+void end_cluster();
 
 }  // namespace sheafsim::cli

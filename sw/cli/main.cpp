@@ -29,7 +29,9 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 
 }  // namespace sheafsim::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"sheafsim: sheaf-diffusion training of ReLU networks, float reference and hardware models", "sheafsim"};
   app.require_subcommand(1, 1);
   // A later occurrence of an option wins: config-file values come first (see toml_config.h).
@@ -90,4 +92,12 @@ int main(int argc, char** argv) {
     return 128 + sheafsim::interrupt_signal();
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = run(argc, argv);
+  sheafsim::cli::end_cluster();  // after any message (farm_run.h)
+  return rc;
 }

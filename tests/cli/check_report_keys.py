@@ -18,8 +18,8 @@ import json
 import re
 import sys
 
-SHARED = ["common", "fixed", "mesh"]
-DYNAMIC = {"macs_by_operand_bits", "adds_by_bits", "entries", "smallest_per_round", "tasks", "register_write_bits_by_bits"}
+SHARED = ["common", "fixed", "mesh", "timing"]
+DYNAMIC = {"config", "axes", "units", "macs_by_operand_bits", "adds_by_bits", "entries", "smallest_per_round", "tasks", "register_write_bits_by_bits"}
 
 # Block rows named after data (a layer and quantity, a rounding mode): the doc names the pattern.
 BLOCK_PATTERNS = [(r"^layer\d+_[A-Za-z]+_range$", "layerK_Q_range"),

@@ -41,6 +41,8 @@ q compare --net "$d/net.json" --data "$d/train.csv" --steps 20 --no-plots --engi
   --out "$d/cmp-mesh" > "$d/compare-mesh.log"
 q compare --net "$d/net.json" --data "$d/train.csv" --test "$d/test.csv" --steps 20 --no-plots --sweep "stalk=Q4.10|Q4.12" \
   --jobs 1 --out "$d/sweep" > "$d/sweep.log"
+printf '[run]\nlayers = "2,4,1"\ntask = "paraboloid"\nn-train = 12\nn-test = 4\nsteps = 5\n[axes]\nmesh = ["1x1", "2x2"]\n[cost]\nsim-steps = 2\n' > "$d/explore.toml"
+q explore --config "$d/explore.toml" --out-dir "$d/explore" --no-plots > "$d/explore.log"
 python3 "$here/check_report_keys.py" "$doc" \
   block:init:"$d/init.log" block:data:"$d/data.log" \
   json:train:"$d/train.json" json:train:"$d/train-fixed.json" json:train:"$d/train-sgd.json" json:train:"$d/train-sid.json" \
@@ -56,4 +58,7 @@ python3 "$here/check_report_keys.py" "$doc" \
   block:compare:"$d/compare.log" block:compare:"$d/compare-mesh.log" \
   json:sweep:"$d/sweep/summary.json" csv:sweep:"$d/sweep/sweep.csv" block:sweep:"$d/sweep.log" \
   json:train:"$d/train-sgd-fixed.json" block:train:"$d/train-sgd-fixed.log" \
-  json:race:"$d/race/race.json" block:race:"$d/race.log"
+  json:race:"$d/race/race.json" block:race:"$d/race.log" \
+  json:timing:"$d/sweep/timing.json" json:timing:"$d/explore/timing.json" \
+  json:explore:"$d/explore/summary.json" csv:explore:"$d/explore/explore.csv" csv:explore:"$d/explore/pareto.csv" \
+  block:explore:"$d/explore.log"
