@@ -165,6 +165,13 @@ TEST_CASE("parse: every error names the file, the table and the key", "[explore]
   CHECK_THAT(error_of(axes5), Contains("x.toml: [axes] the grid has 161051 points, more than 100000"));
   CHECK(parse("[sample]\nmethod = \"random\"\npoints = 10\n" + axes5).grid_size() == 161051);
   CHECK_THAT(error_of(big), Contains("lanes '1..11' must be a whole number"));
+  // Past 2^64 points a grid index does not fit: refused even for a sample.
+  std::string many = "1";
+  for (int v = 2; v <= 1000; ++v) many += "," + std::to_string(v);
+  CHECK_THAT(error_of("[sample]\nmethod = \"random\"\npoints = 3\n[axes]\nacc = \"1..1000\"\nstalk = \"Q1.0..Q1.63\"\n"
+                      "weight = \"Q1.0..Q1.63\"\nlanes = [" + many + "]\nvertex-lanes = [" + many + "]\nlink-width = [" +
+                      many + "]\nsram-kib = [" + many + "]\nchunk = [" + many + "]\n"),
+             Contains("x.toml: [axes] the design space has too many points to index"));
 }
 
 TEST_CASE("axis_kind and axis_keys", "[explore]") {

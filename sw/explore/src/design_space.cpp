@@ -308,6 +308,9 @@ DesignSpace parse_design_space(const std::string& toml_text, const std::string& 
       space.axes.push_back(parse_axis(key, *node, origin));
     }
   }
+  if (space.grid_size() == std::numeric_limits<size_t>::max())  // saturated: grid indices would not fit
+    throw InputError(fmt::format("{}: [axes] the design space has too many points to index (fewer values, please)",
+                                 origin));
   if (space.method == SampleMethod::Grid && space.grid_size() > kMaxDesignPoints)
     throw InputError(fmt::format("{}: [axes] the grid has {} points, more than {} (sample it: [sample] method = "
                                  "\"random\" or \"lhs\" with points = N)",
