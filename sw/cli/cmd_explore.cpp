@@ -68,6 +68,7 @@ RunSettings parse_run_table(const toml::table& file, const std::string& origin) 
   CLI::App app;
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   CLI::App* sub = app.add_subcommand("simulate");
+  r.opts->fx.arith = "fixed";  // every point is a fixed-point run
   add_train_options(sub, r.opts, TrainCommand::Simulate);
   add_mesh_options(*sub, r.opts->mesh, false, false);
   add_integer_parsing(app);
@@ -202,8 +203,18 @@ explore::TrainingOutcome run_training(const Explore& x, const DesignPoint& p) {
 // The clock of a point: an axis or [run] clock-mhz; else the RTL PE's fmax at
 // these formats; else (no 45 nm figure at these formats) the q16 PE's at these
 // rounding modes, stated as assumed.
-void point_clock(const Explore& x, const DesignPoint& p, const mesh::MeshConfig& mc, const MeshPricing& price,
-                 explore::ArchOutcome& a) {
+// The synthesised q16 PE at the point's rounding and overflow modes (else at
+// the measured PE's): the basis of the figures of formats with no synthesis.
+ops::PeSilicon q16_basis(const FixedConfig& cfg, int lanes) {
+  FixedConfig q16;
+  q16.quant = cfg.quant;
+  q16.overflow = cfg.overflow;
+  ops::PeSilicon si = ops::pe_silicon(q16, lanes);
+  return si.available ? si : ops::pe_silicon(FixedConfig{}, lanes);
+}
+
+void point_clock(const Explore& x, const DesignPoint& p, const FixedConfig& cfg, const mesh::MeshConfig& mc,
+                 const MeshPricing& price, explore::ArchOutcome& a) {
   a.clock_mhz = mc.clock_mhz;
   if (has_axis(p, "clock-mhz")) {
     a.clock_source = "the clock-mhz axis";
@@ -218,11 +229,7 @@ void point_clock(const Explore& x, const DesignPoint& p, const mesh::MeshConfig&
     a.clock_source = "the RTL PE's 45 nm fmax (" + price.silicon.basis + ")";
     return;
   }
-  FixedConfig q16;
-  q16.quant = x.base.formats.quant;
-  q16.overflow = x.base.formats.overflow;
-  ops::PeSilicon si = ops::pe_silicon(q16, mc.lanes);
-  if (!si.available) si = ops::pe_silicon(FixedConfig{}, mc.lanes);
+  const ops::PeSilicon si = q16_basis(cfg, mc.lanes);
   a.clock_mhz = si.clock_mhz;
   a.clock_source = fmt::format("assumed: the q16 PE's 45 nm fmax at {}/{} (no figure at these formats: {})", si.quant,
                                si.overflow, price.silicon.reason);
@@ -236,10 +243,11 @@ void point_area(const FixedConfig& cfg, const mesh::MeshConfig& mc, const MeshPr
     logic = price.silicon.logic_area_um2;
     a.area_basis = "PE logic: " + price.silicon.basis;
   } else {
-    ops::PeSilicon q16 = ops::pe_silicon(FixedConfig{}, mc.lanes);
+    const ops::PeSilicon q16 = q16_basis(cfg, mc.lanes);
     const double scale = static_cast<double>(cfg.stalk.width() * cfg.weight.width()) / (16.0 * 16.0);
     logic = q16.logic_area_um2 * scale;
-    a.area_basis = fmt::format("PE logic: estimated, the q16 PE's x {:.4g} (stalk x weight bits / 16 x 16)", scale);
+    a.area_basis = fmt::format("PE logic: estimated, the q16 PE's at {}/{} x {:.4g} (stalk x weight bits / 16 x 16)",
+                               q16.quant, q16.overflow, scale);
   }
   a.area_mm2 = ops::mesh_area_um2(logic, price.pes, mc.sram_kib, price.vertex_groups, mc.vertex_sram_kib) * 1e-6;
   a.area_basis += "; SRAM 0.346 um^2/bit x 1.5 (PEs and vertex units)";
@@ -283,7 +291,7 @@ explore::ArchOutcome run_arch(const Explore& x, const DesignPoint& p) {
   a.sram_pJ_per_step = c.sram_pJ;
   a.links_pJ_per_step = c.links_pJ;
   a.static_uW = c.static_uW;
-  point_clock(x, p, mc, price, a);
+  point_clock(x, p, spec.formats, mc, price, a);
   point_area(spec.formats, mc, price, a);
   return a;
 }

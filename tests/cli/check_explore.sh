@@ -123,4 +123,23 @@ grep -q "continue it with --resume" "$dir/r.err"
 if "$sheafsim" explore --resume "$dir/r" --no-plots >/dev/null 2>"$dir/r2.err"; then
   echo "FAIL: a foreign checkpoint was resumed"; exit 1; fi
 grep -q "belongs to another run" "$dir/r2.err"
+
+# Ctrl-C in one process: the finished tasks stay in the checkpoint, exit 130,
+# and --resume finishes with the files of an uninterrupted run.
+sed 's/^steps = 300/steps = 30000/' "$dir/explore.toml" >"$dir/long.toml"
+"$sheafsim" explore --config "$dir/long.toml" --out-dir "$dir/long-full" --jobs 1 --no-plots >/dev/null
+"$sheafsim" explore --config "$dir/long.toml" --out-dir "$dir/long" --jobs 1 --no-plots >/dev/null 2>"$dir/long.err" &
+pid=$!
+for _ in $(seq 1 600); do
+  [ "$(ls "$dir/long/checkpoint" 2>/dev/null | grep -c '^task-' || true)" -ge 1 ] && break
+  sleep 0.05
+done
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || { cat "$dir/long.err"; echo "FAIL: exit $rc after SIGINT, expected 130"; exit 1; }
+grep -q "interrupted by SIGINT with [0-9]* of 36 tasks finished; they are in .*checkpoint: continue with --resume" "$dir/long.err" \
+  || { cat "$dir/long.err"; echo "FAIL: no resumable message"; exit 1; }
+"$sheafsim" explore --resume "$dir/long" --no-plots >"$dir/long-resumed.txt"
+grep -qE "^tasks_from_checkpoint: +[1-9][0-9]* of 36" "$dir/long-resumed.txt"
+for f in explore.csv pareto.csv summary.json; do cmp "$dir/long-full/$f" "$dir/long/$f"; done
 echo "ok"

@@ -163,13 +163,19 @@ ExploreTables make_tables(const DesignSpace& space, const Sample& sample, const 
     const TrainingOutcome& t = r.training;
     const ArchOutcome& a = r.arch;
     csv += fmt::format("{}{},{},{},{}", r.point, design_fields(r), word, feasible(r) ? 1 : 0, csv_field(reason(r)));
+    // What did not run has no figures: empty fields, not zeros.
+    const bool ran = trained(r), mapped = a.feasible;
+    auto count = [](bool known, std::uint64_t v) { return known ? std::to_string(v) : std::string(); };
+    auto value = [](bool known, double v) { return known ? num(v) : std::string(); };
     csv += fmt::format(",{},{},{},{},{},{},{}", num(t.train_loss), num(t.test_loss), num(t.train_accuracy),
-                       num(t.test_accuracy), t.diverged ? 1 : 0, t.saturations, t.lost_updates);
+                       num(t.test_accuracy), count(ran, t.diverged ? 1 : 0), count(ran, t.saturations),
+                       count(ran, t.lost_updates));
     csv += fmt::format(",{},{},{},{},{},{},{},{}", num(a.cycles_per_step), num(m.time_per_step_us),
-                       num(a.mac_utilisation), num(a.link_utilisation), a.pes, a.links, a.sram_bits,
-                       a.peak_sram_bits_per_pe);
-    csv += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n", num(a.arithmetic_pJ_per_step), num(a.sram_pJ_per_step),
-                       num(a.links_pJ_per_step), num(m.dynamic_energy_per_step_uJ), num(a.static_uW),
+                       num(a.mac_utilisation), num(a.link_utilisation), count(mapped, a.pes), count(mapped, a.links),
+                       count(mapped, a.sram_bits), count(mapped, static_cast<std::uint64_t>(a.peak_sram_bits_per_pe)));
+    csv += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n", value(mapped, a.arithmetic_pJ_per_step),
+                       value(mapped, a.sram_pJ_per_step), value(mapped, a.links_pJ_per_step),
+                       num(m.dynamic_energy_per_step_uJ), value(mapped, a.static_uW),
                        num(m.static_energy_per_step_uJ), num(m.energy_per_step_uJ), num(m.time_to_train_us),
                        num(m.energy_to_train_uJ), num(a.area_mm2), csv_field(a.clock_source));
   }
