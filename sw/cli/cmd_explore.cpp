@@ -391,6 +391,7 @@ void run_explore_command(const ExploreOpts& o) {
                             {"energy_table", x.table.to_json()}};
   FarmRequest req;
   req.what = "explore";
+  req.unit = "tasks";
   req.tasks = n_train + n_arch;  // the trainings first: they are the long tasks
   req.jobs = o.jobs;
   req.out_dir = out;

@@ -114,8 +114,10 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
                                       {"network", s.net_source},       {"data", s.data_source}, {"settings", s.settings},
                                       {"base_fixed", config_json(s.cfg)}};
   FarmRequest req;
-  req.what = fmt::format("compare sweep ({})", o.engine);
-  req.unit = "runs";
+  req.what = "compare sweep";
+  req.detail = o.engine;
+  req.unit = "points";
+  req.uncounted = 1;  // the float reference
   req.tasks = n + 1;
   req.jobs = o.jobs;
   req.out_dir = out;

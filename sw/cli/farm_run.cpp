@@ -68,10 +68,19 @@ FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
   if (out.coordinator) {
     const std::string who =
         cluster.size() > 1 ? fmt::format("{} ranks", cluster.size()) : fmt::format("{} job{}", spec.jobs, spec.jobs == 1 ? "" : "s");
-    progress = std::make_unique<ProgressLine>(fmt::format("{} ({})", req.what, who), static_cast<long>(req.tasks), req.unit);
-    done = [&](size_t task, size_t n_done, size_t) {
+    const std::string label = req.detail.empty() ? fmt::format("{} ({})", req.what, who)
+                                                 : fmt::format("{} ({}, {})", req.what, req.detail, who);
+    progress = std::make_unique<ProgressLine>(label, static_cast<long>(req.tasks - req.uncounted), req.unit);
+    // The counted tasks done: those the checkpoint holds, then one per result.
+    long counted = 0;
+    if (out.checkpoint)
+      for (const auto& kv : out.checkpoint->finished()) counted += kv.first >= req.uncounted ? 1 : 0;
+    done = [&req, &m, &progress, counted](size_t task, size_t, size_t) mutable {
       std::lock_guard<std::mutex> lock(m);
-      progress->update(static_cast<long>(n_done), req.describe ? "last " + req.describe(task) : std::string());
+      const bool counts = task >= req.uncounted;
+      counted += counts ? 1 : 0;
+      const std::string what = req.describe ? req.describe(task) : fmt::format("task {}", task);
+      progress->update(counted, counts ? "last " + what : what + " done");
     };
   }
   out.results = farm::run_farm(cluster, spec, fn, done, &out.stats);

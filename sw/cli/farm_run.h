@@ -17,8 +17,10 @@
 namespace sheafsim::cli {
 
 struct FarmRequest {
-  std::string what;              // the progress line's label: "explore", "compare sweep (bit-accurate)"
-  std::string unit = "tasks";    // what a task is, plural
+  std::string what;              // the progress line's label: "explore", "compare sweep"
+  std::string detail;            // in its parentheses before the workers: "bit-accurate"
+  std::string unit = "tasks";    // what a counted task is, plural
+  size_t uncounted = 0;          // tasks 0..uncounted-1 are named when done but not counted (a reference run)
   size_t tasks = 0;
   int jobs = 0;                  // --jobs: threads of one process (0: every core)
   std::string out_dir;           // empty: no checkpoint

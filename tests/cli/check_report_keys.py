@@ -19,7 +19,9 @@ import re
 import sys
 
 SHARED = ["common", "fixed", "mesh", "timing"]
-DYNAMIC = {"config", "axes", "units", "macs_by_operand_bits", "adds_by_bits", "entries", "smallest_per_round", "tasks", "register_write_bits_by_bits"}
+# Objects that echo a user's file verbatim (explore's `config`): documented with the file, not here.
+VERBATIM = {"config"}
+DYNAMIC = {"axes", "units", "macs_by_operand_bits", "adds_by_bits", "entries", "smallest_per_round", "tasks", "register_write_bits_by_bits"}
 
 # Block rows named after data (a layer and quantity, a rounding mode): the doc names the pattern.
 BLOCK_PATTERNS = [(r"^layer\d+_[A-Za-z]+_range$", "layerK_Q_range"),
@@ -51,6 +53,9 @@ def json_keys(node, parent=None, path=""):
     if isinstance(node, dict):
         for k, v in node.items():
             p = f"{path}.{k}" if path else k
+            if k in VERBATIM and parent is None:
+                yield p, k  # the object's name is documented; its keys are the file's
+                continue
             if parent in DYNAMIC:
                 yield from json_keys(v, k, p)  # the key is data; document its children
                 continue
