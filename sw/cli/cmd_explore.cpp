@@ -87,6 +87,9 @@ RunSettings parse_run_table(const toml::table& file, const std::string& origin) 
   TrainOpts& o = *r.opts;
   if (o.method != "sheaf" && o.method != "sgd")
     throw InputError(fmt::format("{}: method = \"{}\": explore runs sheaf or sgd (the mesh runs those)", where, o.method));
+  if (!o.pins.empty())
+    throw InputError(fmt::format("{}: pins = \"{}\": explore prices unpinned training (use simulate --pins for one design)",
+                                 where, o.pins));
   if (!o.report.empty() || !o.out_net.empty())
     throw InputError(fmt::format("{}: report and out-net are not used: explore writes its files to --out-dir", where));
   r.clock_typed = run->contains("clock-mhz");

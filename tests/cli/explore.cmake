@@ -33,3 +33,10 @@ if(MPI_CXX_FOUND AND MPIEXEC_EXECUTABLE)
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_mpi.sh ${SHEAFSIM} ${T} ${MPIEXEC_EXECUTABLE})
   set_tests_properties(cli:mpi:explore_sweep_kill_resume PROPERTIES TIMEOUT 900 RESOURCE_LOCK mpi PROCESSORS 2)
 endif()
+# The Slurm recipe: valid bash, and docs/explore.md shows the committed script.
+add_test(NAME tools:explore_sbatch
+         COMMAND bash -c "bash -n \"$0\" && python3 -c 'import sys; d = open(sys.argv[1]).read(); f = open(sys.argv[2]).read(); sys.exit(0 if \"```sh\\n\" + f + \"```\" in d else \"docs/explore.md does not show tools/explore.sbatch as committed\")' \"$1\" \"$0\""
+                 ${PROJECT_SOURCE_DIR}/tools/explore.sbatch ${PROJECT_SOURCE_DIR}/docs/explore.md)
+# Backprop SGD explored on the same mesh; pins are refused (explore prices unpinned training).
+cli_ok(explore:sgd "feasible_points: +8$" ${SHEAFSIM} explore --config ${XF}/sgd.toml --out-dir ${T}/explore-sgd --no-plots)
+cli_error(explore:pins "explore prices unpinned training" ${SHEAFSIM} explore --config ${XF}/pins.toml --out-dir ${T}/x)
