@@ -29,6 +29,12 @@ std::unique_ptr<farm::Cluster>& the_cluster() {
 
 void end_cluster() { the_cluster().reset(); }
 
+bool launched_as_several_ranks() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(var); v != nullptr && std::atoi(v) > 1) return true;
+  return false;
+}
+
 FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
   FarmOutcome out;
   if (!the_cluster()) the_cluster() = std::make_unique<farm::Cluster>();

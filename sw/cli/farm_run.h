@@ -51,6 +51,8 @@ void add_farm_rows(const FarmOutcome& f, std::vector<StatRow>& rows);
 
 // Launched by mpirun or srun as a rank other than 0 (from the environment, before MPI starts).
 bool launched_as_worker_rank();
+// Launched as one of several ranks (OMPI_COMM_WORLD_SIZE or PMI_SIZE > 1).
+bool launched_as_several_ranks();
 
 // Ends the MPI job of the run (if one started): main calls it after printing
 // any error, because MPI_Finalize waits for every rank and mpirun may end a

@@ -60,11 +60,22 @@ int run(int argc, char** argv) {
                                                     [&](const CLI::App* s) { return s->get_name() == args[0]; });
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known)
       throw sheafsim::InputError(
-          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops, compare race or explore)", args[0]));
+          fmt::format("unknown subcommand '{}' (expected init, data, infer, train, spectrum, simulate, ops, compare, race or explore)", args[0]));
     // Unknown options (with a suggestion), deprecated aliases, implied options;
     // then the --config file's settings, except those the command line replaces.
     args = sheafsim::cli::check_typed_options(app, args);
     args = sheafsim::cli::expand_config(app, args);
+    // Several ranks share out the points of `explore` and `compare --sweep`; any
+    // other command would run N times over the same files.
+    if (sheafsim::cli::launched_as_several_ranks() && !args.empty() && args[0] != "explore" &&
+        !(args[0] == "compare" && std::any_of(args.begin(), args.end(), [](const std::string& a) {
+          return a == "--sweep" || a.rfind("--sweep=", 0) == 0;
+        }))) {
+      if (sheafsim::cli::launched_as_worker_rank()) return 2;  // rank 0 says why
+      throw sheafsim::InputError(fmt::format(
+          "`sheafsim {}` runs in one process: under mpirun only `explore` and `compare --sweep` share out their points "
+          "(run it without mpirun, or with -n 1)", args[0]));
+    }
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);
   } catch (const CLI::Success& e) {

@@ -37,6 +37,12 @@ mesh = ["2x2", "4x4"]
 sim-steps = 2
 TOML
 
+# 0. Only explore and compare --sweep share out work; another command is refused once, by rank 0.
+if "${mpi[@]}" "$sheafsim" train --task paraboloid --layers 2,3,1 --steps 3 >"$dir/train.txt" 2>&1; then
+  fail "train under mpirun -n 3 was not refused"; fi
+[ "$(grep -c 'sheafsim: error: `sheafsim train` runs in one process' "$dir/train.txt")" -eq 1 ] \
+  || { cat "$dir/train.txt"; fail "the refusal is not one line from rank 0"; }
+
 # 1. explore: one process against three ranks.
 "$sheafsim" explore --config "$dir/explore.toml" --out-dir "$dir/serial" --jobs 1 --no-plots >"$dir/serial.txt" \
   || fail "the one-process explore failed"
