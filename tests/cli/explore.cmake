@@ -28,7 +28,7 @@ add_test(NAME cli:explore:readme_example
 set_tests_properties(cli:explore:readme_example PROPERTIES TIMEOUT 600
   ENVIRONMENT "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1"
   PASS_REGULAR_EXPRESSION "feasible_points: +16")
-if(MPI_CXX_FOUND AND MPIEXEC_EXECUTABLE)
+if(SHEAFSIM_WITH_MPI AND MPIEXEC_EXECUTABLE)
   add_test(NAME cli:mpi:explore_sweep_kill_resume
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_mpi.sh ${SHEAFSIM} ${T} ${MPIEXEC_EXECUTABLE})
   set_tests_properties(cli:mpi:explore_sweep_kill_resume PROPERTIES TIMEOUT 900 RESOURCE_LOCK mpi PROCESSORS 2)
