@@ -145,7 +145,6 @@ class MeshTrace {
   std::vector<char> is_touched_;
   std::uint64_t run_end_ = 0;
   bool dumped_ = false;  // the $dumpvars block is written
-  bool any_step_ = false;
   std::string out_;
 };
 
