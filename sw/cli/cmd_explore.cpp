@@ -355,7 +355,6 @@ void run_explore_command(const ExploreOpts& o) {
   x.base = make_train_spec(t, nullptr);
   x.base_formats = x.base.formats;
   x.base_mesh = t.mesh.resolve();
-  x.base.log_every = x.base.sheaf.log_every = x.base.sgd.log_every = t.steps;
   x.table_path = x.space.energy_table.empty() ? SHEAFSIM_DEFAULT_ENERGY_TABLE : x.space.energy_table;
   x.table = ops::EnergyTable::load(x.table_path);
   const long K = t.method == "sheaf" ? std::max(1, x.base.sheaf.inner) : 1;

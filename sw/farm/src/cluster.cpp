@@ -1,7 +1,10 @@
 #include "sheafsim/farm/cluster.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "farm_detail.h"
 #include "sheafsim/base/error.h"
@@ -49,10 +52,10 @@ Cluster::Cluster() {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 #else
-  if (env_int("OMPI_COMM_WORLD_SIZE") > 1 || env_int("PMI_SIZE") > 1)
-    throw InputError(
-        "this sheafsim was built without MPI: it cannot run as N ranks (install libopenmpi-dev and rebuild, or run "
-        "without mpirun)");
+  if (const int n = std::max(env_int("OMPI_COMM_WORLD_SIZE"), env_int("PMI_SIZE")); n > 1)
+    throw InputError(fmt::format(
+        "this sheafsim was built without MPI: it cannot run as {} ranks (install libopenmpi-dev and rebuild, or run "
+        "without mpirun)", n));
 #endif
 }
 
