@@ -481,6 +481,7 @@ void run_explore_command(const ExploreOpts& o) {
   stat.push_back({"explore_csv", (dir / "explore.csv").string()});
   stat.push_back({"pareto_csv", (dir / "pareto.csv").string()});
   stat.push_back({"summary", (dir / "summary.json").string()});
+  stat.push_back({"timing", (dir / "timing.json").string()});
   stat.push_back({"figures", figures.empty() ? "none" : figures});
   print_statistics("sheafsim explore", stat);
 }
