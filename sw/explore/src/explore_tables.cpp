@@ -60,7 +60,8 @@ const std::vector<std::pair<std::string, std::string>>& metric_units() {
       {"time_to_train_us", "us: time_per_step_us x steps"},
       {"energy_to_train_uJ", "uJ: energy_per_step_uJ x steps"},
       {"area_mm2", "mm^2: silicon area of the mesh"},
-      {"clock_source", "where clock_mhz comes from"}};
+      {"clock_source", "where clock_mhz comes from"},
+      {"area_basis", "where area_mm2's PE logic and SRAM figures come from (measured, derived or estimated)"}};
   return units;
 }
 
@@ -173,11 +174,12 @@ ExploreTables make_tables(const DesignSpace& space, const Sample& sample, const 
     csv += fmt::format(",{},{},{},{},{},{},{},{}", num(a.cycles_per_step), num(m.time_per_step_us),
                        num(a.mac_utilisation), num(a.link_utilisation), count(mapped, a.pes), count(mapped, a.links),
                        count(mapped, a.sram_bits), count(mapped, static_cast<std::uint64_t>(a.peak_sram_bits_per_pe)));
-    csv += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n", value(mapped, a.arithmetic_pJ_per_step),
+    csv += fmt::format(",{},{},{},{},{},{},{},{},{},{},{},{}\n", value(mapped, a.arithmetic_pJ_per_step),
                        value(mapped, a.sram_pJ_per_step), value(mapped, a.links_pJ_per_step),
                        num(m.dynamic_energy_per_step_uJ), value(mapped, a.static_uW),
                        num(m.static_energy_per_step_uJ), num(m.energy_per_step_uJ), num(m.time_to_train_us),
-                       num(m.energy_to_train_uJ), num(a.area_mm2), csv_field(a.clock_source));
+                       num(m.energy_to_train_uJ), num(a.area_mm2), csv_field(a.clock_source),
+                       csv_field(a.area_basis));
   }
 
   // The fronts: quality is minimised as itself or its negation.
