@@ -284,11 +284,9 @@ explore::ArchOutcome run_arch(const Explore& x, const DesignPoint& p) {
   a.mac_utilisation = c.mac_utilisation;
   a.link_utilisation = c.link_utilisation;
   a.simulated_steps = c.simulated_steps;
-  const json& m = c.mesh_report.at("mapping");
-  a.pes = m.at("pes").get<std::uint64_t>();
-  a.links = m.at("links").get<std::uint64_t>();
-  a.sram_bits = a.pes * m.at("sram_bits_per_pe").get<std::uint64_t>() +
-                m.at("vertex_groups").get<std::uint64_t>() * m.at("vertex_sram_bits_per_unit").get<std::uint64_t>();
+  a.pes = c.pes;
+  a.links = c.links;
+  a.sram_bits = c.sram_bits;
   a.peak_sram_bits_per_pe = c.peak_sram_bits_per_pe;
   a.arithmetic_pJ_per_step = c.arithmetic_pJ;
   a.sram_pJ_per_step = c.sram_pJ;

@@ -146,7 +146,6 @@ bool& silenced() {
 }  // namespace
 
 void silence_console() { silenced() = true; }
-bool console_silenced() { return silenced(); }
 
 void warn(const std::string& message) {
   if (!silenced()) fmt::print(stderr, "sheafsim: warning: {}\n", message);

@@ -64,6 +64,5 @@ void warn(const std::string& message);
 // A worker rank of an MPI run: no warnings, progress or statistics (rank 0
 // reports for the run); errors still go to stderr.
 void silence_console();
-bool console_silenced();
 
 }  // namespace sheafsim::cli

@@ -62,7 +62,6 @@ FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
         farm::run_farm(cluster, none, fn);
         throw;
       }
-      out.checkpoint_dir = out.checkpoint->path();
       spec.checkpoint = out.checkpoint.get();
     }
   } else if (req.resume) {

@@ -34,7 +34,6 @@ struct FarmOutcome {
   bool coordinator = true;        // false on a worker rank: it writes nothing
   std::vector<std::string> results;  // the coordinator's: every task's result text
   farm::FarmStats stats;
-  std::string checkpoint_dir;     // empty: none
   std::shared_ptr<farm::Checkpoint> checkpoint;
 };
 

@@ -83,9 +83,11 @@ race::StepCost mesh_cost(TrainSpec spec, const mesh::MeshConfig& mc, long sim_st
   c.link_utilisation = rep.value("link_utilisation", kNaN);
   const json& m = rep.at("mapping");
   c.peak_sram_bits_per_pe = m.at("pe_sram_bits_needed_max").get<long>();
-  const auto pes = m.at("pes").get<std::uint64_t>(), links = m.at("links").get<std::uint64_t>();
-  const std::uint64_t sram_bits = pes * m.at("sram_bits_per_pe").get<std::uint64_t>() +
-                                  m.at("vertex_groups").get<std::uint64_t>() * m.at("vertex_sram_bits_per_unit").get<std::uint64_t>();
+  const auto pes = c.pes = m.at("pes").get<std::uint64_t>();
+  const auto links = c.links = m.at("links").get<std::uint64_t>();
+  const std::uint64_t sram_bits = c.sram_bits =
+      pes * m.at("sram_bits_per_pe").get<std::uint64_t>() +
+      m.at("vertex_groups").get<std::uint64_t>() * m.at("vertex_sram_bits_per_unit").get<std::uint64_t>();
   c.static_uW = table.static_power_uW(pes, sram_bits, links);
   c.arithmetic_pJ = price.arithmetic_pJ;
   c.sram_pJ = price.sram_pJ;

@@ -6,6 +6,7 @@
 // counters per step; the energy table prices them, and the mesh's static
 // power runs for the whole time to target. This header holds the figures and
 // their reports (race.json, the markdown summary); cmd_race.cpp runs them.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct StepCost {
   double arithmetic_pJ = 0, sram_pJ = 0, links_pJ = 0;  // dynamic energy per step
   double static_uW = 0;                                 // the whole mesh, busy or idle
   long peak_sram_bits_per_pe = 0;                       // weights, accumulators and stored activations
+  std::uint64_t pes = 0, links = 0, sram_bits = 0;      // the mesh leaking static_uW (SRAM: PEs and vertex units)
   double mac_utilisation = kNaN, link_utilisation = kNaN;
   std::string basis;            // how the figures were obtained
   nlohmann::json mesh_report;   // the simulation's report (null off the mesh)
