@@ -5,10 +5,8 @@
 // checkpointed in OUT/checkpoint as it arrives (--resume OUT continues), and
 // sweep.csv holds one row per point in grid order, so every output file is
 // the same for any number of jobs or ranks.
-#include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <thread>
 
 #include <fmt/format.h>
 
