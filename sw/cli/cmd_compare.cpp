@@ -100,6 +100,7 @@ void check_fixed(const CompareSetup& s, const FixedConfig& cfg, const std::strin
 void run_single(const CompareOpts& o, const CompareSetup& s) {
   const TrainOpts& t = *o.t;
   check_fixed(s, s.cfg, "");
+  if (!o.out.empty()) create_output_directory(o.out);  // before the run, so a bad --out fails at once
   if (auto w = accumulator_warning(s.cfg, s.net.layers, static_cast<long>(s.train.size()))) warn(*w);
   const long every = o.trace_every > 0 ? o.trace_every : std::max(1L, t.steps / 100);
   std::shared_ptr<mesh::MeshEngine> engine;
@@ -138,7 +139,6 @@ void run_single(const CompareOpts& o, const CompareSetup& s) {
 
   std::string plots;
   if (!o.out.empty()) {
-    std::filesystem::create_directories(o.out);
     write_json(o.out + "/compare.json", j);
     write_text_file(o.out + "/trace.csv", trace_csv(run, s.cfg));
     if (!o.no_plots) plots = run_plots(o.out);

@@ -65,25 +65,10 @@ RunSettings parse_run_table(const toml::table& file, const std::string& origin) 
   if (run == nullptr) throw InputError(fmt::format("{}: no [run] table (the task, network and training: train's options)", origin));
   std::ostringstream text;
   text << *run;
-  CLI::App app;
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  CLI::App* sub = app.add_subcommand("simulate");
-  r.opts->fx.arith = "fixed";  // every point is a fixed-point run
-  add_train_options(sub, r.opts, TrainCommand::Simulate);
-  add_mesh_options(*sub, r.opts->mesh, false, false);
-  add_integer_parsing(app);
   const std::string where = origin + " [run]";
-  std::vector<std::string> args = config_arguments(*sub, text.str(), where);
-  args.insert(args.begin(), "simulate");
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    throw InputError(fmt::format("{}: {}", where, e.what()));
-  }
-  set_config_origin(where);
-  check_train_options(*r.opts, *sub);
-  set_config_origin("");
+  TrainOpts fixed_point;
+  fixed_point.fx.arith = "fixed";  // every point is a fixed-point run
+  r.opts = parse_train_config(text.str(), where, TrainCommand::Simulate, fixed_point);
   TrainOpts& o = *r.opts;
   if (o.method != "sheaf" && o.method != "sgd")
     throw InputError(fmt::format("{}: method = \"{}\": explore runs sheaf or sgd (the mesh runs those)", where, o.method));
@@ -405,7 +390,7 @@ void run_explore_command(const ExploreOpts& o) {
   // The run's own copy of its config, for --resume DIR; not over an unfinished
   // run's (the checkpoint refuses to start over it).
   if (fresh && !std::filesystem::exists(std::filesystem::path(out) / "checkpoint" / "run.json")) {
-    std::filesystem::create_directories(out);
+    create_output_directory(out);
     const std::filesystem::path copy = std::filesystem::path(out) / "explore.toml";
     if (!std::filesystem::exists(copy) || !std::filesystem::equivalent(copy, config_path)) write_text_file(copy.string(), text);
   }

@@ -50,26 +50,27 @@ struct RaceOpts {
 
 // A method's `train` config file, parsed as `sheafsim train --config FILE` would.
 std::shared_ptr<TrainOpts> load_method(const std::string& path, const std::string& option, const std::string& method) {
-  CLI::App app;
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  auto o = std::make_shared<TrainOpts>();
-  CLI::App* sub = app.add_subcommand("train");
-  add_train_options(sub, o, TrainCommand::Train);
-  add_integer_parsing(app);
-  std::vector<std::string> args = config_arguments(*sub, read_text_file(path), path);
-  args.insert(args.begin(), "train");
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    throw InputError(fmt::format("{} {}: {}", option, path, e.what()));
-  }
-  set_config_origin(fmt::format("{} {}", option, path));  // its unused settings are named after the file
-  check_train_options(*o, *sub);
-  set_config_origin("");
+  auto o = parse_train_config(read_text_file(path), fmt::format("{} {}", option, path), TrainCommand::Train);
   if (o->method != method)
     throw InputError(fmt::format("{} {} trains --method {}; it must be a {} config", option, path, o->method, method));
   return o;
+}
+
+// A config file's opening comment lines, without their "# ": where its
+// settings come from (how they were chosen), quoted in race.md.
+std::string leading_comment(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] != '#') break;
+    const size_t body = line.find_first_not_of('#');
+    const std::string rest = body == std::string::npos ? "" : line.substr(body);
+    out += (out.empty() ? "" : "\n") + (rest.rfind(' ', 0) == 0 ? rest.substr(1) : rest);
+  }
+  return out;
 }
 
 // The race's settings over a method's: the formats (fixed point, for sheaf and
@@ -119,14 +120,15 @@ race::StepCost sid_cost(const TrainSpec& spec, const FixedConfig& fx, const ops:
 }
 
 void run_race_command(const RaceOpts& r, const CLI::App& sub) {
-  if (std::isnan(r.target_loss) == std::isnan(r.target_accuracy))
+  if ((sub.count("--target-loss") > 0) == (sub.count("--target-accuracy") > 0))
     throw InputError("give exactly one of --target-loss X or --target-accuracy X");
   race::RaceResult res;
-  res.target.accuracy = !std::isnan(r.target_accuracy);
+  res.target.accuracy = sub.count("--target-accuracy") > 0;
   res.target.value = res.target.accuracy ? r.target_accuracy : r.target_loss;
   if (!std::isfinite(res.target.value) || (res.target.accuracy && (res.target.value <= 0 || res.target.value > 1)) ||
       (!res.target.accuracy && res.target.value <= 0))
-    throw InputError(res.target.accuracy ? "--target-accuracy must be in (0, 1]" : "--target-loss must be > 0");
+    throw InputError(res.target.accuracy ? fmt::format("--target-accuracy {} must be in (0, 1]", res.target.value)
+                                         : fmt::format("--target-loss {} must be a finite number > 0", res.target.value));
   require_count(r.eval_every, "--eval-every", 1, 1000000000);
   require_count(r.max_steps, "--max-steps", 0, 1000000000);
   require_count(r.sim_steps, "--sim-steps", 0, 100000);
@@ -153,9 +155,13 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     if (p.spec.data.test.size() == 0)
       throw InputError(fmt::format("{} {}: the race measures the target on the test split; give --n-test > 0", p.option, p.file));
     if (&p != &plans.front()) check_same_task(plans.front().spec, plans.front().option, p.spec, p.option);
+    if (res.target.accuracy && !is_classification(p.spec.data.net.output))
+      throw InputError(fmt::format("--target-accuracy needs a classifier, but {} {} trains a regression network ({} "
+                                   "output, no accuracy): give --target-loss", p.option, p.file,
+                                   to_string(p.spec.data.net.output)));
     if (p.method != "sid") p.price = price_on_mesh(p.spec, mc, fx, table, table_path);
   }
-  std::filesystem::create_directories(r.out_dir);
+  create_output_directory(r.out_dir);
 
   // The clock: --clock-mhz when typed, else the RTL PE's at these formats, else the mesh default.
   const ops::PeSilicon si = ops::pe_silicon(fx, mc.lanes);
@@ -186,6 +192,7 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     race::Entry e;
     e.method = p.method;
     e.config_file = p.file;
+    e.config_comment = leading_comment(read_text_file(p.file));
     e.settings = p.method == "sid" && run.sid ? run.sid->settings : spec.settings;
     e.result = run.result;
     if (p.method == "sid") {

@@ -2,6 +2,8 @@
 // the library trains, and this writes the network and the report and prints
 // the statistics block. `simulate` (cmd_simulate.cpp) runs the same request
 // on the SystemC mesh.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -305,6 +307,30 @@ void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, Train
     sub->add_option("--report", o->report, "Write the JSON report here");
   }
   add_fixed_options(*sub, o->fx, train, cmd != TrainCommand::Compare);
+}
+
+std::shared_ptr<TrainOpts> parse_train_config(const std::string& text, const std::string& origin, TrainCommand cmd,
+                                              const TrainOpts& base) {
+  const char* name = cmd == TrainCommand::Train ? "train" : cmd == TrainCommand::Simulate ? "simulate" : "compare";
+  auto o = std::make_shared<TrainOpts>(base);
+  CLI::App app;
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  CLI::App* sub = app.add_subcommand(name);
+  add_train_options(sub, o, cmd);
+  if (cmd == TrainCommand::Simulate) add_mesh_options(*sub, o->mesh, false, false);
+  add_integer_parsing(app);
+  std::vector<std::string> args = config_arguments(*sub, text, origin);
+  args.insert(args.begin(), name);
+  std::reverse(args.begin(), args.end());  // CLI11 parses a vector from its back
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw InputError(fmt::format("{}: {}", origin, e.what()));
+  }
+  set_config_origin(origin);  // its unused settings are named after the file
+  check_train_options(*o, *sub);
+  set_config_origin("");
+  return o;
 }
 
 void register_train(CLI::App& app) {

@@ -215,7 +215,7 @@ void run_sweep(const CompareOpts& o, const CompareSetup& s) {
 
   std::string plots;
   if (!out.empty()) {
-    std::filesystem::create_directories(out);
+    create_output_directory(out);
     write_text_file(out + "/sweep.csv", csv);
     write_json(out + "/summary.json", summary);
     write_timing(out, farmed);

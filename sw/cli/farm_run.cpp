@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "sheafsim/base/error.h"
+#include "sheafsim/base/file_io.h"
 
 namespace sheafsim::cli {
 
@@ -54,7 +55,7 @@ FarmOutcome run_farm_tasks(const FarmRequest& req, const farm::TaskFn& fn) {
     // Only the coordinator writes the checkpoint; the workers only compute.
     if (out.coordinator) {
       try {
-        std::filesystem::create_directories(req.out_dir);
+        create_output_directory(req.out_dir);
         out.checkpoint = std::make_shared<farm::Checkpoint>(req.out_dir, req.fingerprint, req.tasks, req.resume);
       } catch (...) {
         // The workers wait for tasks: a farm of none sends them home first.

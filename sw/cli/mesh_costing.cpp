@@ -79,8 +79,10 @@ race::StepCost mesh_cost(TrainSpec spec, const mesh::MeshConfig& mc, long sim_st
   c.simulated_steps = sim_steps;
   const auto total = rep.at("total_cycles").get<std::uint64_t>();
   c.cycles_per_step = static_cast<double>(total - half_cycles) / static_cast<double>(sim_steps - sim_steps / 2);
-  c.mac_utilisation = rep.value("mac_utilisation", kNaN);
-  c.link_utilisation = rep.value("link_utilisation", kNaN);
+  // null in the report when undefined (a mesh without links has no link utilisation)
+  auto ratio = [&rep](const char* key) { return rep.contains(key) && rep[key].is_number() ? rep[key].get<double>() : kNaN; };
+  c.mac_utilisation = ratio("mac_utilisation");
+  c.link_utilisation = ratio("link_utilisation");
   const json& m = rep.at("mapping");
   c.peak_sram_bits_per_pe = m.at("pe_sram_bits_needed_max").get<long>();
   const auto pes = c.pes = m.at("pes").get<std::uint64_t>();

@@ -73,6 +73,15 @@ enum class TrainCommand { Train, Simulate, Compare };
 // --report, --out-net, --compare-float).
 void add_train_options(CLI::App* sub, const std::shared_ptr<TrainOpts>& o, TrainCommand cmd);
 
+// A settings file of `cmd` (TOML `text`, keys as in its --config file) parsed
+// as `sheafsim train|simulate --config` would: `cmd`'s options (simulate's
+// include the mesh's), validated, then check_train_options; settings that do
+// not apply are named after `origin` in the deferred warnings, and a bad value
+// or key throws InputError prefixed with `origin`. `base` holds the defaults
+// the file overrides (explore's [run] starts fixed-point).
+std::shared_ptr<TrainOpts> parse_train_config(const std::string& text, const std::string& origin, TrainCommand cmd,
+                                              const TrainOpts& base = TrainOpts{});
+
 // After parsing: applies the deprecated --seed to --stalk-seed or --sid-seed,
 // and refuses options typed on the command line that this run does not use
 // (method, arithmetic, network or data source, simulate's mode), naming

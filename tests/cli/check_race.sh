@@ -45,6 +45,14 @@ printf '%s\nmethod = "sid"\nlr = 0.5\n' "$blobs" >"$dir/b-sid.toml"
 "$sheafsim" race --sheaf-config "$dir/b-sheaf.toml" --sgd-config "$dir/b-sgd.toml" --sid-config "$dir/b-sid.toml" \
   --target-accuracy 0.8 --eval-every 50 --mesh 2x2 --sim-steps 4 --no-plots --out-dir "$dir/c" >"$dir/c.txt"
 
+# A step budget caps a run that cannot reach its target; a 1x1 time-multiplexed
+# mesh has no links; a target the initial network already meets ends at step 0.
+"$sheafsim" "${race[@]}" --target-loss 1e-9 --max-steps 200 --out-dir "$dir/cap" >"$dir/cap.txt"
+grep -qE "^sheaf_steps_to_target: +not reached$" "$dir/cap.txt"
+"$sheafsim" race --sheaf-config "$dir/sheaf.toml" --sgd-config "$dir/sgd.toml" --target-loss 1.5 --eval-every 50 \
+  --round stoch --mesh 1x1 --time-multiplex true --sim-steps 4 --no-plots --out-dir "$dir/one" >/dev/null
+"$sheafsim" "${race[@]}" --target-loss 1000 --out-dir "$dir/zero" >/dev/null
+
 python3 - "$dir" <<'PY'
 import json, math, sys
 d = sys.argv[1]
@@ -74,9 +82,38 @@ for m in j["methods"]:
     assert m["peak_sram_bits_per_pe"] > 0 and m["static_power_uW"] > 0
     assert m["mesh_report"]["method"] == m["method"], m["mesh_report"].get("method")
     assert m["settings"], m["method"]
+    # Static power: every PE's logic, every SRAM bit (PEs and vertex units) and every link, from the table.
+    mp, en = m["mesh_report"]["mapping"], j["energy_table"]["entries"]
+    bits = mp["pes"] * mp["sram_bits_per_pe"] + mp["vertex_groups"] * mp["vertex_sram_bits_per_unit"]
+    assert en["leakage_sram_bit"]["unit"] == "pW/bit" and en["leakage_pe"]["unit"] == en["leakage_link"]["unit"] == "uW"
+    close(m["static_power_uW"], mp["pes"] * en["leakage_pe"]["value"] + bits * en["leakage_sram_bit"]["value"] * 1e-6
+          + mp["links"] * en["leakage_link"]["value"])
+    assert m["config"] == f"{d}/{m['method']}.toml" and m["config_comment"] == "", m["config_comment"]
 md = open(f"{d}/a/race.md").read()
 assert md.startswith("# Race to test loss <= 1.5"), md[:40]
 assert "| sheaf |" in md and "| sgd |" in md and "Static power of the mesh" in md
+# Provenance: each method's hyper-parameters and file, and the leakage entries with their sources.
+assert f"- **sgd**: lr 0.02 from `{d}/sgd.toml`. The file does not say how they were chosen." in md, md
+assert "- **sheaf**: alpha 1, beta 0.015625, dt 0.02, inner 1, stalk_init random" in md, md
+assert "  - leakage_pe: 1677 uW (DERIVED from an ASSUMPTION" in md, md
+
+cap = json.load(open(f"{d}/cap/race.json"))
+for m in cap["methods"]:
+    assert m["reached_target"] is False and m["to_target"] is None and m["steps_run"] == 200, m["steps_run"]
+    assert m["curve"][-1]["step"] == 200
+assert cap["max_steps"] == 200
+assert "- **sheaf** did not reach the target in 200 steps." in open(f"{d}/cap/race.md").read()
+
+one = json.load(open(f"{d}/one/race.json"))
+for m in one["methods"]:
+    assert m["mesh_report"]["mapping"]["links"] == 0 and m["per_step"]["link_utilisation"] is None
+    assert m["per_step"]["links_pJ"] == 0 and m["to_target"]["links_uJ"] == 0
+
+zero = open(f"{d}/zero/race.md").read()
+assert "nan" not in zero and "- **sheaf** meets the target at step 0, before any training" in zero, zero
+assert "gets there first" not in zero and "| sheaf | 0 | 0 us | 0 nJ | n/a |" in zero, zero
+for m in json.load(open(f"{d}/zero/race.json"))["methods"]:
+    assert m["steps_to_target"] == 0 and m["to_target"]["energy_uJ"] == 0
 
 c = json.load(open(f"{d}/c/race.json"))
 assert [m["method"] for m in c["methods"]] == ["sheaf", "sgd", "sid"]

@@ -1,7 +1,8 @@
 // Backprop SGD on the mesh (docs/architecture.md, "Backprop SGD on the mesh"):
 // every mesh shape, schedule, reduction, chunk size and random-stall setting
 // gives the bits of the bit-accurate model FixedSgd (weights, biases, every
-// counter) on identity, softmax and sigmoid networks; the analytic SGD counts
+// counter) on identity, softmax and sigmoid networks, in every rounding and
+// overflow mode, vertex placement and tile order; the analytic SGD counts
 // equal the simulator's counters per PE, vertex unit and link; a mapping
 // whose stored activations do not fit is rejected with the fix. Every
 // MeshEngine elaborates into its own SystemC context.
@@ -187,6 +188,43 @@ TEST_CASE("SGD on the mesh is bit-identical to FixedSgd for every schedule, redu
   }
   CHECK(combinations == (4 * 2 + 1) * (2 * 3 + 2 * 1) * 2);
   CHECK(flagged > 0);
+}
+
+TEST_CASE("SGD on the mesh is bit-identical to FixedSgd in every rounding and overflow mode, placement and tile order",
+          "[mesh][sgd][exact]") {
+  // The narrow 12-bit set, where saturations, wraps and lost updates occur.
+  const Net n = net_of(0);
+  int modes = 0, layouts = 0;
+  std::uint64_t flagged = 0;
+  for (fx::Quant q : {fx::Quant::Trn, fx::Quant::TrnZero, fx::Quant::Rnd, fx::Quant::RndZero, fx::Quant::RndConv,
+                      fx::Quant::Stoch})
+    for (fx::Overflow o : {fx::Overflow::Sat, fx::Overflow::Wrap}) {
+      FixedConfig cfg = test::q12(q);
+      cfg.overflow = o;
+      cfg.validate();
+      const MeshConfig m = mesh_for(kShapes[3], Schedule::Dataflow, Reduction::InNetwork, 3, 11);
+      INFO(describe(n, kShapes[3], m, cfg) << ", quant " << fx::to_string(q) << ", overflow " << fx::to_string(o));
+      const Run ref = train(n, cfg, nullptr);
+      for (size_t c = 0; c < kFxClasses; ++c)
+        for (size_t l = 0; l < ref.counters.saturations[c].size(); ++l) flagged += ref.counters.saturations[c][l];
+      require_same(ref, train(n, cfg, &m));
+      ++modes;
+    }
+  const FixedConfig cfg = test::q16(fx::Quant::Stoch);
+  const Run ref = train(n, cfg, nullptr);
+  for (VertexPlacement place : {VertexPlacement::Near, VertexPlacement::West, VertexPlacement::Corner})
+    for (TileOrder order : {TileOrder::Snake, TileOrder::RowMajor, TileOrder::Block}) {
+      MeshConfig m = mesh_for(kShapes[2], Schedule::Dataflow, Reduction::InNetwork, 3, 0);
+      m.placement = place;
+      m.order = order;
+      INFO(describe(n, kShapes[2], m, cfg) << ", placement " << to_string(place) << ", tile order " << to_string(order));
+      require_same(ref, train(n, cfg, &m));
+      ++layouts;
+    }
+  CHECK(modes == 12);
+  CHECK(layouts == 9);
+  INFO("saturations " << flagged);
+  CHECK(flagged > 0);  // the narrow formats saturate: both overflow modes are exercised
 }
 
 TEST_CASE("random stalls move an SGD step's cycles and nothing else", "[mesh][sgd][stalls]") {

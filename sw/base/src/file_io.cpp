@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -49,6 +50,14 @@ void write_text_file(const std::string& path, const std::string& content) {
     std::remove(tmp.c_str());
     throw InputError(fmt::format("{}: cannot rename temporary file into place", path));
   }
+}
+
+void create_output_directory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create the output folder: {}", dir, ec.message()));
+  if (!std::filesystem::is_directory(dir, ec))
+    throw InputError(fmt::format("{}: cannot create the output folder: a file of that name exists", dir));
 }
 
 }  // namespace sheafsim

@@ -58,77 +58,83 @@ std::string read_string(const json& j, const char* what, const char* key) {
   return v.get<std::string>();
 }
 
+// One list of a record's fields serves both directions: `v(key, field)` for each.
+template <typename Record, typename Visit>
+void training_fields(Record& t, Visit&& v) {
+  v("steps", t.steps);
+  v("train_loss", t.train_loss);
+  v("test_loss", t.test_loss);
+  v("train_accuracy", t.train_accuracy);
+  v("test_accuracy", t.test_accuracy);
+  v("diverged", t.diverged);
+  v("saturations", t.saturations);
+  v("lost_updates", t.lost_updates);
+  v("error", t.error);
+}
+
+template <typename Record, typename Visit>
+void arch_fields(Record& a, Visit&& v) {
+  v("feasible", a.feasible);
+  v("reason", a.reason);
+  v("cycles_per_step", a.cycles_per_step);
+  v("mac_utilisation", a.mac_utilisation);
+  v("link_utilisation", a.link_utilisation);
+  v("simulated_steps", a.simulated_steps);
+  v("pes", a.pes);
+  v("links", a.links);
+  v("sram_bits", a.sram_bits);
+  v("peak_sram_bits_per_pe", a.peak_sram_bits_per_pe);
+  v("arithmetic_pJ_per_step", a.arithmetic_pJ_per_step);
+  v("sram_pJ_per_step", a.sram_pJ_per_step);
+  v("links_pJ_per_step", a.links_pJ_per_step);
+  v("static_uW", a.static_uW);
+  v("clock_mhz", a.clock_mhz);
+  v("clock_source", a.clock_source);
+  v("area_mm2", a.area_mm2);
+  v("area_basis", a.area_basis);
+}
+
+// Doubles as number() spells them (NaN and infinities as strings); the rest as they are.
+struct FieldWriter {
+  json& j;
+  void operator()(const char* key, double x) const { j[key] = number(x); }
+  template <typename T>
+  void operator()(const char* key, const T& x) const { j[key] = x; }
+};
+
+struct FieldReader {
+  const json& j;
+  const char* what;
+  void operator()(const char* key, double& x) const { x = read_double(j, what, key); }
+  void operator()(const char* key, bool& x) const { x = read_bool(j, what, key); }
+  void operator()(const char* key, std::string& x) const { x = read_string(j, what, key); }
+  template <typename T>
+  void operator()(const char* key, T& x) const { x = read_integer<T>(j, what, key); }
+};
+
 }  // namespace
 
 json to_json(const TrainingOutcome& t) {
-  return {{"steps", t.steps},
-          {"train_loss", number(t.train_loss)},
-          {"test_loss", number(t.test_loss)},
-          {"train_accuracy", number(t.train_accuracy)},
-          {"test_accuracy", number(t.test_accuracy)},
-          {"diverged", t.diverged},
-          {"saturations", t.saturations},
-          {"lost_updates", t.lost_updates},
-          {"error", t.error}};
+  json j = json::object();
+  training_fields(t, FieldWriter{j});
+  return j;
 }
 
 TrainingOutcome training_outcome_from_json(const json& j) {
-  const char* what = "training outcome";
   TrainingOutcome t;
-  t.steps = read_integer<long>(j, what, "steps");
-  t.train_loss = read_double(j, what, "train_loss");
-  t.test_loss = read_double(j, what, "test_loss");
-  t.train_accuracy = read_double(j, what, "train_accuracy");
-  t.test_accuracy = read_double(j, what, "test_accuracy");
-  t.diverged = read_bool(j, what, "diverged");
-  t.saturations = read_integer<std::uint64_t>(j, what, "saturations");
-  t.lost_updates = read_integer<std::uint64_t>(j, what, "lost_updates");
-  t.error = read_string(j, what, "error");
+  training_fields(t, FieldReader{j, "training outcome"});
   return t;
 }
 
 json to_json(const ArchOutcome& a) {
-  return {{"feasible", a.feasible},
-          {"reason", a.reason},
-          {"cycles_per_step", number(a.cycles_per_step)},
-          {"mac_utilisation", number(a.mac_utilisation)},
-          {"link_utilisation", number(a.link_utilisation)},
-          {"simulated_steps", a.simulated_steps},
-          {"pes", a.pes},
-          {"links", a.links},
-          {"sram_bits", a.sram_bits},
-          {"peak_sram_bits_per_pe", a.peak_sram_bits_per_pe},
-          {"arithmetic_pJ_per_step", number(a.arithmetic_pJ_per_step)},
-          {"sram_pJ_per_step", number(a.sram_pJ_per_step)},
-          {"links_pJ_per_step", number(a.links_pJ_per_step)},
-          {"static_uW", number(a.static_uW)},
-          {"clock_mhz", number(a.clock_mhz)},
-          {"clock_source", a.clock_source},
-          {"area_mm2", number(a.area_mm2)},
-          {"area_basis", a.area_basis}};
+  json j = json::object();
+  arch_fields(a, FieldWriter{j});
+  return j;
 }
 
 ArchOutcome arch_outcome_from_json(const json& j) {
-  const char* what = "architecture outcome";
   ArchOutcome a;
-  a.feasible = read_bool(j, what, "feasible");
-  a.reason = read_string(j, what, "reason");
-  a.cycles_per_step = read_double(j, what, "cycles_per_step");
-  a.mac_utilisation = read_double(j, what, "mac_utilisation");
-  a.link_utilisation = read_double(j, what, "link_utilisation");
-  a.simulated_steps = read_integer<long>(j, what, "simulated_steps");
-  a.pes = read_integer<std::uint64_t>(j, what, "pes");
-  a.links = read_integer<std::uint64_t>(j, what, "links");
-  a.sram_bits = read_integer<std::uint64_t>(j, what, "sram_bits");
-  a.peak_sram_bits_per_pe = read_integer<long>(j, what, "peak_sram_bits_per_pe");
-  a.arithmetic_pJ_per_step = read_double(j, what, "arithmetic_pJ_per_step");
-  a.sram_pJ_per_step = read_double(j, what, "sram_pJ_per_step");
-  a.links_pJ_per_step = read_double(j, what, "links_pJ_per_step");
-  a.static_uW = read_double(j, what, "static_uW");
-  a.clock_mhz = read_double(j, what, "clock_mhz");
-  a.clock_source = read_string(j, what, "clock_source");
-  a.area_mm2 = read_double(j, what, "area_mm2");
-  a.area_basis = read_string(j, what, "area_basis");
+  arch_fields(a, FieldReader{j, "architecture outcome"});
   return a;
 }
 

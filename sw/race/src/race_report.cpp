@@ -1,5 +1,6 @@
 #include "sheafsim/race/race_report.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -38,6 +39,53 @@ std::string si_energy(double uJ) {
   return fmt::format("{:.3g} uJ", uJ);
 }
 
+// "alpha 1, dt 0.15, ...": the hyper-parameters among a method's settings.
+std::string hyper_parameters(const json& settings) {
+  std::string s;
+  for (const char* key : {"alpha", "beta", "dt", "inner", "stalk_init", "reinit_each_epoch", "lr", "sid_alpha",
+                          "sid_smoothing", "sid_modules", "sid_hidden"}) {
+    if (!settings.is_object() || !settings.contains(key) || settings[key].is_null()) continue;
+    const json& v = settings[key];
+    const std::string text = v.is_string() ? v.get<std::string>()
+                             : v.is_number_float() ? fmt::format("{:.6g}", v.get<double>())
+                                                   : v.dump();
+    s += fmt::format("{}{} {}", s.empty() ? "" : ", ", key, text);
+  }
+  return s;
+}
+
+// Where the settings and the prices come from: each method's config file and its
+// own account of how its hyper-parameters were chosen, and the energy table's
+// static-power entries (the least certain figures of the race).
+std::string provenance_markdown(const RaceResult& r) {
+  std::string s = "\n## Where the figures come from\n\n";
+  for (const Entry& e : r.entries) {
+    s += fmt::format("- **{}**: {} from `{}`.", e.method, hyper_parameters(e.settings), e.config_file);
+    if (e.config_comment.empty()) {
+      s += " The file does not say how they were chosen.\n";
+      continue;
+    }
+    s += " Its header says:\n";
+    size_t start = 0;
+    while (start < e.config_comment.size()) {
+      const size_t end = std::min(e.config_comment.find('\n', start), e.config_comment.size());
+      s += "  > " + e.config_comment.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
+  const json& t = r.energy_table;
+  if (t.is_object() && t.contains("entries")) {
+    s += fmt::format("- **Energy**: table `{}` ({}, `{}`). Static power, paid for the whole time to target:\n",
+                     field(t, "name"), field(t, "technology"), field(t, "file"));
+    for (const char* key : {"leakage_pe", "leakage_sram_bit", "leakage_link"}) {
+      if (!t["entries"].contains(key)) continue;
+      const json& en = t["entries"][key];
+      s += fmt::format("  - {}: {:.4g} {} ({})\n", key, en.value("value", kNaN), field(en, "unit"), field(en, "source"));
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 bool Target::reached(const TrainPoint& p) const {
@@ -73,6 +121,7 @@ json to_json(const RaceResult& r) {
     const TrainPoint& last = e.result.history.back();
     json m = {{"method", e.method},
               {"config", e.config_file},
+              {"config_comment", e.config_comment},
               {"settings", e.settings},
               {"level", c.on_mesh ? "mesh simulation" : "operation counts (no mesh model)"},
               {"basis", c.basis},
@@ -161,14 +210,15 @@ std::string summary_markdown(const RaceResult& r) {
       const double tu = time_us(c, n, r.clock_mhz), eu = energy_uJ(c, n, r.clock_mhz);
       t = c.on_mesh ? si_time(tu) : "no mesh model";
       en = si_energy(eu) + (c.on_mesh ? "" : " (arithmetic only)");
-      if (c.on_mesh) {
+      if (c.on_mesh && ts > 0) {
         const double total = eu * 1e6;  // pJ
         split = fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f} %", 100 * n * c.arithmetic_pJ / total,
                             100 * n * c.sram_pJ / total, 100 * n * c.links_pJ / total, 100 * c.static_uW * tu / total);
       }
-      if (c.on_mesh && (fastest == nullptr || tu < time_us(fastest->cost, static_cast<double>(fastest->target_step(r.target)), r.clock_mhz)))
+      // Met before training (ts 0): no time or energy to compare.
+      if (ts > 0 && c.on_mesh && (fastest == nullptr || tu < time_us(fastest->cost, static_cast<double>(fastest->target_step(r.target)), r.clock_mhz)))
         fastest = &e;
-      if (c.on_mesh && (frugal == nullptr || eu < energy_uJ(frugal->cost, static_cast<double>(frugal->target_step(r.target)), r.clock_mhz)))
+      if (ts > 0 && c.on_mesh && (frugal == nullptr || eu < energy_uJ(frugal->cost, static_cast<double>(frugal->target_step(r.target)), r.clock_mhz)))
         frugal = &e;
     }
     s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", e.method, steps, t, en, split,
@@ -179,12 +229,16 @@ std::string summary_markdown(const RaceResult& r) {
   s += "\n";
   // The verdict: the mesh methods against each other.
   for (const Entry& e : r.entries) {
-    if (!e.cost.on_mesh || e.target_step(r.target) >= 0) continue;
+    const long ts = e.target_step(r.target);
+    if (ts == 0)
+      s += fmt::format("- **{}** meets the target at step 0, before any training: the race says nothing about it "
+                       "(choose a harder target).\n", e.method);
+    if (!e.cost.on_mesh || ts >= 0) continue;
     s += fmt::format("- **{}** did not reach the target in {} steps.\n", e.method, e.result.steps);
   }
   if (fastest != nullptr) {
     for (const Entry& e : r.entries) {
-      if (&e == fastest || !e.cost.on_mesh || e.target_step(r.target) < 0) continue;
+      if (&e == fastest || !e.cost.on_mesh || e.target_step(r.target) <= 0) continue;
       const double tf = time_us(fastest->cost, static_cast<double>(fastest->target_step(r.target)), r.clock_mhz);
       const double te = time_us(e.cost, static_cast<double>(e.target_step(r.target)), r.clock_mhz);
       s += fmt::format("- **{}** gets there first: {} sooner than {} ({} against {}).\n", fastest->method,
@@ -193,7 +247,7 @@ std::string summary_markdown(const RaceResult& r) {
   }
   if (frugal != nullptr) {
     for (const Entry& e : r.entries) {
-      if (&e == frugal || !e.cost.on_mesh || e.target_step(r.target) < 0) continue;
+      if (&e == frugal || !e.cost.on_mesh || e.target_step(r.target) <= 0) continue;
       const double ef = energy_uJ(frugal->cost, static_cast<double>(frugal->target_step(r.target)), r.clock_mhz);
       const double ee = energy_uJ(e.cost, static_cast<double>(e.target_step(r.target)), r.clock_mhz);
       s += fmt::format("- **{}** spends less energy: {} less than {} ({} against {}).\n", frugal->method,
@@ -216,6 +270,7 @@ std::string summary_markdown(const RaceResult& r) {
   if (!r.entries.empty() && r.entries.front().cost.on_mesh)
     s += fmt::format("\nStatic power of the mesh: {:.4g} mW, paid for the whole time to target.\n",
                      r.entries.front().cost.static_uW * 1e-3);
+  s += provenance_markdown(r);
   return s;
 }
 

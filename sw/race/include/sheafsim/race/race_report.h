@@ -43,6 +43,7 @@ struct StepCost {
 struct Entry {
   std::string method;       // sheaf, sgd, sid
   std::string config_file;  // where the hyper-parameters came from
+  std::string config_comment;  // that file's leading comment: how they were chosen
   nlohmann::json settings;  // the method's settings as run
   TrainResult result;       // evaluated every eval_every steps on the test split
   StepCost cost;
