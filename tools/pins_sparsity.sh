@@ -4,7 +4,7 @@
 # steps) with a soft pin of the hidden activations a_1 toward 0 at strength
 # gamma; for each gamma the train and test MSE and the fraction of hidden
 # activations of the trained network's forward pass on the test inputs that
-# are near zero (|a| < 1e-3). Prints a markdown table. About 30 s.
+# are near zero (|a| < 1e-3). Prints a markdown table. About 6 s.
 #   tools/pins_sparsity.sh build/sw/sheafsim build/pins-sparsity
 set -euo pipefail
 S=$1 out=$2

@@ -72,12 +72,7 @@ CompareSetup load_setup(const CompareOpts& o) {
   CompareSetup s;
   static_cast<TrainData&>(s) = load_train_data(t, true);
   if (t.steps < 0) throw InputError("--steps is required");
-  s.opt = make_sheaf_options(t, s.net, s.train.size(), s.settings);
-  if (!t.pins.empty()) {  // both runs, the float and the fixed-point one, take the pins
-    s.opt.pins = std::make_shared<const PinSet>(read_pins(t.pins, s.net, PinUse::Training));
-    for (const std::string& w : s.opt.pins->warnings) warn(w);
-    s.settings["pins"] = pins_json(t.pins, *s.opt.pins);
-  }
+  s.opt = make_sheaf_options(t, s.net, s.train.size(), s.settings);  // both runs, float and fixed, take its pins
   s.cfg = t.fx.resolve();
   s.systemc = o.engine == "systemc";
   s.task = !t.task.empty() ? t.task : std::filesystem::path(t.data).stem().string();

@@ -7,6 +7,7 @@
 #include "console.h"
 #include "fixed_options.h"
 #include "option_rules.h"
+#include "pins_options.h"
 #include "resource_options.h"
 #include "toml_config.h"
 #include "sheafsim/reference/dataset.h"
@@ -41,7 +42,8 @@ InferSpec infer_spec(const InferOpts& o) {
   InferenceOptions& opt = s.opt;
   opt.alpha = o.alpha;
   opt.dt = o.dt;
-  if (auto w = check_step_size(s.net, o.alpha, o.dt, false)) warn(*w);
+  opt.pins = load_pins(o.pins, s.net, PinUse::Inference, &s.settings);
+  if (auto w = check_step_size(s.net, o.alpha, o.dt, false, soft_pull(opt.pins))) warn(*w);
   if (o.steps >= 0) require_count(o.steps, "--steps", 0, 1000000000);
   require_positive(o.tol, "--tol");
   require_count(o.max_steps, "--max-steps", 1, 1000000000);
@@ -53,13 +55,7 @@ InferSpec infer_spec(const InferOpts& o) {
   opt.output_mode = parse_output_mode(o.output_mode);
   s.settings = {{"alpha", o.alpha}, {"dt", o.dt},   {"steps", o.steps},           {"tol", o.tol},
                 {"max_steps", o.max_steps}, {"stalk_init", o.stalk_init}, {"seed", o.seed},
-                {"output_mode", o.output_mode}};
-  s.settings["pins"] = nullptr;
-  if (!o.pins.empty()) {
-    opt.pins = std::make_shared<const PinSet>(read_pins(o.pins, s.net, PinUse::Inference));
-    for (const std::string& w : opt.pins->warnings) warn(w);
-    s.settings["pins"] = pins_json(o.pins, *opt.pins);
-  }
+                {"output_mode", o.output_mode}, {"pins", s.settings["pins"]}};
   s.fixed = o.fx.fixed();
   if (!s.fixed) return s;
   s.formats = o.fx.resolve();

@@ -9,6 +9,7 @@
 #include "fixed_options.h"
 #include "mesh_options.h"
 #include "option_rules.h"
+#include "pins_options.h"
 #include "toml_config.h"
 #include "sheafsim/reference/dataset.h"
 #include "sheafsim/cost/energy_table.h"
@@ -102,7 +103,7 @@ ops::OpsSpec ops_spec(const OpsOpts& o, const CLI::App& sub) {
   s.tol = o.tol;
   if (!o.pins.empty()) {  // the soft pins' work in every sheaf training step
     if (!s.sheaf) throw InputError("--pins applies to --method sheaf or all (pins clamp the sheaf's stalks)");
-    s.pins = read_pins(o.pins, s.net, PinUse::Training);
+    s.pins = *load_pins(o.pins, s.net, PinUse::Training);
     s.pins_file = o.pins;
   }
   return s;

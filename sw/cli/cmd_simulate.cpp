@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "console.h"
 #include "fixed_options.h"
+#include "pins_options.h"
 #include "simulate_cli.h"
 #include "train_options.h"
 #include "sheafsim/base/error.h"
@@ -110,13 +111,10 @@ void run_simulate_infer(const TrainOpts& o) {
   s.opt.fixed_steps = o.steps;
   s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
   s.opt.seed = o.seed;
-  nlohmann::json pins_setting = nullptr;
-  if (!o.pins.empty()) {  // the mesh runs hard, soft and free pins (MeshEngine::set_pins)
-    s.opt.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Inference));
-    for (const std::string& w : s.opt.pins->warnings) warn(w);
-    check_pins(*s.opt.pins, s.formats, o.alpha * o.dt);
-    pins_setting = pins_json(o.pins, *s.opt.pins);
-  }
+  nlohmann::json pins_setting;
+  s.opt.pins = load_pins(o.pins, net, PinUse::Inference, &pins_setting);  // the mesh runs hard, soft and free pins
+  if (auto w = check_step_size(net, o.alpha, o.dt, false, soft_pull(s.opt.pins))) warn(*w);
+  if (s.opt.pins) check_pins(*s.opt.pins, s.formats, o.alpha * o.dt);  // refused before the run
   s.progress_every = 100;
   std::shared_ptr<mesh::MeshEngine> engine;
   s.stepper = mesh::mesh_stepper(o.mesh.resolve(), &engine, o.mesh.datapath(), o.mesh.trace_options());
@@ -132,7 +130,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"mode", "infer"},
                       {"network", {{"source", d.net_source}, {"layers", net.layers}}},
                       {"data", d.data_source},
-                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"pins", pins_setting}}},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"pins", pins_setting["pins"]}}},
                       {"steps", r.steps},
                       {"last_max_change", r.last_delta},
                       {"max_abs_error_vs_forward", max_err},

@@ -122,13 +122,7 @@ TrainSpec train_spec(const TrainOpts& o, std::shared_ptr<mesh::MeshEngine>* engi
   if (!o.pins.empty() && o.method != "sheaf")
     throw InputError(fmt::format("--pins goes with --method sheaf (pins clamp stalks; --method {} has none)", o.method));
   if (o.method == "sheaf") {
-    s.sheaf = make_sheaf_options(o, net, n_train, s.settings);
-    s.settings["pins"] = nullptr;
-    if (!o.pins.empty()) {
-      s.sheaf.pins = std::make_shared<const PinSet>(read_pins(o.pins, net, PinUse::Training));
-      for (const std::string& w : s.sheaf.pins->warnings) warn(w);
-      s.settings["pins"] = pins_json(o.pins, *s.sheaf.pins);
-    }
+    s.sheaf = make_sheaf_options(o, net, n_train, s.settings);  // with its pins
     if (!s.fixed) return s;
     s.formats = o.fx.resolve();
     s.compare_float = o.fx.compare_float;

@@ -6,6 +6,7 @@
 
 #include "console.h"
 #include "option_rules.h"
+#include "pins_options.h"
 #include "sheafsim/base/error.h"
 #include "sheafsim/reference/settings.h"
 #include "sheafsim/reference/tasks.h"
@@ -19,7 +20,9 @@ SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eig
   opt.dt = o.dt;
   opt.beta = o.beta;
   if (!std::isnan(o.beta)) require_non_negative(o.beta, "--beta");
-  if (auto w = check_step_size(net, o.alpha, o.dt, net.output == OutputKind::Identity)) warn(*w);
+  nlohmann::json pins_setting;
+  opt.pins = load_pins(o.pins, net, PinUse::Training, &pins_setting);  // the step size counts the soft pulls
+  if (auto w = check_step_size(net, o.alpha, o.dt, net.output == OutputKind::Identity, soft_pull(opt.pins))) warn(*w);
   require_count(o.steps, "--steps", 0, 1000000000);
   require_count(o.log_every, "--log-every", 1, 1000000000);
   require_count(o.inner, "--inner", 1, 1000000);
@@ -46,7 +49,8 @@ SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eig
               {"epoch_steps", o.epoch_steps},
               {"seed", o.seed},
               {"steps", o.steps},
-              {"log_every", o.log_every}};
+              {"log_every", o.log_every},
+              {"pins", pins_setting["pins"]}};
   return opt;
 }
 

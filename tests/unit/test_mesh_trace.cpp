@@ -255,7 +255,7 @@ TEST_CASE("trace windows parse, and bad ones are named", "[trace][options]") {
                         Contains(fmt::format("--trace-window '{}' must be START:END in cycles", bad)));
 }
 
-TEST_CASE("an unwritable trace file is an input error naming it; an unfinished one is removed", "[trace][errors]") {
+TEST_CASE("an unwritable trace file is an input error naming it, and an unfinished one is removed", "[trace][errors]") {
   MeshConfig m = busy_mesh();
   REQUIRE_THROWS_AS(train(m, to("/nonexistent-dir/t.vcd")), InputError);
   REQUIRE_THROWS_WITH(train(m, to("/nonexistent-dir/t.vcd")),

@@ -83,8 +83,20 @@ TEST_CASE("bad pins are refused with a message naming the pin", "[pins]") {
              Contains("pin 1 (hard z_1): coordinate 4 out of range (z_1 has 4 coordinates, 0..3)"));
   CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [0, 1], "values": [1]}]})"),
              Contains("pin 1 (hard z_1): 1 values for 2 coordinates"));
-  CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [0], "values": [1e999]}]})"),
-             Contains("p.json: a value is not a finite number") && Contains("1e999"));
+  // JSON has no infinity or NaN: an overflowing number, or a NaN literal, names the pin it is in.
+  CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [0], "values": 1},
+                                   {"kind": "hard", "stalk": "z", "layer": 1, "coords": [1], "values": [1e999]}]})"),
+             Contains("p.json: a value in pin 2 is not a finite number") && Contains("1e999"));
+  CHECK_THAT(error_of(R"({"pins": [{"kind": "soft", "stalk": "z", "layer": 1, "coords": [0], "values": 0, "gamma": NaN}]})"),
+             Contains("p.json: not a pins file: malformed JSON in pin 1 ("));
+  CHECK_THAT(error_of(R"({"pins": [], "x": 1e999})"), Contains("p.json: a value is not a finite number ("));
+  // Indices beyond 32 bits are out of range, not wrapped into it.
+  CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [4294967296], "values": 1}]})"),
+             Contains("pin 1 (hard z_1): coordinate 4294967296 out of range (z_1 has 4 coordinates, 0..3)"));
+  CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 4294967297, "coords": [0], "values": 1}]})"),
+             Contains("p.json: pin 1: layer 4294967297 out of range (the network's layers are 0..2)"));
+  CHECK_THAT(error_of(R"({"pins": [{"kind": "hard", "stalk": "z", "layer": 1, "coords": [18446744073709551615], "values": 1}]})"),
+             Contains("coordinate 18446744073709551615 out of range"));
   CHECK_THAT(error_of(R"({"pins": [{"kind": "soft", "stalk": "z", "layer": 1, "coords": [0], "values": 0, "gamma": -1}]})"),
              Contains("pin 1 (soft z_1): gamma = -1 must be finite and >= 0"));
   CHECK_THAT(error_of(R"({"pins": [{"kind": "soft", "stalk": "z", "layer": 1, "coords": [0], "values": 0}]})"),
@@ -113,7 +125,7 @@ TEST_CASE("bad pins are refused with a message naming the pin", "[pins]") {
              OutputKind::Softmax).a_out.gamma[2] == 1.0);
 }
 
-TEST_CASE("a hard pin holds its coordinate; the rest relaxes to the forward pass around it", "[pins]") {
+TEST_CASE("a hard pin holds its coordinate, and the rest relaxes to the forward pass around it", "[pins]") {
   // sheaf-math §12.2: a hard pin z1[0] = 0.5 moves the output from the forward pass to
   // the forward pass of the hidden layer with that unit replaced (1.278224 -> 1.310511 for the authors' weights).
   const Network net = Network::he_init({2, 4, 1}, OutputKind::Identity, 42);
@@ -129,6 +141,34 @@ TEST_CASE("a hard pin holds its coordinate; the rest relaxes to the forward pass
   CHECK((r.state.z[0].row(0).array() == 0.5).all());
   CHECK((r.state.z.back() - out).cwiseAbs().maxCoeff() < 1e-9);
   CHECK((r.state.a[0] - z1.cwiseMax(0.0)).cwiseAbs().maxCoeff() < 1e-9);
+}
+
+TEST_CASE("a hard pin over soft pins on its coordinate wins, and soft pins on one coordinate add up", "[pins]") {
+  // Hard wins: the soft force on the hard-pinned coordinate is computed and overwritten, so
+  // every step of the run equals the run without that soft pin, bit for bit.
+  const Network net = Network::he_init({2, 4, 1}, OutputKind::Identity, 42);
+  const Matrix X = (Matrix(2, 2) << 1.0, 0.3, 0.5, -0.7).finished();
+  auto run = [&](const std::string& text) {
+    InferenceOptions o = converge();
+    o.fixed_steps = 40;  // a fixed count: both runs take the same steps
+    o.pins = std::make_shared<PinSet>(pins(text));
+    return run_inference(net, X, o);
+  };
+  const InferenceResult both = run(R"({"pins": [{"kind": "soft", "stalk": "z", "layer": 1, "coords": "all", "values": 0.1, "gamma": 1},
+                                                {"kind": "hard", "stalk": "z", "layer": 1, "coords": [0], "values": 0.25}]})");
+  const InferenceResult hard = run(R"({"pins": [{"kind": "soft", "stalk": "z", "layer": 1, "coords": [1, 2, 3], "values": 0.1, "gamma": 1},
+                                                {"kind": "hard", "stalk": "z", "layer": 1, "coords": [0], "values": 0.25}]})");
+  REQUIRE(both.steps == 40);
+  CHECK((both.state.z[0].row(0).array() == 0.25).all());
+  for (size_t l = 0; l < both.state.z.size(); ++l) CHECK(both.state.z[l] == hard.state.z[l]);
+  for (size_t l = 0; l < both.state.a.size(); ++l) CHECK(both.state.a[l] == hard.state.a[l]);
+  // Adding up: gamma 2 toward 0.5 and gamma 0.5 toward 1.0 on a_1[3] pull as one pin of
+  // gamma 2.5 toward (2 x 0.5 + 0.5 x 1) / 2.5 = 0.6 (equal to rounding: the targets' mean is computed once).
+  const InferenceResult two = run(R"({"pins": [{"kind": "soft", "stalk": "a", "layer": 1, "coords": [3], "values": 0.5, "gamma": 2},
+                                               {"kind": "soft", "stalk": "a", "layer": 1, "coords": [3], "values": 1.0, "gamma": 0.5}]})");
+  const InferenceResult one = run(R"({"pins": [{"kind": "soft", "stalk": "a", "layer": 1, "coords": [3], "values": 0.6, "gamma": 2.5}]})");
+  for (size_t l = 0; l < two.state.a.size(); ++l) CHECK((two.state.a[l] - one.state.a[l]).cwiseAbs().maxCoeff() < 1e-15);
+  CHECK((two.state.z.back() - one.state.z.back()).cwiseAbs().maxCoeff() < 1e-15);
 }
 
 TEST_CASE("a soft pin settles where its force balances the network's: the closed form", "[pins]") {

@@ -18,6 +18,8 @@ namespace sheafsim {
 constexpr std::streamoff kMaxInputBytes = std::streamoff{1} << 30;
 
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a folder, not a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open file", path));
   in.seekg(0, std::ios::end);

@@ -35,6 +35,56 @@ std::string stalk_name(PinStalk s, int layer) {
   return "?";
 }
 
+// Which pin of the "pins" list a JSON error falls in (0: outside the list), so
+// that a malformed or overflowing value (1e999: JSON has no infinity) names its pin.
+class PinLocator : public nlohmann::json_sax<json> {
+ public:
+  int error_pin = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    if (++depth_ == 3 && in_pins_) ++pin_;  // {"pins": [ {pin 1}, {pin 2}, ... ]}
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (++depth_ == 2 && key_ == "pins") in_pins_ = true;
+    return true;
+  }
+  bool end_array() override {
+    if (depth_-- == 2) in_pins_ = false;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    error_pin = in_pins_ ? pin_ : 0;
+    return false;
+  }
+
+ private:
+  int depth_ = 0, pin_ = 0;
+  bool in_pins_ = false;
+  std::string key_;
+};
+
+// An index as written, so that one beyond int is out of range rather than wrapped into it.
+long long index_value(const json& v) {
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+    return std::numeric_limits<long long>::max();
+  return v.get<long long>();
+}
+
 StalkPins unpinned(int n) {
   StalkPins p;
   p.hard.assign(static_cast<size_t>(n), kNone);
@@ -67,15 +117,32 @@ int PinSet::soft_coordinates() const {
   return n;
 }
 
+SoftPull PinSet::strongest_pull() const {
+  SoftPull strongest;
+  auto scan = [&strongest](const StalkPins& p, const std::string& stalk) {
+    for (size_t i = 0; i < p.gamma.size(); ++i)
+      if (std::isnan(p.hard[i]) && p.gamma[i] > strongest.gamma) strongest = {p.gamma[i], fmt::format("{}[{}]", stalk, i)};
+  };
+  for (size_t l = 0; l < z.size(); ++l) scan(z[l], stalk_name(PinStalk::Z, static_cast<int>(l) + 1));
+  for (size_t l = 0; l < a.size(); ++l) scan(a[l], stalk_name(PinStalk::A, static_cast<int>(l) + 1));
+  scan(a_out, "a_out");
+  return strongest;
+}
+
 PinSet parse_pins(const std::string& text, const std::string& origin, const std::vector<int>& layers,
                   OutputKind output, PinUse use) {
   json doc;
+  auto in_pin = [&text]() {
+    PinLocator where;
+    json::sax_parse(text, &where);
+    return where.error_pin > 0 ? fmt::format(" in pin {}", where.error_pin) : std::string();
+  };
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not a pins file: malformed JSON ({})", origin, e.what()));
+    throw InputError(fmt::format("{}: not a pins file: malformed JSON{} ({})", origin, in_pin(), e.what()));
   } catch (const json::out_of_range& e) {  // 1e999: JSON has no infinity, the parser overflows
-    throw InputError(fmt::format("{}: a value is not a finite number ({})", origin, e.what()));
+    throw InputError(fmt::format("{}: a value{} is not a finite number ({})", origin, in_pin(), e.what()));
   }
   if (!doc.is_object() || !doc.contains("pins") || !doc["pins"].is_array())
     throw InputError(fmt::format("{}: a pins file is an object {{\"pins\": [...]}}", origin));
@@ -114,7 +181,10 @@ PinSet parse_pins(const std::string& text, const std::string& origin, const std:
     } else {
       if (!j.contains("layer") || !j["layer"].is_number_integer())
         throw InputError(fmt::format("{}: \"layer\" must be an integer", where));
-      p.layer = j["layer"].get<int>();
+      const long long layer = index_value(j["layer"]);
+      if (layer < std::numeric_limits<int>::min() || layer > std::numeric_limits<int>::max())  // the stalk's own range below
+        throw InputError(fmt::format("{}: layer {} out of range (the network's layers are 0..{})", where, j["layer"].dump(), L));
+      p.layer = static_cast<int>(layer);
     }
     const std::string who = fmt::format("{}: {}", origin, p.name());
     // Where the stalk exists, and what may pin it.
@@ -146,10 +216,11 @@ PinSet parse_pins(const std::string& text, const std::string& origin, const std:
     } else if (c.is_array() && !c.empty()) {
       for (const json& v : c) {
         if (!v.is_number_integer()) throw InputError(fmt::format("{}: coords must be integers or \"all\"", who));
-        const int i = v.get<int>();
-        if (i < 0 || i >= n)
-          throw InputError(fmt::format("{}: coordinate {} out of range ({} has {} coordinates, 0..{})", who, i,
+        const long long wide = index_value(v);
+        if (wide < 0 || wide >= n)
+          throw InputError(fmt::format("{}: coordinate {} out of range ({} has {} coordinates, 0..{})", who, v.dump(),
                                        stalk_name(p.stalk, p.layer), n, n - 1));
+        const int i = static_cast<int>(wide);
         if (std::find(p.coords.begin(), p.coords.end(), i) != p.coords.end())
           throw InputError(fmt::format("{}: coordinate {} listed twice", who, i));
         p.coords.push_back(i);

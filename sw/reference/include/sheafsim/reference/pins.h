@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sheafsim/reference/network.h"
+#include "sheafsim/reference/settings.h"
 
 namespace sheafsim {
 
@@ -47,6 +48,9 @@ struct PinSet {
   bool empty() const { return pins.empty(); }
   bool has_free_inputs() const { return !free_inputs.empty(); }
   int soft_coordinates() const;  // pinned coordinates with a soft force (per sample)
+  // The largest summed gamma on one soft coordinate (hard-pinned ones excluded; gamma 0
+  // without): it adds to the diagonal of the free Laplacian, so to lambda_max (settings.h).
+  SoftPull strongest_pull() const;
 };
 
 // Parses and checks a pins file's JSON text for a network; throws InputError
