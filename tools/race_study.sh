@@ -5,7 +5,7 @@
 # sizes; then, on the digits 16-bit race, one change of the sheaf setting at a
 # time (dt, beta, inner K, batch, chunk, formats), to find the one that
 # narrows the gap most. Writes OUTDIR/<race>/race.{json,md,png} and OUTDIR/study.md (the
-# tables of docs/validation.md). About 6 minutes on 2 cores.
+# tables of docs/validation.md). About 3 minutes on 2 cores.
 #   tools/race_study.sh build/sw/sheafsim build/race-study
 set -euo pipefail
 S=$1 out=$2

@@ -1,5 +1,6 @@
 // The bit-accurate fixed-point SGD model (FixedSgd, docs/fixed-point.md §4.2):
-// a step by hand, wide formats against the float SGD reference, the modes'
+// a step by hand, three stochastic steps written out from the documented
+// rounding sites, wide formats against the float SGD reference, the modes'
 // determinism, the counters, the step constant, and the early stop.
 #include <catch2/catch.hpp>
 
@@ -76,6 +77,90 @@ TEST_CASE("a fixed-point SGD step by hand, with the strict ReLU mask at z = 0", 
     CHECK(sgd.counters().total_lost_updates() == 0);
     CHECK(sgd.steps_done() == 2);
   }
+}
+
+TEST_CASE("fixed-point SGD steps with stochastic rounding draw the documented bits at every site", "[fixed-sgd]") {
+  // docs/fixed-point.md §4.2 and §5, written out independently of FixedSgd: [1,2,1]
+  // identity on two samples; a narrower residual (Q4.10) so that the output error
+  // S4 rounds too; sample 2 leaves hidden unit 0 inactive (S6 draws no bits there).
+  FixedConfig cfg;
+  cfg.residual = {4, 10};
+  cfg.quant = fx::Quant::Stoch;
+  cfg.seed = 7;
+  cfg.validate();
+  Network init = Network::he_init({1, 2, 1}, OutputKind::Identity, 1);
+  init.W[0] << 0.7, -0.4;
+  init.b[0] << 0.1, 0.3;
+  init.W[1] << 0.9, 0.5;
+  init.b[1] << 0.05;
+  const Matrix Xd = (Matrix(1, 2) << 0.6, -0.8).finished(), Yd = (Matrix(1, 2) << 0.3, -0.2).finished();
+  FixedCounters loads;
+  loads.resize(2);
+  FixedNetwork net = to_fixed(init, cfg, loads);
+  const IMatrix X = to_fixed(Xd, cfg.stalk, cfg, loads), Y = to_fixed(Yd, cfg.stalk, cfg, loads);
+  const std::int64_t eta = sgd::step_constant(0.3, OutputKind::Identity, 1, 2, cfg);
+  const int fs = cfg.stalk.frac_bits, fw = cfg.weight.frac_bits, fb = cfg.bias.frac_bits,
+            fr = cfg.residual.frac_bits, fc = cfg.constant.frac_bits;
+  enum Class : std::uint64_t { Z = 0, Residual = 2, Weight = 3, Bias = 4 };
+  auto site = [](std::uint64_t cls, std::uint64_t layer, std::uint64_t row) { return (cls << 56) | (layer << 48) | row; };
+  bool ovf = false;
+  FixedNetwork w = net;  // the hand-written model's weights
+  FixedSgd model(net, 2, cfg, loads);
+  for (std::uint64_t step = 0; step < 3; ++step) {
+    auto q = [&](fx::wide v, int frac, const fx::FixedFormat& f, std::uint64_t sample, std::uint64_t where) {
+      return fx::quantize(v, frac, f, cfg.quant, cfg.overflow, &ovf, fx::stoch_bits(cfg.seed, step, sample, where));
+    };
+    IMatrix z1(2, 2), a1(2, 2), z2(1, 2), d2(1, 2), d1(2, 2);
+    for (int s = 0; s < 2; ++s) {
+      const auto us = static_cast<std::uint64_t>(s);
+      for (int i = 0; i < 2; ++i) {  // S1, S2, S3
+        const fx::wide acc = (fx::wide{w.b[0](i)} << (fw + fs - fb)) + fx::wide{w.W[0](i, 0)} * X(0, s);
+        z1(i, s) = q(acc, fw + fs, cfg.stalk, us, site(Z, 1, static_cast<std::uint64_t>(i)));
+        a1(i, s) = std::max<std::int64_t>(z1(i, s), 0);
+      }
+      fx::wide acc = fx::wide{w.b[1](0)} << (fw + fs - fb);
+      for (int j = 0; j < 2; ++j) acc += fx::wide{w.W[1](0, j)} * a1(j, s);
+      z2(0, s) = q(acc, fw + fs, cfg.stalk, us, site(Z, 2, 0));
+      d2(0, s) = q(fx::wide{z2(0, s)} - Y(0, s), fs, cfg.residual, us, site(Residual, 2, 0));  // S4
+      for (int j = 0; j < 2; ++j)  // S5, S6: old weights; an inactive unit draws no rounding
+        d1(j, s) = z1(j, s) > 0 ? q(fx::wide{w.W[1](0, j)} * d2(0, s), fw + fr, cfg.residual, us,
+                                    site(Residual, 1, static_cast<std::uint64_t>(j)))
+                                : 0;
+    }
+    FixedNetwork next = w;
+    auto update = [&](int l, const IMatrix& d, const IMatrix& a_prev) {  // S7, S8
+      for (int i = 0; i < d.rows(); ++i) {
+        fx::wide g = 0;
+        for (int s = 0; s < 2; ++s) g += d(i, s);
+        next.b[static_cast<size_t>(l - 1)](i) =
+            q((fx::wide{w.b[static_cast<size_t>(l - 1)](i)} << (fc + fr - fb)) + fx::wide{eta} * g, fc + fr, cfg.bias, 0,
+              site(Bias, static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(i)));
+        for (int j = 0; j < a_prev.rows(); ++j) {
+          fx::wide G = 0;
+          for (int s = 0; s < 2; ++s) G += fx::wide{d(i, s)} * a_prev(j, s);
+          next.W[static_cast<size_t>(l - 1)](i, j) =
+              q((fx::wide{w.W[static_cast<size_t>(l - 1)](i, j)} << (fc + fr + fs - fw)) + fx::wide{eta} * G,
+                fc + fr + fs, cfg.weight, static_cast<std::uint64_t>(j),
+                site(Weight, static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(i)));
+        }
+      }
+    };
+    update(1, d1, X);
+    update(2, d2, a1);
+    w = next;
+    model.step(net, X, Y, eta);
+    INFO("step " << step);
+    REQUIRE(model.z()[0] == z1);
+    REQUIRE(model.z()[1] == z2);
+    REQUIRE(model.errors()[1] == d2);
+    REQUIRE(model.errors()[0] == d1);
+    for (size_t k = 0; k < 2; ++k) {
+      REQUIRE(net.W[k] == w.W[k]);
+      REQUIRE(net.b[k] == w.b[k]);
+    }
+  }
+  CHECK(model.errors()[0](0, 1) == 0);  // the mask: unit 0 is inactive on sample 2
+  CHECK(net.W[0] != to_fixed(init, cfg, loads).W[0]);
 }
 
 TEST_CASE("fixed-point SGD in wide formats follows the float SGD reference", "[fixed-sgd]") {
