@@ -28,15 +28,19 @@ nlohmann::json silicon_json(const mesh::MeshEngine& engine) {
   const mesh::MeshConfig& m = engine.mesh_config();
   const ops::PeSilicon p = ops::pe_silicon(engine.fixed_config(), m.lanes);
   if (!p.available) return {{"available", false}, {"reason", p.reason}};
-  const nlohmann::json r = engine.report();
-  const nlohmann::json& per_step = r["cycles_per_training_step"];
+  // The report's cycles_per_training_step, from the timing alone (no second report).
+  const mesh::MeshTiming& t = engine.timing();
+  const nlohmann::json us_per_step =
+      t.joint_steps == 0 ? nlohmann::json()
+                         : nlohmann::json(static_cast<double>(t.joint_cycles) / static_cast<double>(t.joint_steps) /
+                                          p.clock_mhz);
   return {{"available", true},
           {"set", p.set},
           {"quant", p.quant},
           {"overflow", p.overflow},
           {"pe_clock_mhz", p.clock_mhz},
           {"basis", p.basis},
-          {"us_per_training_step", per_step.is_null() ? nlohmann::json() : nlohmann::json(per_step.get<double>() / p.clock_mhz)},
+          {"us_per_training_step", us_per_step},
           {"simulated_time_us", static_cast<double>(engine.timing().total_cycles) / p.clock_mhz}};
 }
 
