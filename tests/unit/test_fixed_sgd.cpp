@@ -104,6 +104,7 @@ TEST_CASE("fixed-point SGD steps with stochastic rounding draw the documented bi
   enum Class : std::uint64_t { Z = 0, Residual = 2, Weight = 3, Bias = 4 };
   auto site = [](std::uint64_t cls, std::uint64_t layer, std::uint64_t row) { return (cls << 56) | (layer << 48) | row; };
   bool ovf = false;
+  // fx::shl: a left shift of a negative value is undefined in C++17 (the model's own shift).
   FixedNetwork w = net;  // the hand-written model's weights
   FixedSgd model(net, 2, cfg, loads);
   for (std::uint64_t step = 0; step < 3; ++step) {
@@ -114,11 +115,11 @@ TEST_CASE("fixed-point SGD steps with stochastic rounding draw the documented bi
     for (int s = 0; s < 2; ++s) {
       const auto us = static_cast<std::uint64_t>(s);
       for (int i = 0; i < 2; ++i) {  // S1, S2, S3
-        const fx::wide acc = (fx::wide{w.b[0](i)} << (fw + fs - fb)) + fx::wide{w.W[0](i, 0)} * X(0, s);
+        const fx::wide acc = fx::shl(w.b[0](i), fw + fs - fb) + fx::wide{w.W[0](i, 0)} * X(0, s);
         z1(i, s) = q(acc, fw + fs, cfg.stalk, us, site(Z, 1, static_cast<std::uint64_t>(i)));
         a1(i, s) = std::max<std::int64_t>(z1(i, s), 0);
       }
-      fx::wide acc = fx::wide{w.b[1](0)} << (fw + fs - fb);
+      fx::wide acc = fx::shl(w.b[1](0), fw + fs - fb);
       for (int j = 0; j < 2; ++j) acc += fx::wide{w.W[1](0, j)} * a1(j, s);
       z2(0, s) = q(acc, fw + fs, cfg.stalk, us, site(Z, 2, 0));
       d2(0, s) = q(fx::wide{z2(0, s)} - Y(0, s), fs, cfg.residual, us, site(Residual, 2, 0));  // S4
@@ -133,13 +134,13 @@ TEST_CASE("fixed-point SGD steps with stochastic rounding draw the documented bi
         fx::wide g = 0;
         for (int s = 0; s < 2; ++s) g += d(i, s);
         next.b[static_cast<size_t>(l - 1)](i) =
-            q((fx::wide{w.b[static_cast<size_t>(l - 1)](i)} << (fc + fr - fb)) + fx::wide{eta} * g, fc + fr, cfg.bias, 0,
+            q(fx::shl(w.b[static_cast<size_t>(l - 1)](i), fc + fr - fb) + fx::wide{eta} * g, fc + fr, cfg.bias, 0,
               site(Bias, static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(i)));
         for (int j = 0; j < a_prev.rows(); ++j) {
           fx::wide G = 0;
           for (int s = 0; s < 2; ++s) G += fx::wide{d(i, s)} * a_prev(j, s);
           next.W[static_cast<size_t>(l - 1)](i, j) =
-              q((fx::wide{w.W[static_cast<size_t>(l - 1)](i, j)} << (fc + fr + fs - fw)) + fx::wide{eta} * G,
+              q(fx::shl(w.W[static_cast<size_t>(l - 1)](i, j), fc + fr + fs - fw) + fx::wide{eta} * G,
                 fc + fr + fs, cfg.weight, static_cast<std::uint64_t>(j),
                 site(Weight, static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(i)));
         }
