@@ -42,7 +42,7 @@ InferSpec infer_spec(const InferOpts& o) {
   InferenceOptions& opt = s.opt;
   opt.alpha = o.alpha;
   opt.dt = o.dt;
-  opt.pins = load_pins(o.pins, s.net, PinUse::Inference, &s.settings);
+  opt.pins = load_pins(o.pins, s.net, PinUse::Inference);
   if (auto w = check_step_size(s.net, o.alpha, o.dt, false, soft_pull(opt.pins))) warn(*w);
   if (o.steps >= 0) require_count(o.steps, "--steps", 0, 1000000000);
   require_positive(o.tol, "--tol");
@@ -55,7 +55,7 @@ InferSpec infer_spec(const InferOpts& o) {
   opt.output_mode = parse_output_mode(o.output_mode);
   s.settings = {{"alpha", o.alpha}, {"dt", o.dt},   {"steps", o.steps},           {"tol", o.tol},
                 {"max_steps", o.max_steps}, {"stalk_init", o.stalk_init}, {"seed", o.seed},
-                {"output_mode", o.output_mode}, {"pins", s.settings["pins"]}};
+                {"output_mode", o.output_mode}, {"pins", pins_setting(o.pins, opt.pins)}};
   s.fixed = o.fx.fixed();
   if (!s.fixed) return s;
   s.formats = o.fx.resolve();

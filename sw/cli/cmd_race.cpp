@@ -48,9 +48,10 @@ struct RaceOpts {
   MeshOptions mesh;
 };
 
-// A method's `train` config file, parsed as `sheafsim train --config FILE` would.
-std::shared_ptr<TrainOpts> load_method(const std::string& path, const std::string& option, const std::string& method) {
-  auto o = parse_train_config(read_text_file(path), fmt::format("{} {}", option, path), TrainCommand::Train);
+// A method's `train` config file (its `text`), parsed as `sheafsim train --config FILE` would.
+std::shared_ptr<TrainOpts> load_method(const std::string& text, const std::string& path, const std::string& option,
+                                       const std::string& method) {
+  auto o = parse_train_config(text, fmt::format("{} {}", option, path), TrainCommand::Train);
   if (o->method != method)
     throw InputError(fmt::format("{} {} trains --method {}; it must be a {} config", option, path, o->method, method));
   return o;
@@ -140,16 +141,18 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
 
   struct Plan {
     std::string option, file, method;
+    std::string text;  // the config file, read once
     std::shared_ptr<TrainOpts> opts;
     TrainSpec spec;
     MeshPricing price;
   };
-  std::vector<Plan> plans = {{"--sheaf-config", r.sheaf_config, "sheaf", nullptr, {}, {}},
-                             {"--sgd-config", r.sgd_config, "sgd", nullptr, {}, {}}};
-  if (!r.sid_config.empty()) plans.push_back({"--sid-config", r.sid_config, "sid", nullptr, {}, {}});
+  std::vector<Plan> plans = {{"--sheaf-config", r.sheaf_config, "sheaf", {}, nullptr, {}, {}},
+                             {"--sgd-config", r.sgd_config, "sgd", {}, nullptr, {}, {}}};
+  if (!r.sid_config.empty()) plans.push_back({"--sid-config", r.sid_config, "sid", {}, nullptr, {}, {}});
   for (Plan& p : plans) {
     if (p.file.empty()) throw InputError(fmt::format("{} FILE is required (a `sheafsim train` config)", p.option));
-    p.opts = load_method(p.file, p.option, p.method);
+    p.text = read_text_file(p.file);
+    p.opts = load_method(p.text, p.file, p.option, p.method);
     apply_race(*p.opts, r);
     p.spec = make_train_spec(*p.opts, nullptr);
     if (p.spec.data.test.size() == 0)
@@ -192,7 +195,7 @@ void run_race_command(const RaceOpts& r, const CLI::App& sub) {
     race::Entry e;
     e.method = p.method;
     e.config_file = p.file;
-    e.config_comment = leading_comment(read_text_file(p.file));
+    e.config_comment = leading_comment(p.text);
     e.settings = p.method == "sid" && run.sid ? run.sid->settings : spec.settings;
     e.result = run.result;
     if (p.method == "sid") {

@@ -115,8 +115,7 @@ void run_simulate_infer(const TrainOpts& o) {
   s.opt.fixed_steps = o.steps;
   s.opt.init = o.stalk_init == "auto" ? StalkInit::Zeros : parse_stalk_init(o.stalk_init);
   s.opt.seed = o.seed;
-  nlohmann::json pins_setting;
-  s.opt.pins = load_pins(o.pins, net, PinUse::Inference, &pins_setting);  // the mesh runs hard, soft and free pins
+  s.opt.pins = load_pins(o.pins, net, PinUse::Inference);  // the mesh runs hard, soft and free pins
   if (auto w = check_step_size(net, o.alpha, o.dt, false, soft_pull(s.opt.pins))) warn(*w);
   if (s.opt.pins) check_pins(*s.opt.pins, s.formats, o.alpha * o.dt);  // refused before the run
   s.progress_every = 100;
@@ -134,7 +133,7 @@ void run_simulate_infer(const TrainOpts& o) {
                       {"mode", "infer"},
                       {"network", {{"source", d.net_source}, {"layers", net.layers}}},
                       {"data", d.data_source},
-                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"pins", pins_setting["pins"]}}},
+                      {"settings", {{"alpha", o.alpha}, {"dt", o.dt}, {"steps", o.steps}, {"pins", pins_setting(o.pins, s.opt.pins)}}},
                       {"steps", r.steps},
                       {"last_max_change", r.last_delta},
                       {"max_abs_error_vs_forward", max_err},

@@ -12,10 +12,11 @@
 
 namespace sheafsim::cli {
 
-// Null when `path` is empty. `settings`, when given, receives its "pins"
-// entry (the file and what it pins, or null).
-std::shared_ptr<const PinSet> load_pins(const std::string& path, const Network& net, PinUse use,
-                                        nlohmann::json* settings = nullptr);
+// Null when `path` is empty.
+std::shared_ptr<const PinSet> load_pins(const std::string& path, const Network& net, PinUse use);
+
+// The report's settings.pins: the file and what it pins, or null without pins.
+nlohmann::json pins_setting(const std::string& path, const std::shared_ptr<const PinSet>& pins);
 
 // The strongest soft pull of `pins` (none when null), for check_step_size.
 SoftPull soft_pull(const std::shared_ptr<const PinSet>& pins);

@@ -20,8 +20,7 @@ SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eig
   opt.dt = o.dt;
   opt.beta = o.beta;
   if (!std::isnan(o.beta)) require_non_negative(o.beta, "--beta");
-  nlohmann::json pins_setting;
-  opt.pins = load_pins(o.pins, net, PinUse::Training, &pins_setting);  // the step size counts the soft pulls
+  opt.pins = load_pins(o.pins, net, PinUse::Training);  // the step size counts the soft pulls
   if (auto w = check_step_size(net, o.alpha, o.dt, net.output == OutputKind::Identity, soft_pull(opt.pins))) warn(*w);
   require_count(o.steps, "--steps", 0, 1000000000);
   require_count(o.log_every, "--log-every", 1, 1000000000);
@@ -50,7 +49,7 @@ SheafTrainOptions make_sheaf_options(const TrainOpts& o, const Network& net, Eig
               {"seed", o.seed},
               {"steps", o.steps},
               {"log_every", o.log_every},
-              {"pins", pins_setting["pins"]}};
+              {"pins", pins_setting(o.pins, opt.pins)}};
   return opt;
 }
 
